@@ -1,0 +1,51 @@
+import { Testing } from "cdktf";
+import { join } from "node:path";
+import { resolveEnvironment, type EnvironmentConfig } from "../src/config/environment";
+import type { EnvironmentInput } from "../src/config/schema";
+import type { AppSettings } from "../src/config/settings";
+import { EnvironmentStack } from "../src/stacks/environment-stack";
+import { loadEnvironments } from "../src/config/load";
+
+export const ENVIRONMENTS_DIR = join(__dirname, "..", "environments");
+
+export const SETTINGS: AppSettings = { state: { bucket: "test-state-bucket", region: "us-east-1" } };
+
+/** A minimal valid definition, for tests that change one field at a time. */
+export function validInput(): EnvironmentInput {
+  return {
+    project: "webapp",
+    region: "us-east-1",
+    network: { vpcCidr: "10.0.0.0/16", azCount: 2, natStrategy: "single" },
+  };
+}
+
+export function committedEnvironment(name: string): EnvironmentConfig {
+  const env = loadEnvironments(ENVIRONMENTS_DIR).find((e) => e.name === name);
+  if (!env) throw new Error(`no environment ${name}`);
+  return env;
+}
+
+/** Synthesizes one environment's stack and returns its Terraform JSON as a string and parsed. */
+export function synthEnvironment(env: EnvironmentConfig, settings: AppSettings = SETTINGS) {
+  const app = Testing.app();
+  const stack = new EnvironmentStack(app, env, settings);
+  const json = Testing.synth(stack);
+  return { json, parsed: JSON.parse(json) as TerraformJson };
+}
+
+export function synthInput(name: string, input: EnvironmentInput, settings?: AppSettings) {
+  return synthEnvironment(resolveEnvironment(name, input), settings);
+}
+
+export interface TerraformJson {
+  terraform: { backend: Record<string, Record<string, unknown>> };
+  provider: { aws: Record<string, unknown>[] };
+  resource: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  output?: Record<string, { value: unknown }>;
+}
+
+/** The resources of one type, by logical name. */
+export function resourcesOf(tf: TerraformJson, type: string): Record<string, unknown>[] {
+  return Object.values(tf.resource[type] ?? {});
+}

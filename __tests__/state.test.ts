@@ -1,0 +1,119 @@
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { Testing } from "cdktf";
+import { BootstrapStack } from "../src/stacks/bootstrap-stack";
+import { committedEnvironment, resourcesOf, SETTINGS, synthEnvironment, type TerraformJson } from "./helpers";
+
+const LOCAL = { ...SETTINGS, localAwsEndpoint: "http://127.0.0.1:4566" };
+
+function synthBootstrap(settings = SETTINGS) {
+  const json = Testing.synth(new BootstrapStack(Testing.app(), settings));
+  return { json, parsed: JSON.parse(json) as TerraformJson };
+}
+
+describe("environment state backend", () => {
+  const { parsed } = synthEnvironment(committedEnvironment("staging"));
+
+  it("keeps state encrypted in the state bucket under the environment's key, locked by S3", () => {
+    expect(parsed.terraform.backend).toEqual({
+      s3: { bucket: "test-state-bucket", key: "staging/terraform.tfstate", region: "us-east-1", encrypt: true, use_lockfile: true },
+    });
+  });
+
+  it("tags every resource with project, environment and owner through default_tags", () => {
+    expect(parsed.provider.aws[0]).toEqual({
+      region: "us-east-1",
+      default_tags: [{ tags: { CostCenter: "engineering", Project: "webapp", Environment: "staging", ManagedBy: "cdktf" } }],
+    });
+  });
+});
+
+describe("bootstrap stack", () => {
+  const { json, parsed } = synthBootstrap();
+
+  it("keeps its own state in a local file at the project root", () => {
+    expect(parsed.terraform.backend).toEqual({ local: { path: "../../../terraform.bootstrap.tfstate" } });
+  });
+
+  it("creates the configured bucket, protected from destroy", () => {
+    expect(json).toHaveResourceWithProperties(S3Bucket, { bucket: "test-state-bucket", lifecycle: { prevent_destroy: true } });
+    expect(json).not.toHaveResourceWithProperties(S3Bucket, { force_destroy: true });
+  });
+
+  it("versions, encrypts and blocks public access", () => {
+    expect(json).toHaveResourceWithProperties(S3BucketVersioningA, { versioning_configuration: { status: "Enabled" } });
+    expect(json).toHaveResourceWithProperties(S3BucketServerSideEncryptionConfigurationA, {
+      rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }],
+    });
+    expect(json).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+  });
+
+  it("denies every request that is not TLS", () => {
+    const [policy] = resourcesOf(parsed, "aws_s3_bucket_policy");
+    expect(JSON.parse(policy.policy as string).Statement).toEqual([
+      expect.objectContaining({ Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    ]);
+  });
+
+  it("expires old state versions and abandoned uploads", () => {
+    const [lifecycle] = resourcesOf(parsed, "aws_s3_bucket_lifecycle_configuration");
+    expect(lifecycle.rule).toEqual([
+      expect.objectContaining({
+        status: "Enabled",
+        noncurrent_version_expiration: [{ noncurrent_days: 90 }],
+        abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+      }),
+    ]);
+  });
+});
+
+describe("the local AWS switch", () => {
+  it("changes only the provider and backend connection settings", () => {
+    const env = committedEnvironment("dev");
+    const real = synthEnvironment(env).parsed;
+    const local = synthEnvironment(env, LOCAL).parsed;
+    expect(local.resource).toEqual(real.resource);
+    expect(local.data).toEqual(real.data);
+    expect(local.output).toEqual(real.output);
+
+    const provider = local.provider.aws[0];
+    expect(provider).toMatchObject({
+      ...real.provider.aws[0],
+      access_key: "test",
+      secret_key: "test",
+      s3_use_path_style: true,
+      skip_credentials_validation: true,
+    });
+    const endpoints = (provider.endpoints as Record<string, string>[])[0];
+    expect(Object.values(endpoints).every((url) => url === "http://127.0.0.1:4566")).toBe(true);
+    expect(Object.keys(endpoints)).toEqual(expect.arrayContaining(["ec2", "iam", "s3", "sts", "logs"]));
+
+    expect(local.terraform.backend.s3).toMatchObject({
+      ...real.terraform.backend.s3,
+      endpoints: { s3: "http://127.0.0.1:4566" },
+      use_path_style: true,
+    });
+  });
+
+  it("leaves real stacks without credentials or endpoints", () => {
+    const { json, parsed } = synthEnvironment(committedEnvironment("prod"));
+    expect(parsed.provider.aws[0]).not.toHaveProperty("access_key");
+    expect(parsed.provider.aws[0]).not.toHaveProperty("endpoints");
+    expect(parsed.terraform.backend.s3).not.toHaveProperty("endpoints");
+    // The matchers discriminate: a property the stack does not have is reported absent.
+    expect(json).not.toHaveResourceWithProperties(Vpc, { cidr_block: "10.99.0.0/16" });
+  });
+
+  it("points the bootstrap stack at the emulator too", () => {
+    const { parsed } = synthBootstrap(LOCAL);
+    expect((parsed.provider.aws[0].endpoints as Record<string, string>[])[0].s3).toBe("http://127.0.0.1:4566");
+  });
+});

@@ -1,0 +1,52 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { run, type RunResult } from "./process";
+
+export const ROOT = resolve(__dirname, "..", "..", "..");
+export const STACKS_DIR = join(ROOT, "cdktf.out", "stacks");
+
+/** Where machine images of this project's CI keep provider binaries (no registry is reachable there). */
+const DEFAULT_MIRROR = "/opt/tf-plugins";
+
+/** The provider mirror to install from, or undefined to use the public registry. */
+export function providerMirror(): string | undefined {
+  const mirror = process.env.TF_PROVIDER_MIRROR ?? DEFAULT_MIRROR;
+  return existsSync(join(mirror, "registry.terraform.io")) ? mirror : undefined;
+}
+
+/**
+ * Environment for running terraform: a generated CLI config that installs providers from the
+ * local mirror when there is one, no update checks, no prompts.
+ */
+export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0", ...extra };
+  const mirror = providerMirror();
+  if (mirror) {
+    const dir = join(ROOT, ".local");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "terraform.rc");
+    writeFileSync(
+      file,
+      `provider_installation {\n  filesystem_mirror {\n    path    = "${mirror}"\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`,
+    );
+    env.TF_CLI_CONFIG_FILE = file;
+  }
+  return env;
+}
+
+export function terraform(stackDir: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return run("terraform", [...args, "-no-color"], { cwd: stackDir, env });
+}
+
+/** Synthesizes every stack with the compiled app; throws with the app's message on failure. */
+export async function synthAll(extraEnv: NodeJS.ProcessEnv = {}): Promise<string[]> {
+  const result = await run(process.execPath, [join(ROOT, "dist", "main.js")], { cwd: ROOT, env: { ...process.env, ...extraEnv } });
+  if (result.code !== 0) throw new Error(`synth failed:\n${result.stderr}${result.stdout}`);
+  return readdirSync(STACKS_DIR).sort();
+}
+
+/** Number of resources (not data sources) a synthesized stack declares. */
+export function resourceCount(stack: string): number {
+  const tf = JSON.parse(readFileSync(join(STACKS_DIR, stack, "cdk.tf.json"), "utf8")) as { resource?: Record<string, object> };
+  return Object.values(tf.resource ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
+}

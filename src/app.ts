@@ -1,0 +1,27 @@
+import { App } from "cdktf";
+import { loadEnvironments } from "./config/load";
+import { readSettings } from "./config/settings";
+import { BootstrapStack } from "./stacks/bootstrap-stack";
+import { EnvironmentStack } from "./stacks/environment-stack";
+
+export interface BuildAppOptions {
+  /** Folder of `<environment>.json` definitions. */
+  readonly environmentsDir: string;
+  /** Process environment to read settings from (state bucket, local AWS). */
+  readonly env: NodeJS.ProcessEnv;
+  /** @default cdktf's own (cdktf.out, or what the CLI passes) */
+  readonly outdir?: string;
+}
+
+/**
+ * Validates every definition and setting first, then builds the bootstrap stack and one stack
+ * per environment. Throws ConfigError, before any App exists, on bad input.
+ */
+export function buildApp(options: BuildAppOptions): App {
+  const settings = readSettings(options.env);
+  const environments = loadEnvironments(options.environmentsDir);
+  const app = new App(options.outdir ? { outdir: options.outdir } : {});
+  new BootstrapStack(app, settings);
+  for (const env of environments) new EnvironmentStack(app, env, settings);
+  return app;
+}

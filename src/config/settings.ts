@@ -1,0 +1,39 @@
+import { ConfigError } from "./errors";
+import { REGIONS } from "./regions";
+
+/** Where every environment keeps its Terraform state (the bucket the bootstrap stack creates). */
+export interface StateSettings {
+  readonly bucket: string;
+  readonly region: string;
+}
+
+export interface AppSettings {
+  readonly state: StateSettings;
+  /** When set, every stack talks to this local AWS emulator instead of AWS. */
+  readonly localAwsEndpoint?: string;
+}
+
+export const DEFAULT_STATE_BUCKET = "platform-infra-terraform-state";
+export const DEFAULT_STATE_REGION = "us-east-1";
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const LOCAL_ENDPOINT = /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):\d{1,5}$/;
+
+/** Reads the app-wide settings from environment variables (documented in the README). */
+export function readSettings(env: NodeJS.ProcessEnv): AppSettings {
+  const problems: string[] = [];
+  const bucket = env.TF_STATE_BUCKET || DEFAULT_STATE_BUCKET;
+  const region = env.TF_STATE_REGION || DEFAULT_STATE_REGION;
+  const localAwsEndpoint = env.LOCAL_AWS_ENDPOINT || undefined;
+  if (!BUCKET_NAME.test(bucket) || bucket.includes("..")) {
+    problems.push(`setting TF_STATE_BUCKET: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)`);
+  }
+  if (!REGIONS.includes(region)) {
+    problems.push(`setting TF_STATE_REGION: "${region}" must be one of: ${REGIONS.join(", ")}`);
+  }
+  if (localAwsEndpoint && !LOCAL_ENDPOINT.test(localAwsEndpoint)) {
+    problems.push(`setting LOCAL_AWS_ENDPOINT: "${localAwsEndpoint}" must be http://127.0.0.1:<port> or http://localhost:<port>`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { state: { bucket, region }, ...(localAwsEndpoint ? { localAwsEndpoint } : {}) };
+}

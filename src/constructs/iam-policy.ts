@@ -1,0 +1,22 @@
+/** IAM policy documents as typed data, rendered to the JSON string IAM resources take. */
+
+export interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: "Allow" | "Deny";
+  readonly Action: string | readonly string[];
+  readonly Resource?: string | readonly string[];
+  readonly Principal?: Record<string, string | readonly string[]> | "*";
+  readonly Condition?: Record<string, Record<string, string | boolean | readonly string[]>>;
+}
+
+/** Renders statements as a policy document; cdktf tokens inside strings resolve on synth. */
+export function policyDocument(statements: readonly PolicyStatement[]): string {
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/** A trust policy that lets one AWS service assume the role. */
+export function serviceTrustPolicy(service: string, conditions?: PolicyStatement["Condition"]): string {
+  return policyDocument([
+    { Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", ...(conditions ? { Condition: conditions } : {}) },
+  ]);
+}

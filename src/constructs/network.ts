@@ -1,0 +1,177 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { Construct } from "constructs";
+import type { SubnetLayout, SubnetSpec } from "../config/environment";
+import type { NatStrategy } from "../config/schema";
+import { policyDocument, serviceTrustPolicy } from "./iam-policy";
+
+export interface FlowLogOptions {
+  /** Days CloudWatch keeps the flow log records. */
+  readonly retentionDays: number;
+}
+
+export interface NetworkProps {
+  /** Prefix of every Name tag and resource name. */
+  readonly namePrefix: string;
+  /** Region, for the S3 gateway endpoint's service name. */
+  readonly region: string;
+  readonly vpcCidr: string;
+  /** One entry per AZ in each tier; see `resolveEnvironment` for how CIDRs are computed. */
+  readonly subnets: SubnetLayout;
+  /**
+   * `single`: one NAT gateway in the first AZ, shared by every private subnet (cheaper; egress
+   * fails with that AZ). `perAz`: one per AZ, each AZ's private subnets routed to their own.
+   * @default "perAz"
+   */
+  readonly natStrategy?: NatStrategy;
+  /**
+   * VPC flow logs (all traffic) to a CloudWatch log group; `false` turns them off.
+   * @default { retentionDays: 90 }
+   */
+  readonly flowLogs?: FlowLogOptions | false;
+}
+
+/**
+ * A VPC with public, private (app) and isolated (data) subnets over several AZs, an internet
+ * gateway, NAT for the private tier, an S3 gateway endpoint, a default security group that
+ * allows nothing, and flow logs.
+ */
+export class Network extends Construct {
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  readonly publicSubnetIds: string[];
+  readonly privateSubnetIds: string[];
+  readonly isolatedSubnetIds: string[];
+  /** Route tables of the private and isolated tiers, for further gateway endpoints. */
+  readonly internalRouteTableIds: string[];
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const { namePrefix, subnets } = props;
+    const natStrategy = props.natStrategy ?? "perAz";
+    const flowLogs = props.flowLogs ?? { retentionDays: 90 };
+    const name = (suffix: string) => ({ Name: `${namePrefix}-${suffix}` });
+
+    const vpc = new Vpc(this, "vpc", {
+      cidrBlock: props.vpcCidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: name("vpc"),
+    });
+    this.vpcId = vpc.id;
+    this.vpcCidr = props.vpcCidr;
+
+    // Owning the default group with no rules means nothing can fall back onto an open one.
+    new DefaultSecurityGroup(this, "default-sg", { vpcId: vpc.id, ingress: [], egress: [], tags: name("default-deny") });
+
+    const makeSubnets = (tier: string, specs: readonly SubnetSpec[]) =>
+      specs.map(
+        (spec, i) =>
+          new Subnet(this, `${tier}-${i}`, {
+            vpcId: vpc.id,
+            cidrBlock: spec.cidrBlock,
+            availabilityZone: spec.availabilityZone,
+            mapPublicIpOnLaunch: false,
+            tags: { ...name(`${tier}-${spec.availabilityZone}`), Tier: tier },
+          }),
+      );
+    const publicSubnets = makeSubnets("public", subnets.public);
+    const privateSubnets = makeSubnets("private", subnets.private);
+    const isolatedSubnets = makeSubnets("isolated", subnets.isolated);
+    this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.isolatedSubnetIds = isolatedSubnets.map((s) => s.id);
+
+    const igw = new InternetGateway(this, "igw", { vpcId: vpc.id, tags: name("igw") });
+    const publicRoutes = new RouteTable(this, "public-rt", { vpcId: vpc.id, tags: name("public") });
+    new Route(this, "public-default", { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
+    publicSubnets.forEach(
+      (subnet, i) => new RouteTableAssociation(this, `public-rta-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }),
+    );
+
+    const natCount = natStrategy === "single" ? 1 : publicSubnets.length;
+    const privateRouteTables = Array.from({ length: natCount }, (_, i) => {
+      const az = subnets.public[i].availabilityZone;
+      const eip = new Eip(this, `nat-eip-${i}`, { domain: "vpc", tags: name(`nat-${az}`) });
+      const nat = new NatGateway(this, `nat-${i}`, {
+        allocationId: eip.allocationId,
+        subnetId: publicSubnets[i].id,
+        tags: name(`nat-${az}`),
+        dependsOn: [igw],
+      });
+      const table = new RouteTable(this, `private-rt-${i}`, {
+        vpcId: vpc.id,
+        tags: name(natStrategy === "single" ? "private" : `private-${az}`),
+      });
+      new Route(this, `private-default-${i}`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id });
+      return table;
+    });
+    privateSubnets.forEach(
+      (subnet, i) =>
+        new RouteTableAssociation(this, `private-rta-${i}`, { subnetId: subnet.id, routeTableId: privateRouteTables[i % natCount].id }),
+    );
+
+    // The data tier only reaches addresses inside the VPC (and S3 through the endpoint below).
+    const isolatedRoutes = new RouteTable(this, "isolated-rt", { vpcId: vpc.id, tags: name("isolated") });
+    isolatedSubnets.forEach(
+      (subnet, i) => new RouteTableAssociation(this, `isolated-rta-${i}`, { subnetId: subnet.id, routeTableId: isolatedRoutes.id }),
+    );
+
+    this.internalRouteTableIds = [...privateRouteTables.map((t) => t.id), isolatedRoutes.id];
+    new VpcEndpoint(this, "s3-endpoint", {
+      vpcId: vpc.id,
+      serviceName: `com.amazonaws.${props.region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: this.internalRouteTableIds,
+      tags: name("s3"),
+    });
+
+    if (flowLogs) this.addFlowLogs(vpc, namePrefix, flowLogs);
+  }
+
+  private addFlowLogs(vpc: Vpc, namePrefix: string, options: FlowLogOptions): void {
+    const account = new DataAwsCallerIdentity(this, "account");
+    const logGroup = new CloudwatchLogGroup(this, "flow-log-group", {
+      name: `/vpc/${namePrefix}/flow-logs`,
+      retentionInDays: options.retentionDays,
+    });
+    // The source-account condition stops other accounts' flow logs from borrowing this role.
+    const role = new IamRole(this, "flow-log-role", {
+      name: `${namePrefix}-vpc-flow-logs`,
+      assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", { StringEquals: { "aws:SourceAccount": account.accountId } }),
+    });
+    new IamRolePolicy(this, "flow-log-policy", {
+      role: role.id,
+      name: "write-flow-logs",
+      policy: policyDocument([
+        {
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          Resource: `${logGroup.arn}:*`,
+        },
+      ]),
+    });
+    new FlowLog(this, "flow-log", {
+      vpcId: vpc.id,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: logGroup.arn,
+      iamRoleArn: role.arn,
+      maxAggregationInterval: 60,
+      tags: { Name: `${namePrefix}-flow-logs` },
+    });
+  }
+}

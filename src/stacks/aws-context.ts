@@ -1,0 +1,83 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { S3Backend, type TerraformStack } from "cdktf";
+import type { StateSettings } from "../config/settings";
+import { enableS3NativeLocking } from "../escape-hatches";
+
+/** Services the stacks call, each pointed at the local emulator when one is configured. */
+const LOCAL_AWS_SERVICES = [
+  "acm",
+  "applicationautoscaling",
+  "cloudwatch",
+  "codebuild",
+  "codedeploy",
+  "codepipeline",
+  "dlm",
+  "ec2",
+  "ecr",
+  "ecs",
+  "elasticache",
+  "elbv2",
+  "events",
+  "iam",
+  "kms",
+  "logs",
+  "rds",
+  "route53",
+  "s3",
+  "secretsmanager",
+  "sns",
+  "ssm",
+  "sts",
+] as const;
+
+/** Throwaway credentials the emulator accepts; real AWS never sees them. */
+const LOCAL_AWS_CREDENTIALS = { accessKey: "test", secretKey: "test" };
+
+export interface AwsContextProps {
+  readonly region: string;
+  /** Tags every resource of the stack carries (provider default_tags). */
+  readonly tags?: Record<string, string>;
+  /** Points the provider at a local AWS emulator; nothing else about the stack changes. */
+  readonly localAwsEndpoint?: string;
+}
+
+export function addAwsProvider(stack: TerraformStack, props: AwsContextProps): AwsProvider {
+  const local = props.localAwsEndpoint;
+  return new AwsProvider(stack, "aws", {
+    region: props.region,
+    ...(props.tags ? { defaultTags: [{ tags: props.tags }] } : {}),
+    ...(local
+      ? {
+          ...LOCAL_AWS_CREDENTIALS,
+          endpoints: [Object.fromEntries(LOCAL_AWS_SERVICES.map((service) => [service, local]))],
+          s3UsePathStyle: true,
+          skipCredentialsValidation: true,
+          skipMetadataApiCheck: "true",
+          skipRegionValidation: true,
+        }
+      : {}),
+  });
+}
+
+/** Keeps the stack's state at `<key>` in the state bucket: encrypted, S3-locked. */
+export function addStateBackend(stack: TerraformStack, state: StateSettings, key: string, localAwsEndpoint?: string): S3Backend {
+  const backend = new S3Backend(stack, {
+    bucket: state.bucket,
+    key,
+    region: state.region,
+    encrypt: true,
+    ...(localAwsEndpoint
+      ? {
+          ...LOCAL_AWS_CREDENTIALS,
+          endpoints: { s3: localAwsEndpoint, sts: localAwsEndpoint, iam: localAwsEndpoint },
+          usePathStyle: true,
+          skipCredentialsValidation: true,
+          skipMetadataApiCheck: true,
+          skipRegionValidation: true,
+          skipRequestingAccountId: true,
+        }
+      : {}),
+  });
+  enableS3NativeLocking(backend);
+  return backend;
+}

@@ -1,0 +1,28 @@
+import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { AppSettings } from "../config/settings";
+import { StateBucket } from "../constructs/state-bucket";
+import { addAwsProvider } from "./aws-context";
+
+export const BOOTSTRAP_STACK = "bootstrap";
+/** Relative to the stack's folder (cdktf.out/stacks/bootstrap): the project root, outside cdktf.out. */
+export const BOOTSTRAP_STATE_PATH = "../../../terraform.bootstrap.tfstate";
+
+/**
+ * Creates the state bucket every environment stack's S3 backend uses. Its own state is local
+ * (a bucket cannot hold the state of its own creation): keep `terraform.bootstrap.tfstate`.
+ */
+export class BootstrapStack extends TerraformStack {
+  constructor(scope: Construct, settings: AppSettings) {
+    super(scope, BOOTSTRAP_STACK);
+    // A relative path keeps the synthesized JSON free of this machine's directories.
+    new LocalBackend(this, { path: BOOTSTRAP_STATE_PATH });
+    addAwsProvider(this, {
+      region: settings.state.region,
+      tags: { ManagedBy: "cdktf", Purpose: "terraform-state" },
+      localAwsEndpoint: settings.localAwsEndpoint,
+    });
+    const bucket = new StateBucket(this, "state", { bucketName: settings.state.bucket });
+    new TerraformOutput(this, "state_bucket", { value: bucket.bucketName });
+  }
+}
