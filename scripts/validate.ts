@@ -33,7 +33,12 @@ async function main(): Promise<void> {
   const results = await mapLimited(stacks, 2, (stack) => validateStack(stack, env));
   printTable(
     ["stack", "resources", "result", "seconds"],
-    results.map((r) => [r.stack, String(resourceCount(r.stack)), r.problems.length === 0 ? "valid" : "FAILED", r.seconds.toFixed(1)]),
+    results.map((r) => [
+      r.stack,
+      String(resourceCount(join(STACKS_DIR, r.stack))),
+      r.problems.length === 0 ? "valid" : "FAILED",
+      r.seconds.toFixed(1),
+    ]),
   );
   const failed = results.filter((r) => r.problems.length > 0);
   for (const r of failed) console.error(`\n${r.stack}:\n  ${r.problems.join("\n  ")}`);

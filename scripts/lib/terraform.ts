@@ -3,7 +3,8 @@ import { join, resolve } from "node:path";
 import { run, type RunResult } from "./process";
 
 export const ROOT = resolve(__dirname, "..", "..", "..");
-export const STACKS_DIR = join(ROOT, "cdktf.out", "stacks");
+export const OUT_DIR = join(ROOT, "cdktf.out");
+export const STACKS_DIR = join(OUT_DIR, "stacks");
 
 /** Where machine images of this project's CI keep provider binaries (no registry is reachable there). */
 const DEFAULT_MIRROR = "/opt/tf-plugins";
@@ -38,15 +39,16 @@ export function terraform(stackDir: string, args: readonly string[], env: NodeJS
   return run("terraform", [...args, "-no-color"], { cwd: stackDir, env });
 }
 
-/** Synthesizes every stack with the compiled app; throws with the app's message on failure. */
-export async function synthAll(extraEnv: NodeJS.ProcessEnv = {}): Promise<string[]> {
-  const result = await run(process.execPath, [join(ROOT, "dist", "main.js")], { cwd: ROOT, env: { ...process.env, ...extraEnv } });
+/** Synthesizes every stack with the compiled app into `outdir`; throws with the app's message on failure. */
+export async function synthAll(outdir = OUT_DIR, extraEnv: NodeJS.ProcessEnv = {}): Promise<string[]> {
+  const env = { ...process.env, ...extraEnv, CDKTF_OUTDIR: outdir };
+  const result = await run(process.execPath, [join(ROOT, "dist", "main.js")], { cwd: ROOT, env });
   if (result.code !== 0) throw new Error(`synth failed:\n${result.stderr}${result.stdout}`);
-  return readdirSync(STACKS_DIR).sort();
+  return readdirSync(join(outdir, "stacks")).sort();
 }
 
 /** Number of resources (not data sources) a synthesized stack declares. */
-export function resourceCount(stack: string): number {
-  const tf = JSON.parse(readFileSync(join(STACKS_DIR, stack, "cdk.tf.json"), "utf8")) as { resource?: Record<string, object> };
+export function resourceCount(stackDir: string): number {
+  const tf = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as { resource?: Record<string, object> };
   return Object.values(tf.resource ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
 }

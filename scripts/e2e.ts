@@ -1,0 +1,139 @@
+/**
+ * `npm run e2e [-- <stack> ...]`: the whole life of every stack against a local AWS (moto,
+ * patched by local-aws/patches.py). Applies the bootstrap stack (the state bucket), then for each
+ * environment: init with the S3 backend, plan, apply, a second plan that must show no changes,
+ * a scan of the state for secret values, and destroy. `dev` is deployed with the user's own
+ * command, `cdktf deploy`. Prints a table; exits non-zero when any step fails.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { BOOTSTRAP_STACK } from "../src/stacks/bootstrap-stack";
+import { applyBootstrap, check, StepError } from "./lib/bootstrap";
+import { startLocalAws } from "./lib/local-aws";
+import { printTable, run } from "./lib/process";
+import { findSecrets } from "./lib/secret-scan";
+import { resourceCount, ROOT, synthAll, terraform, terraformEnv } from "./lib/terraform";
+
+const WORK_DIR = join(ROOT, ".local", "e2e");
+const OUT_DIR = join(WORK_DIR, "cdktf.out");
+/** The stack deployed with `cdktf deploy` rather than `terraform apply`, to prove the user's command. */
+const CDKTF_DEPLOYED_STACK = "dev";
+
+interface Row {
+  stack: string;
+  resources: number;
+  applySeconds?: number;
+  replanChanges?: string;
+  destroyed?: boolean;
+  failure?: string;
+}
+
+/** Resource addresses a plan would change, from its human-readable output. */
+function plannedChanges(planOutput: string): string[] {
+  return planOutput
+    .split("\n")
+    .map((line) => /^\s*# (\S+) (will be|must be)/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => m[1]);
+}
+
+async function cycleBootstrap(env: NodeJS.ProcessEnv): Promise<Row> {
+  const dir = join(OUT_DIR, "stacks", BOOTSTRAP_STACK);
+  const row: Row = { stack: BOOTSTRAP_STACK, resources: resourceCount(dir) };
+  row.applySeconds = (await applyBootstrap(OUT_DIR, join(WORK_DIR, "bootstrap.tfstate"), env)).seconds;
+  const replan = await terraform(dir, ["plan", "-detailed-exitcode", "-input=false"], env);
+  check(replan, "re-plan", [0, 2]);
+  row.replanChanges = String(plannedChanges(replan.stdout).length);
+  if (replan.code === 2) throw new StepError(`re-plan shows changes:\n${replan.stdout}`);
+  // The state bucket outlives the run on purpose: prevent_destroy must refuse to delete it.
+  const destroy = await terraform(dir, ["plan", "-destroy", "-input=false"], env);
+  if (destroy.code === 0 || !/prevent_destroy/.test(destroy.stderr)) {
+    throw new StepError(`a destroy plan of the state bucket was not refused by prevent_destroy:\n${destroy.stderr}`);
+  }
+  row.destroyed = false;
+  return row;
+}
+
+async function cycleEnvironment(stack: string, env: NodeJS.ProcessEnv, endpoint: string): Promise<Row> {
+  const dir = join(OUT_DIR, "stacks", stack);
+  const row: Row = { stack, resources: resourceCount(dir) };
+  try {
+    if (stack === CDKTF_DEPLOYED_STACK) {
+      const cdktf = join(ROOT, "node_modules", ".bin", "cdktf");
+      const deploy = await run(cdktf, ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--output", OUT_DIR], {
+        cwd: ROOT,
+        env: { ...env, LOCAL_AWS_ENDPOINT: endpoint, CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" },
+      });
+      check(deploy, "cdktf deploy");
+      row.applySeconds = deploy.seconds;
+      check(await terraform(dir, ["init", "-input=false"], env), "init");
+    } else {
+      check(await terraform(dir, ["init", "-input=false", "-reconfigure"], env), "init");
+      check(await terraform(dir, ["plan", "-input=false", "-out=tfplan"], env), "plan");
+      const apply = await terraform(dir, ["apply", "-input=false", "tfplan"], env);
+      check(apply, "apply");
+      row.applySeconds = apply.seconds;
+    }
+    const replan = await terraform(dir, ["plan", "-detailed-exitcode", "-input=false"], env);
+    check(replan, "re-plan", [0, 2]);
+    const changes = plannedChanges(replan.stdout);
+    row.replanChanges = String(changes.length);
+    if (replan.code === 2) throw new StepError(`re-plan shows changes to ${changes.join(", ")}:\n${replan.stdout.slice(-6000)}`);
+
+    const state = await terraform(dir, ["state", "pull"], env);
+    check(state, "state pull");
+    const secrets = findSecrets(JSON.parse(state.stdout));
+    if (secrets.length > 0) throw new StepError(`the state holds secrets: ${secrets.map((s) => `${s.path} (${s.reason})`).join("; ")}`);
+  } catch (error) {
+    row.failure = error instanceof Error ? error.message : String(error);
+  }
+  // Destroy even after a failed step, so one failure does not leave the emulator dirty.
+  const destroy = await terraform(dir, ["destroy", "-auto-approve", "-input=false"], env);
+  row.destroyed = destroy.code === 0;
+  if (!row.destroyed && !row.failure) row.failure = `destroy failed:\n${destroy.stderr.slice(-4000)}`;
+  return row;
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const started = Date.now();
+  rmSync(WORK_DIR, { recursive: true, force: true });
+  mkdirSync(WORK_DIR, { recursive: true });
+  const localAws = await startLocalAws();
+  console.log(`local AWS at ${localAws.endpoint}`);
+  const rows: Row[] = [];
+  try {
+    const stacks = await synthAll(OUT_DIR, { LOCAL_AWS_ENDPOINT: localAws.endpoint });
+    const env = terraformEnv({ CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "1" });
+    rows.push(await cycleBootstrap(env));
+    for (const stack of stacks.filter((s) => s !== BOOTSTRAP_STACK && (only.length === 0 || only.includes(s)))) {
+      console.log(`cycling ${stack}…`);
+      rows.push(await cycleEnvironment(stack, env, localAws.endpoint));
+    }
+  } catch (error) {
+    rows.push({ stack: BOOTSTRAP_STACK, resources: 0, failure: error instanceof Error ? error.message : String(error) });
+  } finally {
+    await localAws.stop();
+  }
+
+  printTable(
+    ["stack", "resources", "apply s", "re-plan changes", "destroy ok", "result"],
+    rows.map((r) => [
+      r.stack,
+      String(r.resources),
+      r.applySeconds === undefined ? "-" : r.applySeconds.toFixed(0),
+      r.replanChanges ?? "-",
+      r.stack === BOOTSTRAP_STACK ? "kept (prevent_destroy)" : r.destroyed ? "yes" : "NO",
+      r.failure ? "FAILED" : "ok",
+    ]),
+  );
+  console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const failed = rows.filter((r) => r.failure);
+  for (const r of failed) console.error(`\n${r.stack}: ${r.failure}`);
+  if (failed.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,69 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { run } from "./process";
+import { ROOT } from "./terraform";
+
+const LOCAL_AWS_DIR = join(ROOT, "local-aws");
+export const VENV = join(ROOT, ".local", "moto-venv");
+export const VENV_PYTHON = join(VENV, "bin", "python");
+
+/** Creates (or refreshes, when requirements.txt changed) the virtualenv that runs moto. */
+export async function ensureVenv(log: (line: string) => void = console.log): Promise<void> {
+  const requirements = join(LOCAL_AWS_DIR, "requirements.txt");
+  const digest = createHash("sha256").update(readFileSync(requirements)).digest("hex");
+  const stamp = join(VENV, ".requirements.sha256");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
+  log(`installing the local AWS (moto) into ${VENV}`);
+  const steps: [string, string[]][] = [
+    ["python3", ["-m", "venv", "--clear", VENV]],
+    [VENV_PYTHON, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements]],
+  ];
+  for (const [command, args] of steps) {
+    const result = await run(command, args);
+    if (result.code !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${result.stderr}`);
+  }
+  writeFileSync(stamp, digest);
+}
+
+export interface LocalAws {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the patched moto server on a free loopback port; it also stops if this process dies. */
+export async function startLocalAws(): Promise<LocalAws> {
+  await ensureVenv();
+  const child = spawn(VENV_PYTHON, [join(LOCAL_AWS_DIR, "server.py"), "--port", "0"], {
+    cwd: LOCAL_AWS_DIR,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local AWS did not start within 60 s:\n${stderr}`)), 60_000);
+    child.on("exit", (code) => reject(new Error(`local AWS exited with ${code}:\n${stderr}`)));
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const match = /^listening on (\d+)$/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  });
+  const kill = () => child.kill("SIGTERM");
+  process.on("exit", kill);
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        process.off("exit", kill);
+        if (child.exitCode !== null) return resolve();
+        child.on("exit", () => resolve());
+        child.stdin.end();
+        kill();
+      }),
+  };
+}
