@@ -7,15 +7,19 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { loadEnvironments } from "../src/config/load";
 import { BOOTSTRAP_STACK } from "../src/stacks/bootstrap-stack";
 import { applyBootstrap, check, StepError } from "./lib/bootstrap";
-import { startLocalAws } from "./lib/local-aws";
+import { createHostedZone, startLocalAws } from "./lib/local-aws";
 import { printTable, run } from "./lib/process";
 import { findSecrets } from "./lib/secret-scan";
 import { resourceCount, ROOT, synthAll, terraform, terraformEnv } from "./lib/terraform";
 
 const WORK_DIR = join(ROOT, ".local", "e2e");
+const ENVIRONMENTS_DIR = process.env.ENVIRONMENTS_DIR ?? join(ROOT, "environments");
 const OUT_DIR = join(WORK_DIR, "cdktf.out");
+/** The same app synthesized with ALLOW_DESTROY=true: how production stacks are decommissioned. */
+const TEARDOWN_DIR = join(WORK_DIR, "cdktf.teardown");
 /** The stack deployed with `cdktf deploy` rather than `terraform apply`, to prove the user's command. */
 const CDKTF_DEPLOYED_STACK = "dev";
 
@@ -46,16 +50,21 @@ async function cycleBootstrap(env: NodeJS.ProcessEnv): Promise<Row> {
   row.replanChanges = String(plannedChanges(replan.stdout).length);
   if (replan.code === 2) throw new StepError(`re-plan shows changes:\n${replan.stdout}`);
   // The state bucket outlives the run on purpose: prevent_destroy must refuse to delete it.
-  const destroy = await terraform(dir, ["plan", "-destroy", "-input=false"], env);
-  if (destroy.code === 0 || !/prevent_destroy/.test(destroy.stderr)) {
-    throw new StepError(`a destroy plan of the state bucket was not refused by prevent_destroy:\n${destroy.stderr}`);
-  }
+  await expectDestroyRefused(dir, env);
   row.destroyed = false;
   return row;
 }
 
-async function cycleEnvironment(stack: string, env: NodeJS.ProcessEnv, endpoint: string): Promise<Row> {
-  const dir = join(OUT_DIR, "stacks", stack);
+/** Refuses to go on unless a destroy plan of the stack is stopped by prevent_destroy. */
+async function expectDestroyRefused(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const destroy = await terraform(dir, ["plan", "-destroy", "-input=false"], env);
+  if (destroy.code === 0 || !/prevent_destroy/.test(destroy.stderr)) {
+    throw new StepError(`a destroy plan was not refused by prevent_destroy:\n${destroy.stderr.slice(-3000)}`);
+  }
+}
+
+async function cycleEnvironment(stack: string, production: boolean, env: NodeJS.ProcessEnv, endpoint: string): Promise<Row> {
+  let dir = join(OUT_DIR, "stacks", stack);
   const row: Row = { stack, resources: resourceCount(dir) };
   try {
     if (stack === CDKTF_DEPLOYED_STACK) {
@@ -84,8 +93,17 @@ async function cycleEnvironment(stack: string, env: NodeJS.ProcessEnv, endpoint:
     check(state, "state pull");
     const secrets = findSecrets(JSON.parse(state.stdout));
     if (secrets.length > 0) throw new StepError(`the state holds secrets: ${secrets.map((s) => `${s.path} (${s.reason})`).join("; ")}`);
+
+    if (production) await expectDestroyRefused(dir, env);
   } catch (error) {
     row.failure = error instanceof Error ? error.message : String(error);
+  }
+  if (production) {
+    // Production is protected; decommissioning it is a deliberate apply of ALLOW_DESTROY first.
+    dir = join(TEARDOWN_DIR, "stacks", stack);
+    const init = await terraform(dir, ["init", "-input=false"], env);
+    const teardown = init.code === 0 ? await terraform(dir, ["apply", "-auto-approve", "-input=false"], env) : init;
+    if (teardown.code !== 0 && !row.failure) row.failure = `teardown apply (ALLOW_DESTROY) failed:\n${teardown.stderr.slice(-4000)}`;
   }
   // Destroy even after a failed step, so one failure does not leave the emulator dirty.
   const destroy = await terraform(dir, ["destroy", "-auto-approve", "-input=false"], env);
@@ -104,11 +122,16 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     const stacks = await synthAll(OUT_DIR, { LOCAL_AWS_ENDPOINT: localAws.endpoint });
+    await synthAll(TEARDOWN_DIR, { LOCAL_AWS_ENDPOINT: localAws.endpoint, ALLOW_DESTROY: "true" });
+    const environments = loadEnvironments(ENVIRONMENTS_DIR);
+    const production = new Set(environments.filter((e) => e.production).map((e) => e.name));
+    const zones = new Set(environments.flatMap((e) => (e.alb.domain ? [e.alb.domain.hostedZone] : [])));
+    for (const zone of zones) await createHostedZone(localAws.endpoint, zone);
     const env = terraformEnv({ CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "1" });
     rows.push(await cycleBootstrap(env));
     for (const stack of stacks.filter((s) => s !== BOOTSTRAP_STACK && (only.length === 0 || only.includes(s)))) {
       console.log(`cycling ${stack}…`);
-      rows.push(await cycleEnvironment(stack, env, localAws.endpoint));
+      rows.push(await cycleEnvironment(stack, production.has(stack), env, localAws.endpoint));
     }
   } catch (error) {
     rows.push({ stack: BOOTSTRAP_STACK, resources: 0, failure: error instanceof Error ? error.message : String(error) });

@@ -67,3 +67,17 @@ export async function startLocalAws(): Promise<LocalAws> {
       }),
   };
 }
+
+/**
+ * Creates a public Route53 zone in the local AWS. Stacks look their zone up rather than own it
+ * (a domain's zone outlives any environment), so the emulator needs it made first, as AWS would.
+ */
+export async function createHostedZone(endpoint: string, zoneName: string): Promise<void> {
+  const script = [
+    "import boto3, sys",
+    "r53 = boto3.client('route53', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')",
+    "r53.create_hosted_zone(Name=sys.argv[2], CallerReference=sys.argv[2])",
+  ].join("\n");
+  const result = await run(VENV_PYTHON, ["-c", script, endpoint, zoneName]);
+  if (result.code !== 0) throw new Error(`creating hosted zone ${zoneName} failed:\n${result.stderr}`);
+}

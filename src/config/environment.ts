@@ -1,7 +1,7 @@
 import { allocate, formatCidr, parseCidr } from "./cidr";
 import { ConfigError, problem } from "./errors";
 import { availabilityZones } from "./regions";
-import { environmentSchema, type NatStrategy } from "./schema";
+import { environmentSchema, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
 
 export interface SubnetSpec {
   readonly availabilityZone: string;
@@ -17,11 +17,20 @@ export interface SubnetLayout {
   readonly isolated: readonly SubnetSpec[];
 }
 
+/** A service with its defaults resolved. */
+export interface ServiceConfig extends Omit<ServiceDefinition, "image" | "desiredCount" | "exec"> {
+  readonly image: { readonly repository: string; readonly tag: string };
+  readonly desiredCount: number;
+  readonly exec: boolean;
+}
+
 /** A validated environment with everything derivable already derived. */
 export interface EnvironmentConfig {
   readonly name: string;
   readonly project: string;
   readonly region: string;
+  /** Turns on the protective defaults: deletion protection, no ECS Exec, ALB access logs. */
+  readonly production: boolean;
   /** `<project>-<environment>`: the prefix of every resource name. */
   readonly namePrefix: string;
   /** Tags applied to every resource through the provider's default_tags. */
@@ -33,12 +42,22 @@ export interface EnvironmentConfig {
     readonly subnets: SubnetLayout;
     readonly flowLogs: { readonly enabled: boolean; readonly retentionDays: number };
   };
+  readonly services: readonly ServiceConfig[];
+  readonly alb: AlbDefinition;
 }
 
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,15}$/;
 export const RESERVED_NAMES = ["bootstrap"];
 /** Leaves room for the longest suffix a construct appends within AWS's 32-character ALB and target group names. */
 export const MAX_NAME_PREFIX = 20;
+/** AWS's limit on load balancer and target group names. */
+export const MAX_ELB_NAME = 32;
+
+/** Target group names of a web service: one, or blue and green for blue/green deployments. */
+export function targetGroupNames(namePrefix: string, service: Pick<ServiceConfig, "name" | "deployment">): string[] {
+  const base = `${namePrefix}-${service.name}`;
+  return service.deployment === "blueGreen" ? [`${base}-b`, `${base}-g`] : [base];
+}
 
 /**
  * Validates one raw definition and derives its configuration. Throws a ConfigError listing
@@ -91,12 +110,29 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
       problems.push(problem(name, "network.vpcCidr", `${(error as Error).message}; use a larger VPC, fewer AZs or more subnetBits`));
     }
   }
+  env.services.forEach((svc, i) => {
+    if (svc.role !== "web") return;
+    const tooLong = targetGroupNames(namePrefix, svc).find((n) => n.length > MAX_ELB_NAME);
+    if (tooLong) {
+      problems.push(
+        problem(name, `services.${i}.name`, `target group name "${tooLong}" is ${tooLong.length} characters; AWS allows ${MAX_ELB_NAME}`),
+      );
+    }
+  });
   if (problems.length > 0 || !subnets) throw new ConfigError(problems);
+
+  const services: ServiceConfig[] = env.services.map((svc) => ({
+    ...svc,
+    image: { repository: svc.image.repository ?? svc.name, tag: svc.image.tag },
+    desiredCount: svc.role === "scheduler" ? 1 : (svc.desiredCount ?? svc.scaling?.min ?? 1),
+    exec: svc.exec ?? !env.production,
+  }));
 
   return {
     name,
     project: env.project,
     region: env.region,
+    production: env.production,
     namePrefix,
     tags: { ...env.tags, Project: env.project, Environment: name, ManagedBy: "cdktf" },
     network: {
@@ -106,5 +142,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
       subnets,
       flowLogs: env.network.flowLogs,
     },
+    services,
+    alb: env.alb,
   };
 }

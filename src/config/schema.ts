@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CidrError, parseCidr } from "./cidr";
+import { describeFargateMemory, FARGATE_CPU, fargateMemoryOptions } from "./fargate";
 import { REGIONS, REGION_ZONES } from "./regions";
 
 /** Retention periods CloudWatch Logs accepts, in days. */
@@ -49,17 +50,148 @@ export const networkSchema = z.strictObject({
     .default({ enabled: true, retentionDays: 90 }),
 });
 
+export const SERVICE_ROLES = ["web", "worker", "scheduler"] as const;
+export const DEPLOYMENT_STRATEGIES = ["rolling", "blueGreen"] as const;
+export const STORAGE_ACCESS = ["read", "readWrite"] as const;
+
+/** Secrets Manager secret or SSM parameter ARNs: the only things a container secret may name. */
+const SECRET_ARN = /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|ssm:[a-z0-9-]+:\d{12}:parameter\/[\w/.-]+)$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envVarName = z.string().regex(ENV_NAME, "environment variable names are letters, digits and underscores");
+
+const scalingSchema = z
+  .strictObject({
+    min: z.number().int().min(0),
+    max: z.number().int().min(1),
+    /** Target average CPU utilisation, percent. */
+    cpuTarget: z.number().min(10).max(95).default(70),
+    /** Target average memory utilisation, percent. */
+    memoryTarget: z.number().min(10).max(95).default(80),
+    /** Target ALB requests per task per minute (web services only). */
+    requestsPerTarget: z.number().int().min(1).optional(),
+    scaleInCooldownSeconds: z.number().int().min(0).max(3600).default(300),
+    scaleOutCooldownSeconds: z.number().int().min(0).max(3600).default(60),
+  })
+  .refine((s) => s.min <= s.max, { path: ["min"], message: "must not exceed max" });
+
+export const serviceSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, "must be 1-20 lower-case letters, digits or hyphens, starting with a letter"),
+    role: z.enum(SERVICE_ROLES, { error: `must be one of: ${SERVICE_ROLES.join(", ")}` }),
+    image: z.strictObject({
+      /** ECR repository name within the environment; services may share one. Default: the service name. */
+      repository: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]{0,29}$/, "must be 1-30 lower-case letters, digits or hyphens")
+        .optional(),
+      tag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be a valid image tag"),
+    }),
+    cpu: z.number().refine((cpu) => FARGATE_CPU.includes(cpu), `must be one of Fargate's CPU sizes: ${FARGATE_CPU.join(", ")}`),
+    memory: z.number().int(),
+    /** Container port; required for web services. */
+    port: z.number().int().min(1).max(65535).optional(),
+    command: z.array(z.string()).optional(),
+    environment: z.record(envVarName, z.string()).default({}),
+    /** Variable name → Secrets Manager secret or SSM parameter ARN, injected by ECS at start. */
+    secrets: z.record(envVarName, z.string()).default({}),
+    /** Web services: ALB health check path. */
+    healthCheckPath: z.string().regex(/^\//, "must start with /").default("/health"),
+    /** Web services: which requests the ALB routes here. */
+    routing: z
+      .strictObject({
+        paths: z.array(z.string().regex(/^\/[\w\-./*?]*$/, "must be a URL path pattern starting with /")).default([]),
+        hosts: z.array(z.string().regex(/^[a-z0-9*.-]+$/, "must be a host name pattern")).default([]),
+        /** Listener rule priority: lower wins; unique per environment. */
+        priority: z.number().int().min(1).max(50000),
+      })
+      .optional(),
+    desiredCount: z.number().int().min(0).optional(),
+    scaling: scalingSchema.optional(),
+    deployment: z.enum(DEPLOYMENT_STRATEGIES, { error: `must be one of: ${DEPLOYMENT_STRATEGIES.join(", ")}` }).default("rolling"),
+    /** Workers: percent of tasks (by weight) on Fargate Spot. */
+    spotPercent: z.number().int().min(0).max(100).default(0),
+    /** Access to the environment's application bucket. */
+    storage: z.enum(STORAGE_ACCESS, { error: `must be one of: ${STORAGE_ACCESS.join(", ")}` }).optional(),
+    /** ECS Exec (a shell in the running task). Default: on outside production, off in it. */
+    exec: z.boolean().optional(),
+    readonlyRootFilesystem: z.boolean().default(true),
+    logRetentionDays: retentionDays.default(30),
+  })
+  .superRefine((svc, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (FARGATE_CPU.includes(svc.cpu) && !fargateMemoryOptions(svc.cpu).includes(svc.memory))
+      issue("memory", describeFargateMemory(svc.cpu));
+    for (const [name, arn] of Object.entries(svc.secrets)) {
+      if (!SECRET_ARN.test(arn)) issue("secrets", `${name}: "${arn}" is not a Secrets Manager secret or SSM parameter ARN`);
+    }
+    if (svc.role === "web") {
+      if (svc.port === undefined) issue("port", "web services need a container port");
+      if (!svc.routing) issue("routing", "web services need routing (paths and/or hosts, and a priority)");
+      else if (svc.routing.paths.length + svc.routing.hosts.length === 0) issue("routing", "give at least one path or host");
+    } else {
+      if (svc.routing) issue("routing", `only web services are behind the load balancer; ${svc.role} services take no routing`);
+      if (svc.deployment === "blueGreen") issue("deployment", "blue/green shifts load-balancer traffic; only web services can use it");
+      if (svc.scaling?.requestsPerTarget !== undefined)
+        issue("scaling", "requestsPerTarget needs a load balancer; only web services have one");
+    }
+    if (svc.role === "scheduler") {
+      if (svc.scaling) issue("scaling", "a scheduler runs exactly one task; it cannot autoscale");
+      if (svc.desiredCount !== undefined && svc.desiredCount !== 1) issue("desiredCount", "a scheduler runs exactly one task");
+    }
+    if (svc.role !== "worker" && svc.spotPercent > 0) issue("spotPercent", "only workers may run on Fargate Spot (interruptions)");
+  });
+
+export const albSchema = z
+  .strictObject({
+    idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
+    /** With a domain: ACM certificate validated in the zone, HTTPS, HTTP→HTTPS redirect, alias record. */
+    domain: z
+      .strictObject({
+        name: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS name like app.example.com"),
+        hostedZone: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be the Route53 public zone name, like example.com"),
+      })
+      .optional(),
+    /** Port of the test listener blue/green deployments use. */
+    testListenerPort: z.number().int().min(1).max(65535).default(8443),
+  })
+  .default({ idleTimeoutSeconds: 60, testListenerPort: 8443 });
+
 export const environmentSchema = z
   .strictObject({
     /** Short product name; prefixes every resource name. */
     project: z.string().regex(lowerKebab, "must be lower-case letters, digits and hyphens, starting with a letter"),
     region: z.enum(REGIONS as [string, ...string[]], { error: `must be one of the supported regions: ${REGIONS.join(", ")}` }),
+    /** Production turns on the protective defaults: deletion protection, no ECS Exec, ALB access logs, no `latest` images. */
+    production: z.boolean().default(false),
     network: networkSchema,
+    services: z.array(serviceSchema).default([]),
+    alb: albSchema,
     tags: z
       .record(z.string().regex(/^[\w .:/=+@-]{1,128}$/, "tag keys are 1-128 letters, digits, spaces or _.:/=+-@"), z.string().max(256))
       .default({}),
   })
   .superRefine((env, ctx) => {
+    const serviceIssue = (index: number, field: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: ["services", index, field], message });
+    const seen = new Map<string, number>();
+    const priorities = new Map<number, string>();
+    env.services.forEach((svc, i) => {
+      if (seen.has(svc.name)) serviceIssue(i, "name", `"${svc.name}" is already the name of services[${seen.get(svc.name)}]`);
+      seen.set(svc.name, i);
+      if (env.production && svc.image.tag === "latest") serviceIssue(i, "image", 'production images need a fixed tag, not "latest"');
+      if (svc.routing) {
+        const other = priorities.get(svc.routing.priority);
+        if (other) serviceIssue(i, "routing", `priority ${svc.routing.priority} is already used by "${other}"`);
+        priorities.set(svc.routing.priority, svc.name);
+      }
+    });
+    if (env.services.some((svc) => svc.deployment === "blueGreen") && [80, 443].includes(env.alb.testListenerPort)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["alb", "testListenerPort"],
+        message: "must differ from the production listeners' ports (80, 443)",
+      });
+    }
     const zones = REGION_ZONES[env.region]?.length ?? 0;
     if (env.network.azCount > zones) {
       ctx.addIssue({
@@ -73,3 +205,6 @@ export const environmentSchema = z
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type EnvironmentDefinition = z.output<typeof environmentSchema>;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
+export type ServiceDefinition = z.output<typeof serviceSchema>;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+export type AlbDefinition = z.output<typeof albSchema>;

@@ -11,6 +11,11 @@ export interface AppSettings {
   readonly state: StateSettings;
   /** When set, every stack talks to this local AWS emulator instead of AWS. */
   readonly localAwsEndpoint?: string;
+  /**
+   * Decommissioning: lifts deletion protection and prevent_destroy from production resources,
+   * so an apply followed by a destroy can remove them. Off unless ALLOW_DESTROY=true.
+   */
+  readonly allowDestroy?: boolean;
 }
 
 export const DEFAULT_STATE_BUCKET = "platform-infra-terraform-state";
@@ -25,6 +30,7 @@ export function readSettings(env: NodeJS.ProcessEnv): AppSettings {
   const bucket = env.TF_STATE_BUCKET || DEFAULT_STATE_BUCKET;
   const region = env.TF_STATE_REGION || DEFAULT_STATE_REGION;
   const localAwsEndpoint = env.LOCAL_AWS_ENDPOINT || undefined;
+  const allowDestroy = env.ALLOW_DESTROY || undefined;
   if (!BUCKET_NAME.test(bucket) || bucket.includes("..")) {
     problems.push(`setting TF_STATE_BUCKET: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)`);
   }
@@ -34,6 +40,13 @@ export function readSettings(env: NodeJS.ProcessEnv): AppSettings {
   if (localAwsEndpoint && !LOCAL_ENDPOINT.test(localAwsEndpoint)) {
     problems.push(`setting LOCAL_AWS_ENDPOINT: "${localAwsEndpoint}" must be http://127.0.0.1:<port> or http://localhost:<port>`);
   }
+  if (allowDestroy && !["true", "false"].includes(allowDestroy)) {
+    problems.push(`setting ALLOW_DESTROY: "${allowDestroy}" must be true or false`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { state: { bucket, region }, ...(localAwsEndpoint ? { localAwsEndpoint } : {}) };
+  return {
+    state: { bucket, region },
+    ...(localAwsEndpoint ? { localAwsEndpoint } : {}),
+    ...(allowDestroy === "true" ? { allowDestroy: true } : {}),
+  };
 }

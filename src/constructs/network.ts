@@ -1,5 +1,4 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
@@ -28,6 +27,8 @@ export interface NetworkProps {
   readonly namePrefix: string;
   /** Region, for the S3 gateway endpoint's service name. */
   readonly region: string;
+  /** Account id, for the flow-log role's source-account condition. */
+  readonly accountId: string;
   readonly vpcCidr: string;
   /** One entry per AZ in each tier; see `resolveEnvironment` for how CIDRs are computed. */
   readonly subnets: SubnetLayout;
@@ -139,11 +140,10 @@ export class Network extends Construct {
       tags: name("s3"),
     });
 
-    if (flowLogs) this.addFlowLogs(vpc, namePrefix, flowLogs);
+    if (flowLogs) this.addFlowLogs(vpc, namePrefix, props.accountId, flowLogs);
   }
 
-  private addFlowLogs(vpc: Vpc, namePrefix: string, options: FlowLogOptions): void {
-    const account = new DataAwsCallerIdentity(this, "account");
+  private addFlowLogs(vpc: Vpc, namePrefix: string, accountId: string, options: FlowLogOptions): void {
     const logGroup = new CloudwatchLogGroup(this, "flow-log-group", {
       name: `/vpc/${namePrefix}/flow-logs`,
       retentionInDays: options.retentionDays,
@@ -151,7 +151,7 @@ export class Network extends Construct {
     // The source-account condition stops other accounts' flow logs from borrowing this role.
     const role = new IamRole(this, "flow-log-role", {
       name: `${namePrefix}-vpc-flow-logs`,
-      assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", { StringEquals: { "aws:SourceAccount": account.accountId } }),
+      assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", { StringEquals: { "aws:SourceAccount": accountId } }),
     });
     new IamRolePolicy(this, "flow-log-policy", {
       role: role.id,

@@ -1,31 +1,112 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/environment";
 import type { AppSettings } from "../config/settings";
+import { ImageRepository } from "../constructs/ecr-repository";
+import { ServiceCluster } from "../constructs/ecs-cluster";
+import { FargateService } from "../constructs/fargate-service";
+import { LoadBalancer } from "../constructs/load-balancer";
 import { Network } from "../constructs/network";
+import { SecureBucket } from "../constructs/secure-bucket";
 import { addAwsProvider, addStateBackend } from "./aws-context";
 
 /** One environment's infrastructure; the stack is named after the environment. */
 export class EnvironmentStack extends TerraformStack {
   readonly network: Network;
+  readonly services: FargateService[] = [];
 
   constructor(scope: Construct, env: EnvironmentConfig, settings: AppSettings) {
     super(scope, env.name);
     addAwsProvider(this, { region: env.region, tags: { ...env.tags }, localAwsEndpoint: settings.localAwsEndpoint });
     addStateBackend(this, settings.state, `${env.name}/terraform.tfstate`, settings.localAwsEndpoint);
+    const accountId = new DataAwsCallerIdentity(this, "account").accountId;
 
     this.network = new Network(this, "network", {
       namePrefix: env.namePrefix,
       region: env.region,
+      accountId,
       vpcCidr: env.network.vpcCidr,
       subnets: env.network.subnets,
       natStrategy: env.network.natStrategy,
       flowLogs: env.network.flowLogs.enabled ? { retentionDays: env.network.flowLogs.retentionDays } : false,
     });
-
     new TerraformOutput(this, "vpc_id", { value: this.network.vpcId });
     new TerraformOutput(this, "public_subnet_ids", { value: this.network.publicSubnetIds });
     new TerraformOutput(this, "private_subnet_ids", { value: this.network.privateSubnetIds });
     new TerraformOutput(this, "isolated_subnet_ids", { value: this.network.isolatedSubnetIds });
+
+    if (env.services.length > 0) this.addServices(env, accountId, env.production && !settings.allowDestroy);
+  }
+
+  /** `protect`: deletion protection and prevent_destroy on what holds data or serves users. */
+  private addServices(env: EnvironmentConfig, accountId: string, protect: boolean): void {
+    const { namePrefix } = env;
+    const repositories = new Map<string, ImageRepository>();
+    for (const service of env.services) {
+      const name = service.image.repository;
+      if (!repositories.has(name)) {
+        repositories.set(
+          name,
+          new ImageRepository(this, `ecr-${name}`, { repositoryName: `${namePrefix}/${name}`, forceDelete: !protect }),
+        );
+      }
+    }
+    const cluster = new ServiceCluster(this, "cluster", { clusterName: namePrefix });
+    const storage = env.services.some((s) => s.storage)
+      ? new SecureBucket(this, "app-bucket", { bucketName: `${namePrefix}-app-${accountId}`, preventDestroy: protect })
+      : undefined;
+    const webServices = env.services.filter((s) => s.role === "web");
+    const loadBalancer = webServices.length
+      ? new LoadBalancer(this, "alb", {
+          namePrefix,
+          vpcId: this.network.vpcId,
+          publicSubnetIds: this.network.publicSubnetIds,
+          idleTimeoutSeconds: env.alb.idleTimeoutSeconds,
+          deletionProtection: protect,
+          ...(env.production ? { accessLogs: { accountId } } : {}),
+          ...(env.alb.domain ? { domain: env.alb.domain } : {}),
+          ...(webServices.some((s) => s.deployment === "blueGreen") ? { testListenerPort: env.alb.testListenerPort } : {}),
+        })
+      : undefined;
+
+    for (const service of env.services) {
+      const repository = repositories.get(service.image.repository)!;
+      const fargate = new FargateService(this, `service-${service.name}`, {
+        namePrefix,
+        region: env.region,
+        accountId,
+        service,
+        cluster: { arn: cluster.clusterArn, name: cluster.clusterName, ready: cluster.capacityProviders },
+        vpcId: this.network.vpcId,
+        subnetIds: this.network.privateSubnetIds,
+        image: { repositoryUrl: repository.repositoryUrl, repositoryArn: repository.repositoryArn },
+        ...(service.role === "web" && loadBalancer
+          ? {
+              loadBalancer: {
+                listenerArn: loadBalancer.listenerArn,
+                testListenerArn: loadBalancer.testListenerArn,
+                securityGroupId: loadBalancer.securityGroupId,
+                arnSuffix: loadBalancer.arnSuffix,
+              },
+            }
+          : {}),
+        ...(storage ? { storageBucketArn: storage.bucketArn } : {}),
+      });
+      if (service.role === "web" && loadBalancer && service.port)
+        loadBalancer.allowTrafficTo(service.name, fargate.securityGroupId, service.port);
+      this.services.push(fargate);
+      new TerraformOutput(this, `service_${service.name.replace(/-/g, "_")}`, { value: fargate.serviceName });
+    }
+
+    new TerraformOutput(this, "cluster_name", { value: cluster.clusterName });
+    new TerraformOutput(this, "repository_urls", {
+      value: Object.fromEntries([...repositories].map(([name, repo]) => [name, repo.repositoryUrl])),
+    });
+    if (loadBalancer) {
+      new TerraformOutput(this, "service_url", { value: loadBalancer.url });
+      new TerraformOutput(this, "alb_dns_name", { value: loadBalancer.dnsName });
+    }
+    if (storage) new TerraformOutput(this, "app_bucket", { value: storage.bucketName });
   }
 }

@@ -1,0 +1,463 @@
+import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
+import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { resolveEnvironment } from "../src/config/environment";
+import { ConfigError } from "../src/config/errors";
+import type { EnvironmentInput } from "../src/config/schema";
+import { committedEnvironment, resourcesOf, synthEnvironment, synthInput, validInput, type TerraformJson } from "./helpers";
+
+type Resource = Record<string, unknown>;
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource?: string | string[] };
+
+const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:webapp/db-AbCdEf";
+const PARAMETER_ARN = "arn:aws:ssm:us-east-1:123456789012:parameter/webapp/api-key";
+
+function withServices(services: unknown[], extra: Partial<EnvironmentInput> = {}): EnvironmentInput {
+  return { ...validInput(), ...extra, services } as EnvironmentInput;
+}
+
+const api = {
+  name: "api",
+  role: "web",
+  image: { tag: "1.2.3" },
+  cpu: 256,
+  memory: 512,
+  port: 8000,
+  routing: { paths: ["/api/*"], priority: 10 },
+  secrets: { DATABASE_URL: SECRET_ARN, API_KEY: PARAMETER_ARN },
+  environment: { LOG_LEVEL: "debug" },
+  scaling: { min: 1, max: 4, requestsPerTarget: 500 },
+};
+
+/** Logical names start with the construct path below the stack, its parts joined by "_". */
+function named(fragment: string): (name: string) => boolean {
+  const prefix = `${fragment.replace(/\//g, "_")}_`;
+  return (name) => name.startsWith(prefix);
+}
+
+/** The one resource of `type` at construct path `fragment`. */
+function byPath(tf: TerraformJson, type: string, fragment: string): Resource {
+  const found = Object.entries(tf.resource[type] ?? {}).filter(([name]) => named(fragment)(name));
+  if (found.length !== 1) throw new Error(`${found.length} ${type} at ${fragment}`);
+  return found[0][1];
+}
+
+function ref(tf: TerraformJson, type: string, fragment: string, attribute = "id"): string {
+  const name = Object.keys(tf.resource[type] ?? {}).find(named(fragment));
+  if (!name) throw new Error(`no ${type} at ${fragment}`);
+  return `\${${type}.${name}.${attribute}}`;
+}
+
+function statementsOf(policy: Resource): Statement[] {
+  return JSON.parse(policy.policy as string).Statement;
+}
+
+function containerOf(tf: TerraformJson, service: string) {
+  return JSON.parse(byPath(tf, "aws_ecs_task_definition", `service-${service}/task`).container_definitions as string)[0];
+}
+
+describe("the services of dev", () => {
+  const { json, parsed } = synthEnvironment(committedEnvironment("dev"));
+
+  it("runs api, frontend, worker and scheduler on one Container Insights cluster", () => {
+    expect(json).toHaveResourceWithProperties(EcsCluster, { setting: [{ name: "containerInsights", value: "enabled" }] });
+    expect(
+      resourcesOf(parsed, "aws_ecs_service")
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["webapp-dev-api", "webapp-dev-frontend", "webapp-dev-scheduler", "webapp-dev-worker"]);
+  });
+
+  it("runs every task in private subnets without a public IP, with a circuit breaker that rolls back", () => {
+    const privateRefs = Object.entries(parsed.resource.aws_subnet)
+      .filter(([, s]) => (s.tags as Record<string, string>).Tier === "private")
+      .map(([name]) => `\${aws_subnet.${name}.id}`);
+    for (const service of resourcesOf(parsed, "aws_ecs_service")) {
+      const network = service.network_configuration as { subnets: string[]; assign_public_ip: boolean };
+      expect(network.assign_public_ip).toBe(false);
+      expect([...network.subnets].sort()).toEqual([...privateRefs].sort());
+      expect(service.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
+    }
+  });
+
+  it("pulls each image from its ECR repository at the configured tag", () => {
+    expect(containerOf(parsed, "api").image).toBe(`${ref(parsed, "aws_ecr_repository", "ecr-api", "repository_url")}:1.0.0`);
+    expect(containerOf(parsed, "worker").image).toBe(`${ref(parsed, "aws_ecr_repository", "ecr-api", "repository_url")}:1.0.0`);
+    expect(resourcesOf(parsed, "aws_ecr_repository")).toHaveLength(2);
+  });
+
+  it("keeps ECR repositories immutable, scanned, encrypted and bounded", () => {
+    expect(json).toHaveResourceWithProperties(EcrRepository, {
+      name: "webapp-dev/api",
+      image_tag_mutability: "IMMUTABLE",
+      image_scanning_configuration: { scan_on_push: true },
+      encryption_configuration: [{ encryption_type: "KMS" }],
+    });
+    const rules = JSON.parse(resourcesOf(parsed, "aws_ecr_lifecycle_policy")[0].policy as string).rules;
+    expect(rules.map((r: { selection: { tagStatus: string } }) => r.selection.tagStatus)).toEqual(["untagged", "any"]);
+  });
+
+  it("logs each service to its own log group with retention, and keeps the root filesystem read-only", () => {
+    for (const service of ["api", "frontend", "worker", "scheduler"]) {
+      const container = containerOf(parsed, service);
+      expect(container.logConfiguration.options["awslogs-group"]).toBe(
+        ref(parsed, "aws_cloudwatch_log_group", `service-${service}/logs`, "name"),
+      );
+      expect(container.readonlyRootFilesystem).toBe(true);
+      expect(byPath(parsed, "aws_cloudwatch_log_group", `service-${service}/logs`)).toMatchObject({
+        name: `/ecs/webapp-dev/${service}`,
+        retention_in_days: 30,
+      });
+    }
+  });
+
+  it("fronts web services with an ip target group, health check and path rule; stickiness off", () => {
+    expect(json).toHaveResourceWithProperties(LbTargetGroup, {
+      name: "webapp-dev-api",
+      target_type: "ip",
+      port: 8000,
+      deregistration_delay: "30",
+      stickiness: { type: "lb_cookie", enabled: false },
+      health_check: expect.objectContaining({ path: "/api/health" }),
+    });
+    const rule = byPath(parsed, "aws_lb_listener_rule", "service-api/rule");
+    expect(rule.condition).toEqual([{ path_pattern: { values: ["/api/*"] } }]);
+    expect(rule.priority).toBe(10);
+    expect(byPath(parsed, "aws_ecs_service", "service-api/service").load_balancer).toEqual([
+      {
+        target_group_arn: ref(parsed, "aws_lb_target_group", "service-api/target-group", "arn"),
+        container_name: "api",
+        container_port: 8000,
+      },
+    ]);
+  });
+
+  it("gives workers and schedulers no load balancer", () => {
+    for (const service of ["worker", "scheduler"])
+      expect(byPath(parsed, "aws_ecs_service", `service-${service}/service`).load_balancer).toBeUndefined();
+  });
+
+  it("runs exactly one scheduler task, never two at once, without autoscaling", () => {
+    const scheduler = byPath(parsed, "aws_ecs_service", "service-scheduler/service");
+    expect(scheduler).toMatchObject({ desired_count: 1, deployment_minimum_healthy_percent: 0, deployment_maximum_percent: 100 });
+    expect(resourcesOf(parsed, "aws_appautoscaling_target").some((t) => String(t.resource_id).includes("scheduler"))).toBe(false);
+  });
+
+  it("serves plain HTTP on an internet-facing ALB that drops invalid headers (no domain in dev)", () => {
+    expect(json).toHaveResourceWithProperties(Lb, {
+      internal: false,
+      load_balancer_type: "application",
+      drop_invalid_header_fields: true,
+      enable_deletion_protection: false,
+      idle_timeout: 60,
+    });
+    expect(resourcesOf(parsed, "aws_lb_listener").map((l) => [l.port, l.protocol])).toEqual([[80, "HTTP"]]);
+    expect(json).not.toHaveResource(AcmCertificate);
+  });
+
+  it("allows ECS Exec outside production", () => {
+    expect(resourcesOf(parsed, "aws_ecs_service").every((s) => s.enable_execute_command === true)).toBe(true);
+  });
+});
+
+describe("the security-group graph", () => {
+  const { parsed } = synthEnvironment(committedEnvironment("dev"));
+  const ingress = resourcesOf(parsed, "aws_vpc_security_group_ingress_rule");
+  const egress = resourcesOf(parsed, "aws_vpc_security_group_egress_rule");
+  const albSg = ref(parsed, "aws_security_group", "alb/sg");
+  const sg = (service: string) => ref(parsed, "aws_security_group", `service-${service}/sg`);
+
+  it("opens only the ALB to the world, on 80", () => {
+    const fromWorld = ingress.filter((r) => r.cidr_ipv4 === "0.0.0.0/0");
+    expect(fromWorld.map((r) => [r.security_group_id, r.from_port, r.to_port])).toEqual([[albSg, 80, 80]]);
+  });
+
+  it("lets the ALB reach each web service on its port only", () => {
+    expect(ingress.filter((r) => r.security_group_id === sg("api"))).toEqual([
+      expect.objectContaining({ referenced_security_group_id: albSg, from_port: 8000, to_port: 8000 }),
+    ]);
+    expect(ingress.filter((r) => r.security_group_id === sg("frontend"))).toEqual([
+      expect.objectContaining({ referenced_security_group_id: albSg, from_port: 3000, to_port: 3000 }),
+    ]);
+    expect(egress.filter((r) => r.security_group_id === albSg).map((r) => [r.referenced_security_group_id, r.from_port])).toEqual([
+      [sg("api"), 8000],
+      [sg("frontend"), 3000],
+    ]);
+  });
+
+  it("lets nothing in to workers and schedulers, and services out on 443 only", () => {
+    expect(ingress.filter((r) => r.security_group_id === sg("worker") || r.security_group_id === sg("scheduler"))).toEqual([]);
+    for (const service of ["api", "frontend", "worker", "scheduler"]) {
+      expect(egress.filter((r) => r.security_group_id === sg(service)).map((r) => [r.cidr_ipv4, r.from_port, r.to_port])).toEqual([
+        ["0.0.0.0/0", 443, 443],
+      ]);
+    }
+  });
+
+  it("defines no inline rules that would bypass the graph", () => {
+    for (const group of resourcesOf(parsed, "aws_security_group")) {
+      expect(group.ingress).toBeUndefined();
+      expect(group.egress).toBeUndefined();
+    }
+  });
+});
+
+describe("IAM scoping", () => {
+  const { parsed } = synthInput(
+    "dev",
+    withServices([
+      { ...api, storage: "read" },
+      { name: "worker", role: "worker", image: { tag: "1" }, cpu: 256, memory: 512 },
+    ]),
+  );
+  const policies = resourcesOf(parsed, "aws_iam_role_policy");
+  /** Statements that may name "*": the actions AWS offers no resource-level permissions for. */
+  const WILDCARD_ALLOWED = new Set(["RegistryToken", "EcsExec"]);
+
+  it("names no wildcard resource outside the actions that cannot be scoped", () => {
+    for (const policy of policies) {
+      for (const statement of statementsOf(policy)) {
+        const resources = ([] as string[]).concat(statement.Resource ?? []);
+        if (resources.includes("*")) expect(WILDCARD_ALLOWED).toContain(statement.Sid);
+        expect(([] as string[]).concat(statement.Action).some((a) => a.endsWith(":*") || a === "*")).toBe(false);
+      }
+    }
+  });
+
+  it("lets the execution role read exactly the secrets the service names", () => {
+    const statements = statementsOf(byPath(parsed, "aws_iam_role_policy", "service-api/execution-policy"));
+    expect(statements.find((s) => s.Sid === "ReadNamedSecrets")).toEqual(
+      expect.objectContaining({ Action: "secretsmanager:GetSecretValue", Resource: [SECRET_ARN] }),
+    );
+    expect(statements.find((s) => s.Sid === "ReadNamedParameters")).toEqual(
+      expect.objectContaining({ Action: "ssm:GetParameters", Resource: [PARAMETER_ARN] }),
+    );
+    expect(statements.find((s) => s.Sid === "PullOwnImage")!.Resource).toBe(ref(parsed, "aws_ecr_repository", "ecr-api", "arn"));
+    const worker = statementsOf(byPath(parsed, "aws_iam_role_policy", "service-worker/execution-policy"));
+    expect(worker.map((s) => s.Sid)).not.toContain("ReadNamedSecrets");
+  });
+
+  it("passes secrets by ARN, never as plain environment values", () => {
+    const container = containerOf(parsed, "api");
+    expect(container.secrets).toEqual([
+      { name: "DATABASE_URL", valueFrom: SECRET_ARN },
+      { name: "API_KEY", valueFrom: PARAMETER_ARN },
+    ]);
+    expect(container.environment).toEqual([{ name: "LOG_LEVEL", value: "debug" }]);
+  });
+
+  it("grants the app bucket only to task roles that declare it, read-only when asked", () => {
+    const apiTask = statementsOf(byPath(parsed, "aws_iam_role_policy", "service-api/task-policy"));
+    expect(apiTask.find((s) => s.Sid === "AppBucketObjects")).toEqual(expect.objectContaining({ Action: ["s3:GetObject"] }));
+    const worker = statementsOf(byPath(parsed, "aws_iam_role_policy", "service-worker/task-policy"));
+    expect(worker.map((s) => s.Sid)).toEqual(["EcsExec"]);
+  });
+});
+
+describe("autoscaling", () => {
+  const { parsed } = synthInput("dev", withServices([api]));
+
+  it("tracks CPU, memory and ALB requests per target between min and max", () => {
+    expect(resourcesOf(parsed, "aws_appautoscaling_target")).toEqual([
+      expect.objectContaining({
+        min_capacity: 1,
+        max_capacity: 4,
+        scalable_dimension: "ecs:service:DesiredCount",
+        service_namespace: "ecs",
+      }),
+    ]);
+    const metrics = resourcesOf(parsed, "aws_appautoscaling_policy").map(
+      (p) =>
+        (p.target_tracking_scaling_policy_configuration as { predefined_metric_specification: { predefined_metric_type: string } })
+          .predefined_metric_specification,
+    );
+    expect(metrics.map((m) => m.predefined_metric_type).sort()).toEqual([
+      "ALBRequestCountPerTarget",
+      "ECSServiceAverageCPUUtilization",
+      "ECSServiceAverageMemoryUtilization",
+    ]);
+    expect(metrics.find((m) => m.predefined_metric_type === "ALBRequestCountPerTarget")).toEqual(
+      expect.objectContaining({
+        resource_label: `${ref(parsed, "aws_lb", "alb", "arn_suffix")}/${ref(parsed, "aws_lb_target_group", "service-api/target-group", "arn_suffix")}`,
+      }),
+    );
+  });
+
+  it("leaves desired_count to the scaler", () => {
+    expect(byPath(parsed, "aws_ecs_service", "service-api/service").lifecycle).toEqual({ ignore_changes: ["desired_count"] });
+  });
+
+  it("puts a share of workers on Fargate Spot", () => {
+    const { parsed: staging } = synthEnvironment(committedEnvironment("staging"));
+    expect(byPath(staging, "aws_ecs_service", "service-worker/service").capacity_provider_strategy).toEqual([
+      { capacity_provider: "FARGATE", weight: 50, base: 1 },
+      { capacity_provider: "FARGATE_SPOT", weight: 50 },
+    ]);
+  });
+});
+
+describe("production", () => {
+  const { json, parsed } = synthEnvironment(committedEnvironment("prod"));
+
+  it("protects the ALB and writes its access logs to an encrypted bucket the ELB account may write", () => {
+    expect(json).toHaveResourceWithProperties(Lb, {
+      enable_deletion_protection: true,
+      access_logs: expect.objectContaining({ enabled: true }),
+    });
+    const policy = byPath(parsed, "aws_s3_bucket_policy", "alb/access-logs");
+    expect(statementsOf(policy).find((s) => s.Sid === "ElbLogDelivery")).toEqual(expect.objectContaining({ Action: "s3:PutObject" }));
+  });
+
+  it("turns ECS Exec off and keeps the app bucket from destroy", () => {
+    expect(resourcesOf(parsed, "aws_ecs_service").every((s) => s.enable_execute_command === false)).toBe(true);
+    expect(byPath(parsed, "aws_s3_bucket", "app-bucket").lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  it("lifts the protections only for a deliberate ALLOW_DESTROY synth", () => {
+    const { parsed: teardown } = synthEnvironment(committedEnvironment("prod"), {
+      state: { bucket: "b", region: "us-east-1" },
+      allowDestroy: true,
+    });
+    expect(byPath(teardown, "aws_lb", "alb").enable_deletion_protection).toBe(false);
+    expect(byPath(teardown, "aws_s3_bucket", "app-bucket").lifecycle).toBeUndefined();
+  });
+});
+
+describe("HTTPS with a domain", () => {
+  const { json, parsed } = synthInput(
+    "dev",
+    withServices([api], { alb: { domain: { name: "app.example.com", hostedZone: "example.com" } } }),
+  );
+
+  it("validates an ACM certificate in the zone and serves HTTPS with a current TLS policy", () => {
+    expect(json).toHaveResourceWithProperties(AcmCertificate, { domain_name: "app.example.com", validation_method: "DNS" });
+    expect(json).toHaveResourceWithProperties(LbListener, {
+      port: 443,
+      protocol: "HTTPS",
+      ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    });
+  });
+
+  it("redirects HTTP to HTTPS with a 301 and points an alias at the ALB", () => {
+    expect(json).toHaveResourceWithProperties(LbListener, {
+      port: 80,
+      default_action: [
+        expect.objectContaining({ type: "redirect", redirect: expect.objectContaining({ protocol: "HTTPS", status_code: "HTTP_301" }) }),
+      ],
+    });
+    expect(json).toHaveResourceWithProperties(Route53Record, { name: "app.example.com", type: "A" });
+    expect(parsed.output?.service_url.value).toBe("https://app.example.com");
+  });
+
+  it("routes the service's rule on the HTTPS listener and opens 80 and 443 only", () => {
+    expect(byPath(parsed, "aws_lb_listener_rule", "service-api/rule").listener_arn).toBe(
+      ref(parsed, "aws_lb_listener", "alb/https", "arn"),
+    );
+    const open = resourcesOf(parsed, "aws_vpc_security_group_ingress_rule").filter((r) => r.cidr_ipv4 === "0.0.0.0/0");
+    expect(open.map((r) => r.from_port).sort()).toEqual([443, 80]);
+  });
+});
+
+describe("blue/green through CodeDeploy", () => {
+  const { json, parsed } = synthInput("dev", withServices([{ ...api, deployment: "blueGreen", scaling: undefined }]));
+
+  it("hands the service's deployments to CodeDeploy with two target groups and a test listener", () => {
+    expect(byPath(parsed, "aws_ecs_service", "service-api/service")).toMatchObject({
+      deployment_controller: { type: "CODE_DEPLOY" },
+      lifecycle: { ignore_changes: ["task_definition", "load_balancer"] },
+    });
+    expect(
+      resourcesOf(parsed, "aws_lb_target_group")
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(["webapp-dev-api-b", "webapp-dev-api-g"]);
+    expect(json).toHaveResourceWithProperties(LbListener, { port: 8443 });
+  });
+
+  it("rolls back automatically and waits before terminating blue", () => {
+    expect(json).toHaveResourceWithProperties(CodedeployDeploymentGroup, {
+      deployment_style: { deployment_option: "WITH_TRAFFIC_CONTROL", deployment_type: "BLUE_GREEN" },
+      auto_rollback_configuration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
+      blue_green_deployment_config: expect.objectContaining({
+        terminate_blue_instances_on_deployment_success: { action: "TERMINATE", termination_wait_time_in_minutes: 5 },
+      }),
+    });
+    const group = resourcesOf(parsed, "aws_codedeploy_deployment_group")[0];
+    const route = (group.load_balancer_info as { target_group_pair_info: Record<string, unknown> }).target_group_pair_info;
+    expect(route.prod_traffic_route).toEqual({ listener_arns: [ref(parsed, "aws_lb_listener", "alb/http", "arn")] });
+    expect(route.test_traffic_route).toEqual({ listener_arns: [ref(parsed, "aws_lb_listener", "alb/test", "arn")] });
+  });
+
+  it("keeps rolling services on the ECS controller", () => {
+    const { json: rolling } = synthInput("dev", withServices([api]));
+    expect(rolling).not.toHaveResource(CodedeployDeploymentGroup);
+    expect(rolling).toHaveResourceWithProperties(EcsService, { deployment_minimum_healthy_percent: 100, deployment_maximum_percent: 200 });
+  });
+});
+
+describe("services that fail synth", () => {
+  const cases: [string, EnvironmentInput, string][] = [
+    ["cpu Fargate does not offer", withServices([{ ...api, cpu: 300 }]), "services.0.cpu: must be one of Fargate's CPU sizes"],
+    [
+      "memory that does not fit the cpu",
+      withServices([{ ...api, cpu: 1024, memory: 1024 }]),
+      "services.0.memory: with cpu 1024, memory must be 2048-8192 in steps of 1024",
+    ],
+    ["min above max", withServices([{ ...api, scaling: { min: 5, max: 2 } }]), "services.0.scaling.min: must not exceed max"],
+    [
+      "a scheduler with autoscaling",
+      withServices([{ name: "beat", role: "scheduler", image: { tag: "1" }, cpu: 256, memory: 512, scaling: { min: 1, max: 2 } }]),
+      "services.0.scaling: a scheduler runs exactly one task; it cannot autoscale",
+    ],
+    [
+      "a name too long for its target groups",
+      withServices([{ ...api, name: "applications", deployment: "blueGreen", scaling: undefined }], { project: "webapp-platform" }),
+      'services.0.name: target group name "webapp-platform-dev-applications-b" is 34 characters; AWS allows 32',
+    ],
+    [
+      "an unknown secret reference",
+      withServices([{ ...api, secrets: { DB: "my-db-password" } }]),
+      'services.0.secrets: DB: "my-db-password" is not a Secrets Manager secret or SSM parameter ARN',
+    ],
+    [
+      "latest in production",
+      withServices([{ ...api, image: { tag: "latest" } }], { production: true }),
+      'services.0.image: production images need a fixed tag, not "latest"',
+    ],
+    ["a web service without a port", withServices([{ ...api, port: undefined }]), "services.0.port: web services need a container port"],
+    [
+      "a worker with routing",
+      withServices([{ ...api, role: "worker" }]),
+      "services.0.routing: only web services are behind the load balancer",
+    ],
+    [
+      "two services with one name",
+      withServices([api, { ...api, routing: { paths: ["/x"], priority: 11 } }]),
+      'services.1.name: "api" is already the name of services[0]',
+    ],
+    [
+      "two rules with one priority",
+      withServices([api, { ...api, name: "web" }]),
+      'services.1.routing: priority 10 is already used by "api"',
+    ],
+    ["Spot for a web service", withServices([{ ...api, spotPercent: 50 }]), "services.0.spotPercent: only workers may run on Fargate Spot"],
+    ["an unknown role", withServices([{ ...api, role: "cron" }]), "services.0.role: must be one of: web, worker, scheduler"],
+  ];
+
+  it.each(cases)("%s", (_case, input, message) => {
+    let error: unknown;
+    try {
+      resolveEnvironment("dev", input);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(`environment "dev": ${message}`);
+  });
+});

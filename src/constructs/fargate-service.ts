@@ -1,0 +1,330 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CodedeployApp } from "@cdktf/provider-aws/lib/codedeploy-app";
+import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+import { targetGroupNames, type ServiceConfig } from "../config/environment";
+import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
+import { ServiceAutoscaling } from "./service-autoscaling";
+
+/** What a web service needs of the load balancer in front of it. */
+export interface LoadBalancerAttachment {
+  readonly listenerArn: string;
+  readonly testListenerArn?: string;
+  readonly securityGroupId: string;
+  readonly arnSuffix: string;
+}
+
+export interface FargateServiceProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  /** Account id, for the trust policy's source-account condition. */
+  readonly accountId: string;
+  readonly service: ServiceConfig;
+  readonly cluster: { readonly arn: string; readonly name: string; readonly ready: ITerraformDependable };
+  readonly vpcId: string;
+  /** Private subnets: tasks get no public IP. */
+  readonly subnetIds: string[];
+  readonly image: { readonly repositoryUrl: string; readonly repositoryArn: string };
+  /** Required for web services. */
+  readonly loadBalancer?: LoadBalancerAttachment;
+  /**
+   * The application bucket, when the service declares storage access.
+   * @default no bucket access
+   */
+  readonly storageBucketArn?: string;
+  /**
+   * Seconds the ALB waits before deregistering a target.
+   * @default 30
+   */
+  readonly deregistrationDelaySeconds?: number;
+}
+
+const ECS_EXEC_ACTIONS = [
+  "ssmmessages:CreateControlChannel",
+  "ssmmessages:CreateDataChannel",
+  "ssmmessages:OpenControlChannel",
+  "ssmmessages:OpenDataChannel",
+];
+
+/**
+ * One service on Fargate: its log group, least-privilege roles, task definition, security group,
+ * ECS service (private subnets, circuit breaker with rollback) and, by role, its load-balancer
+ * target group and listener rule, autoscaling, and CodeDeploy blue/green deployment.
+ */
+export class FargateService extends Construct {
+  readonly serviceName: string;
+  readonly securityGroupId: string;
+  readonly logGroupName: string;
+  /** Target group ARN suffixes (blue first), for metrics; empty for non-web services. */
+  readonly targetGroupArnSuffixes: string[] = [];
+
+  constructor(scope: Construct, id: string, props: FargateServiceProps) {
+    super(scope, id);
+    const { service, namePrefix } = props;
+    const name = `${namePrefix}-${service.name}`;
+    const web = service.role === "web" ? props.loadBalancer : undefined;
+    if (service.role === "web" && !web) throw new Error(`web service ${service.name} needs a load balancer`);
+    const blueGreen = service.deployment === "blueGreen";
+
+    const logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/ecs/${namePrefix}/${service.name}`,
+      retentionInDays: service.logRetentionDays,
+    });
+    this.logGroupName = logGroup.name;
+
+    const trust = serviceTrustPolicy("ecs-tasks.amazonaws.com", { StringEquals: { "aws:SourceAccount": props.accountId } });
+    const executionRole = new IamRole(this, "execution-role", { name: `${name}-execution`, assumeRolePolicy: trust });
+    new IamRolePolicy(this, "execution-policy", {
+      role: executionRole.id,
+      name: "pull-log-read-secrets",
+      policy: policyDocument(this.executionStatements(props, logGroup.arn)),
+    });
+    const taskRole = new IamRole(this, "task-role", { name: `${name}-task`, assumeRolePolicy: trust });
+    const taskStatements = this.taskStatements(props);
+    if (taskStatements.length > 0)
+      new IamRolePolicy(this, "task-policy", { role: taskRole.id, name: "declared-access", policy: policyDocument(taskStatements) });
+
+    const securityGroup = new SecurityGroup(this, "sg", {
+      name,
+      description: `${service.role} service ${service.name}`,
+      vpcId: props.vpcId,
+      tags: { Name: name },
+    });
+    this.securityGroupId = securityGroup.id;
+    // Tasks reach AWS APIs (ECR, Logs, Secrets Manager) and the internet through NAT, over TLS only.
+    new VpcSecurityGroupEgressRule(this, "egress-https", {
+      securityGroupId: securityGroup.id,
+      description: "HTTPS to AWS APIs and the internet",
+      cidrIpv4: "0.0.0.0/0",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+    });
+
+    const port = service.port;
+    const container = {
+      name: service.name,
+      image: `${props.image.repositoryUrl}:${service.image.tag}`,
+      essential: true,
+      ...(service.command ? { command: service.command } : {}),
+      ...(port ? { portMappings: [{ containerPort: port, protocol: "tcp" }] } : {}),
+      environment: Object.entries(service.environment).map(([n, value]) => ({ name: n, value })),
+      secrets: Object.entries(service.secrets).map(([n, valueFrom]) => ({ name: n, valueFrom })),
+      readonlyRootFilesystem: service.readonlyRootFilesystem,
+      // A writable /tmp keeps read-only root filesystems usable by ordinary runtimes.
+      mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+      ...(service.exec ? { linuxParameters: { initProcessEnabled: true } } : {}),
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: { "awslogs-group": logGroup.name, "awslogs-region": props.region, "awslogs-stream-prefix": service.name },
+      },
+    };
+    const taskDefinition = new EcsTaskDefinition(this, "task", {
+      family: name,
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: String(service.cpu),
+      memory: String(service.memory),
+      executionRoleArn: executionRole.arn,
+      taskRoleArn: taskRole.arn,
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      volume: [{ name: "tmp" }],
+      containerDefinitions: JSON.stringify([container]),
+    });
+
+    let targetGroups: LbTargetGroup[] = [];
+    if (web && port) {
+      new VpcSecurityGroupIngressRule(this, "ingress-alb", {
+        securityGroupId: securityGroup.id,
+        description: `port ${port} from the load balancer`,
+        referencedSecurityGroupId: web.securityGroupId,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+      });
+      targetGroups = targetGroupNames(namePrefix, service).map(
+        (tgName, i) =>
+          new LbTargetGroup(this, i === 0 ? "target-group" : "target-group-green", {
+            name: tgName,
+            port,
+            protocol: "HTTP",
+            targetType: "ip",
+            vpcId: props.vpcId,
+            deregistrationDelay: String(props.deregistrationDelaySeconds ?? 30),
+            stickiness: { type: "lb_cookie", enabled: false },
+            healthCheck: {
+              path: service.healthCheckPath,
+              matcher: "200-399",
+              interval: 15,
+              healthyThreshold: 2,
+              unhealthyThreshold: 3,
+              timeout: 5,
+            },
+          }),
+      );
+      this.targetGroupArnSuffixes.push(...targetGroups.map((tg) => tg.arnSuffix));
+      const routing = service.routing!;
+      const conditions = [
+        ...(routing.paths.length ? [{ pathPattern: { values: routing.paths } }] : []),
+        ...(routing.hosts.length ? [{ hostHeader: { values: routing.hosts } }] : []),
+      ];
+      const rule = (ruleId: string, listenerArn: string, priority: number) =>
+        new LbListenerRule(this, ruleId, {
+          listenerArn,
+          priority,
+          condition: conditions,
+          action: [{ type: "forward", targetGroupArn: targetGroups[0].arn }],
+          // CodeDeploy moves these rules between blue and green; Terraform must not move them back.
+          ...(blueGreen ? { lifecycle: { ignoreChanges: ["action"] } } : {}),
+        });
+      rule("rule", web.listenerArn, routing.priority);
+      if (blueGreen && web.testListenerArn) rule("test-rule", web.testListenerArn, routing.priority);
+    }
+
+    const autoscaled = service.scaling !== undefined;
+    const ignoreChanges = [...(autoscaled ? ["desired_count"] : []), ...(blueGreen ? ["task_definition", "load_balancer"] : [])];
+    const ecsService = new EcsService(this, "service", {
+      name,
+      cluster: props.cluster.arn,
+      taskDefinition: taskDefinition.arn,
+      desiredCount: service.desiredCount,
+      ...(service.spotPercent > 0
+        ? {
+            capacityProviderStrategy: [
+              { capacityProvider: "FARGATE", weight: 100 - service.spotPercent, base: 1 },
+              { capacityProvider: "FARGATE_SPOT", weight: service.spotPercent },
+            ],
+          }
+        : { launchType: "FARGATE" }),
+      platformVersion: "LATEST",
+      networkConfiguration: { subnets: props.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: false },
+      enableExecuteCommand: service.exec,
+      propagateTags: "SERVICE",
+      enableEcsManagedTags: true,
+      ...(blueGreen
+        ? { deploymentController: { type: "CODE_DEPLOY" } }
+        : {
+            deploymentCircuitBreaker: { enable: true, rollback: true },
+            // A scheduler must never run twice: stop the old task before starting the new one.
+            deploymentMinimumHealthyPercent: service.role === "scheduler" ? 0 : 100,
+            deploymentMaximumPercent: service.role === "scheduler" ? 100 : 200,
+          }),
+      ...(targetGroups.length
+        ? {
+            loadBalancer: [{ targetGroupArn: targetGroups[0].arn, containerName: service.name, containerPort: port! }],
+            healthCheckGracePeriodSeconds: 60,
+          }
+        : {}),
+      ...(ignoreChanges.length ? { lifecycle: { ignoreChanges } } : {}),
+      dependsOn: [props.cluster.ready],
+    });
+    this.serviceName = ecsService.name;
+
+    if (service.scaling) {
+      new ServiceAutoscaling(this, "autoscaling", {
+        clusterName: props.cluster.name,
+        serviceName: ecsService.name,
+        minCapacity: service.scaling.min,
+        maxCapacity: service.scaling.max,
+        cpuTarget: service.scaling.cpuTarget,
+        memoryTarget: service.scaling.memoryTarget,
+        scaleInCooldownSeconds: service.scaling.scaleInCooldownSeconds,
+        scaleOutCooldownSeconds: service.scaling.scaleOutCooldownSeconds,
+        ...(web && service.scaling.requestsPerTarget
+          ? {
+              requestsPerTarget: {
+                target: service.scaling.requestsPerTarget,
+                resourceLabel: `${web.arnSuffix}/${targetGroups[0].arnSuffix}`,
+              },
+            }
+          : {}),
+      });
+    }
+
+    if (blueGreen && web) this.addBlueGreen(name, props, web, targetGroups, ecsService);
+  }
+
+  private executionStatements(props: FargateServiceProps, logGroupArn: string): PolicyStatement[] {
+    const secretArns = Object.values(props.service.secrets);
+    const secretsManager = secretArns.filter((arn) => arn.includes(":secretsmanager:"));
+    const parameters = secretArns.filter((arn) => arn.includes(":ssm:"));
+    return [
+      {
+        Sid: "PullOwnImage",
+        Effect: "Allow",
+        Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+        Resource: props.image.repositoryArn,
+      },
+      // ECR issues registry tokens account-wide: this action has no resource-level permissions.
+      { Sid: "RegistryToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+      { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
+      ...(secretsManager.length
+        ? [{ Sid: "ReadNamedSecrets", Effect: "Allow" as const, Action: "secretsmanager:GetSecretValue", Resource: secretsManager }]
+        : []),
+      ...(parameters.length
+        ? [{ Sid: "ReadNamedParameters", Effect: "Allow" as const, Action: "ssm:GetParameters", Resource: parameters }]
+        : []),
+    ];
+  }
+
+  private taskStatements(props: FargateServiceProps): PolicyStatement[] {
+    const statements: PolicyStatement[] = [];
+    const bucket = props.storageBucketArn;
+    if (props.service.storage && bucket) {
+      const objectActions = props.service.storage === "readWrite" ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] : ["s3:GetObject"];
+      statements.push(
+        { Sid: "ListAppBucket", Effect: "Allow", Action: "s3:ListBucket", Resource: bucket },
+        { Sid: "AppBucketObjects", Effect: "Allow", Action: objectActions, Resource: `${bucket}/*` },
+      );
+    }
+    // ECS Exec's session channels have no resource-level permissions.
+    if (props.service.exec) statements.push({ Sid: "EcsExec", Effect: "Allow", Action: ECS_EXEC_ACTIONS, Resource: "*" });
+    return statements;
+  }
+
+  private addBlueGreen(
+    name: string,
+    props: FargateServiceProps,
+    web: LoadBalancerAttachment,
+    targetGroups: LbTargetGroup[],
+    service: EcsService,
+  ): void {
+    const role = new IamRole(this, "codedeploy-role", {
+      name: `${name}-codedeploy`,
+      assumeRolePolicy: serviceTrustPolicy("codedeploy.amazonaws.com", { StringEquals: { "aws:SourceAccount": props.accountId } }),
+    });
+    new IamRolePolicyAttachment(this, "codedeploy-ecs", { role: role.name, policyArn: "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS" });
+    const app = new CodedeployApp(this, "codedeploy-app", { name, computePlatform: "ECS" });
+    new CodedeployDeploymentGroup(this, "deployment-group", {
+      appName: app.name,
+      deploymentGroupName: name,
+      serviceRoleArn: role.arn,
+      deploymentConfigName: "CodeDeployDefault.ECSAllAtOnce",
+      deploymentStyle: { deploymentOption: "WITH_TRAFFIC_CONTROL", deploymentType: "BLUE_GREEN" },
+      blueGreenDeploymentConfig: {
+        deploymentReadyOption: { actionOnTimeout: "CONTINUE_DEPLOYMENT" },
+        terminateBlueInstancesOnDeploymentSuccess: { action: "TERMINATE", terminationWaitTimeInMinutes: 5 },
+      },
+      autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
+      ecsService: { clusterName: props.cluster.name, serviceName: service.name },
+      loadBalancerInfo: {
+        targetGroupPairInfo: {
+          prodTrafficRoute: { listenerArns: [web.listenerArn] },
+          ...(web.testListenerArn ? { testTrafficRoute: { listenerArns: [web.testListenerArn] } } : {}),
+          targetGroup: targetGroups.map((tg) => ({ name: tg.name })),
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,212 @@
+import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
+import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
+import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-service-account";
+import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener, type LbListenerDefaultAction } from "@cdktf/provider-aws/lib/lb-listener";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Construct } from "constructs";
+import { SecureBucket } from "./secure-bucket";
+
+/** A current TLS policy: TLS 1.3 and 1.2 with forward-secret ciphers only. */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+export interface LoadBalancerProps {
+  readonly namePrefix: string;
+  readonly vpcId: string;
+  readonly publicSubnetIds: string[];
+  /**
+   * Seconds an idle connection is kept open.
+   * @default 60
+   */
+  readonly idleTimeoutSeconds?: number;
+  /**
+   * Refuse deletion through the API (turn it off before a planned destroy).
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Write access logs to a bucket created here, named `<namePrefix>-alb-logs-<account id>`;
+   * `accountId` is the current account's id.
+   * @default off
+   */
+  readonly accessLogs?: { readonly accountId: string; readonly retentionDays?: number };
+  /**
+   * Serve HTTPS for this name: an ACM certificate validated by DNS in the public Route53 zone,
+   * an HTTPS listener with a current TLS policy, HTTP redirected (301) to HTTPS, and an alias
+   * record. Without it the load balancer serves plain HTTP.
+   * @default none
+   */
+  readonly domain?: { readonly name: string; readonly hostedZone: string };
+  /**
+   * A second listener on this port for blue/green deployments' test traffic.
+   * @default none
+   */
+  readonly testListenerPort?: number;
+}
+
+const NOT_FOUND: LbListenerDefaultAction = {
+  type: "fixed-response",
+  fixedResponse: { contentType: "text/plain", messageBody: "Not Found", statusCode: "404" },
+};
+
+/**
+ * An internet-facing ALB in the public subnets that drops invalid header fields, with its own
+ * security group open to the world on the listener ports only. Unmatched requests get 404;
+ * services add their own listener rules.
+ */
+export class LoadBalancer extends Construct {
+  readonly arn: string;
+  readonly arnSuffix: string;
+  readonly dnsName: string;
+  readonly securityGroupId: string;
+  /** The listener that serves users: HTTPS with a domain, else HTTP. */
+  readonly listenerArn: string;
+  readonly testListenerArn?: string;
+  /** How users reach it: https://<domain> or http://<ALB DNS name>. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+    const { namePrefix, domain } = props;
+    const securityGroup = new SecurityGroup(this, "sg", {
+      name: `${namePrefix}-alb`,
+      description: `Load balancer of ${namePrefix}: listener ports from the internet`,
+      vpcId: props.vpcId,
+      tags: { Name: `${namePrefix}-alb` },
+    });
+    this.securityGroupId = securityGroup.id;
+    const ports = [domain ? 443 : 80, ...(domain ? [80] : []), ...(props.testListenerPort ? [props.testListenerPort] : [])];
+    for (const port of ports) {
+      new VpcSecurityGroupIngressRule(this, `ingress-${port}`, {
+        securityGroupId: securityGroup.id,
+        description: `port ${port} from the internet`,
+        cidrIpv4: "0.0.0.0/0",
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+      });
+    }
+
+    const logs = props.accessLogs ? this.accessLogBucket(namePrefix, props.accessLogs) : undefined;
+    const lb = new Lb(this, "alb", {
+      name: `${namePrefix}-alb`,
+      loadBalancerType: "application",
+      internal: false,
+      subnets: props.publicSubnetIds,
+      securityGroups: [securityGroup.id],
+      dropInvalidHeaderFields: true,
+      enableDeletionProtection: props.deletionProtection ?? true,
+      idleTimeout: props.idleTimeoutSeconds ?? 60,
+      ...(logs ? { accessLogs: { bucket: logs.bucketName, enabled: true }, dependsOn: [logs.policy] } : {}),
+    });
+    this.arn = lb.arn;
+    this.arnSuffix = lb.arnSuffix;
+    this.dnsName = lb.dnsName;
+
+    if (!domain) {
+      this.listenerArn = new LbListener(this, "http", {
+        loadBalancerArn: lb.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultAction: [NOT_FOUND],
+      }).arn;
+      this.url = `http://${lb.dnsName}`;
+      if (props.testListenerPort) {
+        this.testListenerArn = new LbListener(this, "test", {
+          loadBalancerArn: lb.arn,
+          port: props.testListenerPort,
+          protocol: "HTTP",
+          defaultAction: [NOT_FOUND],
+        }).arn;
+      }
+      return;
+    }
+
+    const zone = new DataAwsRoute53Zone(this, "zone", { name: domain.hostedZone, privateZone: false });
+    const certificate = new AcmCertificate(this, "certificate", {
+      domainName: domain.name,
+      validationMethod: "DNS",
+      lifecycle: { createBeforeDestroy: true },
+    });
+    const option = certificate.domainValidationOptions.get(0);
+    const validationRecord = new Route53Record(this, "validation", {
+      zoneId: zone.zoneId,
+      name: option.resourceRecordName,
+      type: option.resourceRecordType,
+      records: [option.resourceRecordValue],
+      ttl: 300,
+      allowOverwrite: true,
+    });
+    const validation = new AcmCertificateValidation(this, "certificate-validation", {
+      certificateArn: certificate.arn,
+      validationRecordFqdns: [validationRecord.fqdn],
+    });
+    const https = (listenerId: string, port: number) =>
+      new LbListener(this, listenerId, {
+        loadBalancerArn: lb.arn,
+        port,
+        protocol: "HTTPS",
+        sslPolicy: TLS_POLICY,
+        certificateArn: validation.certificateArn,
+        defaultAction: [NOT_FOUND],
+      });
+    this.listenerArn = https("https", 443).arn;
+    if (props.testListenerPort) this.testListenerArn = https("test", props.testListenerPort).arn;
+    new LbListener(this, "http-redirect", {
+      loadBalancerArn: lb.arn,
+      port: 80,
+      protocol: "HTTP",
+      defaultAction: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+    });
+    new Route53Record(this, "alias", {
+      zoneId: zone.zoneId,
+      name: domain.name,
+      type: "A",
+      alias: { name: lb.dnsName, zoneId: lb.zoneId, evaluateTargetHealth: true },
+    });
+    this.url = `https://${domain.name}`;
+  }
+
+  /** Lets the load balancer open connections to a service's security group on its port. */
+  allowTrafficTo(id: string, serviceSecurityGroupId: string, port: number): void {
+    new VpcSecurityGroupEgressRule(this, `egress-${id}`, {
+      securityGroupId: this.securityGroupId,
+      description: `to ${id} on ${port}`,
+      referencedSecurityGroupId: serviceSecurityGroupId,
+      ipProtocol: "tcp",
+      fromPort: port,
+      toPort: port,
+    });
+  }
+
+  private accessLogBucket(namePrefix: string, options: NonNullable<LoadBalancerProps["accessLogs"]>): SecureBucket {
+    const elbAccount = new DataAwsElbServiceAccount(this, "elb-account");
+    return new SecureBucket(this, "access-logs", {
+      bucketName: `${namePrefix}-alb-logs-${options.accountId}`,
+      versioned: false,
+      // ALB log delivery writes as the region's Elastic Load Balancing account.
+      policyStatements: (arn) => [
+        {
+          Sid: "ElbLogDelivery",
+          Effect: "Allow",
+          Principal: { AWS: elbAccount.arn },
+          Action: "s3:PutObject",
+          Resource: `${arn}/AWSLogs/*`,
+        },
+      ],
+      lifecycleRules: [
+        {
+          id: "expire-access-logs",
+          status: "Enabled",
+          filter: [{}],
+          expiration: [{ days: options.retentionDays ?? 90 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+    });
+  }
+}
