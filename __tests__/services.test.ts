@@ -138,6 +138,17 @@ describe("the services of dev", () => {
     ]);
   });
 
+  it("health-checks the worker inside its container, and web services through the ALB", () => {
+    expect(containerOf(parsed, "worker").healthCheck).toEqual({
+      command: ["CMD", "celery", "-A", "app", "inspect", "ping"],
+      interval: 60,
+      timeout: 20,
+      retries: 3,
+      startPeriod: 60,
+    });
+    expect(containerOf(parsed, "api").healthCheck).toBeUndefined();
+  });
+
   it("gives workers and schedulers no load balancer", () => {
     for (const service of ["worker", "scheduler"])
       expect(byPath(parsed, "aws_ecs_service", `service-${service}/service`).load_balancer).toBeUndefined();
@@ -448,6 +459,11 @@ describe("services that fail synth", () => {
     ],
     ["Spot for a web service", withServices([{ ...api, spotPercent: 50 }]), "services.0.spotPercent: only workers may run on Fargate Spot"],
     ["an unknown role", withServices([{ ...api, role: "cron" }]), "services.0.role: must be one of: web, worker, scheduler"],
+    [
+      "a container health check without a command",
+      withServices([{ ...api, containerHealthCheck: { command: [] } }]),
+      "services.0.containerHealthCheck.command: give the command",
+    ],
   ];
 
   it.each(cases)("%s", (_case, input, message) => {

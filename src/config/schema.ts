@@ -96,6 +96,16 @@ export const serviceSchema = z
     secrets: z.record(envVarName, z.string()).default({}),
     /** Web services: ALB health check path. */
     healthCheckPath: z.string().regex(/^\//, "must start with /").default("/health"),
+    /** A command run inside the container; ECS replaces the task when it keeps failing. */
+    containerHealthCheck: z
+      .strictObject({
+        command: z.array(z.string()).min(1, "give the command and its arguments"),
+        intervalSeconds: z.number().int().min(5).max(300).default(30),
+        timeoutSeconds: z.number().int().min(2).max(60).default(5),
+        retries: z.number().int().min(1).max(10).default(3),
+        startPeriodSeconds: z.number().int().min(0).max(300).default(60),
+      })
+      .optional(),
     /** Web services: which requests the ALB routes here. */
     routing: z
       .strictObject({

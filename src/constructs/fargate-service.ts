@@ -125,6 +125,17 @@ export class FargateService extends Construct {
       // A writable /tmp keeps read-only root filesystems usable by ordinary runtimes.
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
       ...(service.exec ? { linuxParameters: { initProcessEnabled: true } } : {}),
+      ...(service.containerHealthCheck
+        ? {
+            healthCheck: {
+              command: ["CMD", ...service.containerHealthCheck.command],
+              interval: service.containerHealthCheck.intervalSeconds,
+              timeout: service.containerHealthCheck.timeoutSeconds,
+              retries: service.containerHealthCheck.retries,
+              startPeriod: service.containerHealthCheck.startPeriodSeconds,
+            },
+          }
+        : {}),
       logConfiguration: {
         logDriver: "awslogs",
         options: { "awslogs-group": logGroup.name, "awslogs-region": props.region, "awslogs-stream-prefix": service.name },
