@@ -25,8 +25,6 @@ export interface ImageRepositoryProps {
 export class ImageRepository extends Construct {
   readonly repositoryUrl: string;
   readonly repositoryArn: string;
-  readonly repositoryName: string;
-
   constructor(scope: Construct, id: string, props: ImageRepositoryProps) {
     super(scope, id);
     const repository = new EcrRepository(this, "repository", {
@@ -38,7 +36,6 @@ export class ImageRepository extends Construct {
     });
     this.repositoryUrl = repository.repositoryUrl;
     this.repositoryArn = repository.arn;
-    this.repositoryName = repository.name;
 
     new EcrLifecyclePolicy(this, "lifecycle", {
       repository: repository.name,

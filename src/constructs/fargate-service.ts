@@ -65,9 +65,6 @@ const ECS_EXEC_ACTIONS = [
 export class FargateService extends Construct {
   readonly serviceName: string;
   readonly securityGroupId: string;
-  readonly logGroupName: string;
-  /** Target group ARN suffixes (blue first), for metrics; empty for non-web services. */
-  readonly targetGroupArnSuffixes: string[] = [];
 
   constructor(scope: Construct, id: string, props: FargateServiceProps) {
     super(scope, id);
@@ -81,7 +78,6 @@ export class FargateService extends Construct {
       name: `/ecs/${namePrefix}/${service.name}`,
       retentionInDays: service.logRetentionDays,
     });
-    this.logGroupName = logGroup.name;
 
     const trust = serviceTrustPolicy("ecs-tasks.amazonaws.com", { StringEquals: { "aws:SourceAccount": props.accountId } });
     const executionRole = new IamRole(this, "execution-role", { name: `${name}-execution`, assumeRolePolicy: trust });
@@ -184,7 +180,6 @@ export class FargateService extends Construct {
             },
           }),
       );
-      this.targetGroupArnSuffixes.push(...targetGroups.map((tg) => tg.arnSuffix));
       const routing = service.routing!;
       const conditions = [
         ...(routing.paths.length ? [{ pathPattern: { values: routing.paths } }] : []),

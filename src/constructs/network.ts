@@ -52,12 +52,9 @@ export interface NetworkProps {
  */
 export class Network extends Construct {
   readonly vpcId: string;
-  readonly vpcCidr: string;
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
   readonly isolatedSubnetIds: string[];
-  /** Route tables of the private and isolated tiers, for further gateway endpoints. */
-  readonly internalRouteTableIds: string[];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -73,7 +70,6 @@ export class Network extends Construct {
       tags: name("vpc"),
     });
     this.vpcId = vpc.id;
-    this.vpcCidr = props.vpcCidr;
 
     // Owning the default group with no rules means nothing can fall back onto an open one.
     new DefaultSecurityGroup(this, "default-sg", { vpcId: vpc.id, ingress: [], egress: [], tags: name("default-deny") });
@@ -131,12 +127,12 @@ export class Network extends Construct {
       (subnet, i) => new RouteTableAssociation(this, `isolated-rta-${i}`, { subnetId: subnet.id, routeTableId: isolatedRoutes.id }),
     );
 
-    this.internalRouteTableIds = [...privateRouteTables.map((t) => t.id), isolatedRoutes.id];
+    const internalRouteTableIds = [...privateRouteTables.map((t) => t.id), isolatedRoutes.id];
     new VpcEndpoint(this, "s3-endpoint", {
       vpcId: vpc.id,
       serviceName: `com.amazonaws.${props.region}.s3`,
       vpcEndpointType: "Gateway",
-      routeTableIds: this.internalRouteTableIds,
+      routeTableIds: internalRouteTableIds,
       tags: name("s3"),
     });
 

@@ -43,7 +43,6 @@ export interface SecureBucketProps {
 export class SecureBucket extends Construct {
   readonly bucketName: string;
   readonly bucketArn: string;
-  readonly bucketDomainName: string;
   /** The policy resource, for anything that must wait until the bucket accepts writes. */
   readonly policy: S3BucketPolicy;
 
@@ -55,7 +54,6 @@ export class SecureBucket extends Construct {
     });
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
-    this.bucketDomainName = bucket.bucketDomainName;
 
     if (props.versioned ?? true) {
       new S3BucketVersioningA(this, "versioning", { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } });

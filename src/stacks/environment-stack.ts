@@ -14,7 +14,6 @@ import { addAwsProvider, addStateBackend } from "./aws-context";
 /** One environment's infrastructure; the stack is named after the environment. */
 export class EnvironmentStack extends TerraformStack {
   readonly network: Network;
-  readonly services: FargateService[] = [];
 
   constructor(scope: Construct, env: EnvironmentConfig, settings: AppSettings) {
     super(scope, env.name);
@@ -95,7 +94,6 @@ export class EnvironmentStack extends TerraformStack {
       });
       if (service.role === "web" && loadBalancer && service.port)
         loadBalancer.allowTrafficTo(service.name, fargate.securityGroupId, service.port);
-      this.services.push(fargate);
       new TerraformOutput(this, `service_${service.name.replace(/-/g, "_")}`, { value: fargate.serviceName });
     }
 
