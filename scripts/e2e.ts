@@ -71,6 +71,7 @@ async function cycleEnvironment(stack: string, production: boolean, env: NodeJS.
       const cdktf = join(ROOT, "node_modules", ".bin", "cdktf");
       const deploy = await run(cdktf, ["deploy", stack, "--auto-approve", "--skip-provider-lock", "--output", OUT_DIR], {
         cwd: ROOT,
+        // Without it cdktf sets up a plugin cache, and init copies the 700 MB provider binary into it.
         env: { ...env, LOCAL_AWS_ENDPOINT: endpoint, CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" },
       });
       check(deploy, "cdktf deploy");

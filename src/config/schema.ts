@@ -213,8 +213,6 @@ export const environmentSchema = z
   });
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;
-export type EnvironmentDefinition = z.output<typeof environmentSchema>;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 export type ServiceDefinition = z.output<typeof serviceSchema>;
-export type ServiceRole = (typeof SERVICE_ROLES)[number];
 export type AlbDefinition = z.output<typeof albSchema>;

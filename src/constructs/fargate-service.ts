@@ -79,7 +79,7 @@ export class FargateService extends Construct {
       retentionInDays: service.logRetentionDays,
     });
 
-    const trust = serviceTrustPolicy("ecs-tasks.amazonaws.com", { StringEquals: { "aws:SourceAccount": props.accountId } });
+    const trust = serviceTrustPolicy("ecs-tasks.amazonaws.com", props.accountId);
     const executionRole = new IamRole(this, "execution-role", { name: `${name}-execution`, assumeRolePolicy: trust });
     new IamRolePolicy(this, "execution-policy", {
       role: executionRole.id,
@@ -308,7 +308,7 @@ export class FargateService extends Construct {
   ): void {
     const role = new IamRole(this, "codedeploy-role", {
       name: `${name}-codedeploy`,
-      assumeRolePolicy: serviceTrustPolicy("codedeploy.amazonaws.com", { StringEquals: { "aws:SourceAccount": props.accountId } }),
+      assumeRolePolicy: serviceTrustPolicy("codedeploy.amazonaws.com", props.accountId),
     });
     new IamRolePolicyAttachment(this, "codedeploy-ecs", { role: role.name, policyArn: "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS" });
     const app = new CodedeployApp(this, "codedeploy-app", { name, computePlatform: "ECS" });

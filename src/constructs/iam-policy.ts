@@ -14,9 +14,17 @@ export function policyDocument(statements: readonly PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
-/** A trust policy that lets one AWS service assume the role. */
-export function serviceTrustPolicy(service: string, conditions?: PolicyStatement["Condition"]): string {
+/**
+ * A trust policy that lets one AWS service assume the role on behalf of `sourceAccount` only,
+ * so another account's use of the same service cannot borrow it (the confused-deputy guard).
+ */
+export function serviceTrustPolicy(service: string, sourceAccount: string): string {
   return policyDocument([
-    { Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", ...(conditions ? { Condition: conditions } : {}) },
+    {
+      Effect: "Allow",
+      Principal: { Service: service },
+      Action: "sts:AssumeRole",
+      Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } },
+    },
   ]);
 }

@@ -144,10 +144,9 @@ export class Network extends Construct {
       name: `/vpc/${namePrefix}/flow-logs`,
       retentionInDays: options.retentionDays,
     });
-    // The source-account condition stops other accounts' flow logs from borrowing this role.
     const role = new IamRole(this, "flow-log-role", {
       name: `${namePrefix}-vpc-flow-logs`,
-      assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", { StringEquals: { "aws:SourceAccount": accountId } }),
+      assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", accountId),
     });
     new IamRolePolicy(this, "flow-log-policy", {
       role: role.id,
