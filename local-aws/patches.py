@@ -179,12 +179,387 @@ def _application_autoscaling_tags() -> None:
     ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
 
 
+def _elasticache_parameter_groups() -> None:
+    """
+    aws_elasticache_parameter_group: moto has no cache parameter group operations at all. Serve
+    Create/Describe/Modify/Reset/Delete CacheParameterGroup(s) and DescribeCacheParameters with
+    Source=user (the only parameters the provider reads back), and tag them by ARN.
+    """
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.elasticache.exceptions import ElastiCacheException
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    class CacheParameterGroupNotFound(ElastiCacheException):
+        code = "CacheParameterGroupNotFound"
+
+    class CacheParameterGroupAlreadyExists(ElastiCacheException):
+        code = "CacheParameterGroupAlreadyExists"
+
+    def groups_of(self: ElastiCacheResponse) -> dict[str, dict]:
+        backend = self.elasticache_backend
+        if not hasattr(backend, "cache_parameter_groups"):
+            backend.cache_parameter_groups = {}
+        return backend.cache_parameter_groups
+
+    def group(self: ElastiCacheResponse) -> dict:
+        name = self._get_param("CacheParameterGroupName")
+        if name not in groups_of(self):
+            raise CacheParameterGroupNotFound(f"CacheParameterGroup {name} not found.")
+        return groups_of(self)[name]
+
+    def public(found: dict) -> dict:
+        return {k: v for k, v in found.items() if k != "Parameters"}
+
+    def create_cache_parameter_group(self: ElastiCacheResponse) -> ActionResult:
+        name = self._get_param("CacheParameterGroupName")
+        if name in groups_of(self):
+            raise CacheParameterGroupAlreadyExists(f"CacheParameterGroup {name} already exists.")
+        backend = self.elasticache_backend
+        arn = f"arn:aws:elasticache:{backend.region_name}:{backend.account_id}:parametergroup:{name}"
+        groups_of(self)[name] = {
+            "CacheParameterGroupName": name,
+            "CacheParameterGroupFamily": self._get_param("CacheParameterGroupFamily"),
+            "Description": self._get_param("Description"),
+            "IsGlobal": False,
+            "ARN": arn,
+            "Parameters": {},
+        }
+        tags = self._get_param("Tags", [])
+        if tags:
+            backend.tagging_service.tag_resource(arn, tags)
+        return ActionResult({"CacheParameterGroup": public(groups_of(self)[name])})
+
+    def describe_cache_parameter_groups(self: ElastiCacheResponse) -> ActionResult:
+        if self._get_param("CacheParameterGroupName"):
+            return ActionResult({"CacheParameterGroups": [public(group(self))]})
+        return ActionResult({"CacheParameterGroups": [public(g) for g in groups_of(self).values()]})
+
+    def modify_cache_parameter_group(self: ElastiCacheResponse) -> ActionResult:
+        found = group(self)
+        for item in self._get_param("ParameterNameValues", []):
+            found["Parameters"][item["ParameterName"]] = item["ParameterValue"]
+        return ActionResult({"CacheParameterGroupName": found["CacheParameterGroupName"]})
+
+    def reset_cache_parameter_group(self: ElastiCacheResponse) -> ActionResult:
+        found = group(self)
+        if self._get_bool_param("ResetAllParameters"):
+            found["Parameters"].clear()
+        for item in self._get_param("ParameterNameValues", []):
+            found["Parameters"].pop(item["ParameterName"], None)
+        return ActionResult({"CacheParameterGroupName": found["CacheParameterGroupName"]})
+
+    def describe_cache_parameters(self: ElastiCacheResponse) -> ActionResult:
+        found = group(self)
+        # Only user-set parameters exist here; engine defaults are not modelled.
+        parameters = [
+            {"ParameterName": k, "ParameterValue": v, "Source": "user", "IsModifiable": True, "DataType": "string"}
+            for k, v in found["Parameters"].items()
+        ]
+        return ActionResult({"Parameters": parameters if self._get_param("Source") in (None, "user") else []})
+
+    def delete_cache_parameter_group(self: ElastiCacheResponse) -> EmptyResult:
+        group(self)
+        del groups_of(self)[self._get_param("CacheParameterGroupName")]
+        return EmptyResult()
+
+    for handler in (
+        create_cache_parameter_group,
+        describe_cache_parameter_groups,
+        modify_cache_parameter_group,
+        reset_cache_parameter_group,
+        describe_cache_parameters,
+        delete_cache_parameter_group,
+    ):
+        setattr(ElastiCacheResponse, handler.__name__, handler)
+
+
+def _elasticache_user_groups() -> None:
+    """
+    aws_elasticache_user_group: moto has no user group operations. Serve Create/Describe/Modify/
+    Delete UserGroup(s), keeping each user's UserGroupIds in step, and tag groups by ARN.
+    DeleteUser answers "deleting" and the next DescribeUsers forgets the user, as AWS does.
+    """
+    from moto.core.responses import ActionResult
+    from moto.elasticache.exceptions import ElastiCacheException
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    class UserGroupNotFound(ElastiCacheException):
+        code = "UserGroupNotFound"
+
+    class UserGroupAlreadyExists(ElastiCacheException):
+        code = "UserGroupAlreadyExists"
+
+    def groups_of(self: ElastiCacheResponse) -> dict[str, dict]:
+        backend = self.elasticache_backend
+        if not hasattr(backend, "user_groups"):
+            backend.user_groups = {}
+        return backend.user_groups
+
+    def group(self: ElastiCacheResponse) -> dict:
+        group_id = self._get_param("UserGroupId")
+        if group_id not in groups_of(self):
+            raise UserGroupNotFound(f"User group {group_id} not found.")
+        return groups_of(self)[group_id]
+
+    def link(self: ElastiCacheResponse, group_id: str, user_ids: list[str], add: bool) -> None:
+        for user_id in user_ids:
+            user = self.elasticache_backend.users.get(user_id)
+            if user is None:
+                continue
+            if add and group_id not in user.user_group_ids:
+                user.user_group_ids.append(group_id)
+            if not add and group_id in user.user_group_ids:
+                user.user_group_ids.remove(group_id)
+
+    def with_replication_groups(found: dict, backend) -> dict:  # type: ignore[no-untyped-def]
+        groups = [rg.replication_group_id for rg in backend.replication_groups.values() if found["UserGroupId"] in rg.user_group_ids]
+        return {**found, "ReplicationGroups": groups}
+
+    def create_user_group(self: ElastiCacheResponse) -> ActionResult:
+        group_id = self._get_param("UserGroupId")
+        if group_id in groups_of(self):
+            raise UserGroupAlreadyExists(f"User group {group_id} already exists.")
+        backend = self.elasticache_backend
+        user_ids = self._get_param("UserIds", [])
+        arn = f"arn:aws:elasticache:{backend.region_name}:{backend.account_id}:usergroup:{group_id}"
+        groups_of(self)[group_id] = {
+            "UserGroupId": group_id,
+            "Status": "active",
+            "Engine": self._get_param("Engine"),
+            "UserIds": list(user_ids),
+            "MinimumEngineVersion": "6.0",
+            "ARN": arn,
+        }
+        link(self, group_id, user_ids, add=True)
+        tags = self._get_param("Tags", [])
+        if tags:
+            backend.tagging_service.tag_resource(arn, tags)
+        return ActionResult(with_replication_groups(groups_of(self)[group_id], backend))
+
+    def describe_user_groups(self: ElastiCacheResponse) -> ActionResult:
+        backend = self.elasticache_backend
+        found = [group(self)] if self._get_param("UserGroupId") else list(groups_of(self).values())
+        return ActionResult({"UserGroups": [with_replication_groups(g, backend) for g in found]})
+
+    def modify_user_group(self: ElastiCacheResponse) -> ActionResult:
+        found = group(self)
+        added = self._get_param("UserIdsToAdd", [])
+        removed = self._get_param("UserIdsToRemove", [])
+        found["UserIds"] = [u for u in found["UserIds"] if u not in removed] + [u for u in added if u not in found["UserIds"]]
+        link(self, found["UserGroupId"], added, add=True)
+        link(self, found["UserGroupId"], removed, add=False)
+        return ActionResult(with_replication_groups(found, self.elasticache_backend))
+
+    def delete_user_group(self: ElastiCacheResponse) -> ActionResult:
+        found = group(self)
+        link(self, found["UserGroupId"], found["UserIds"], add=False)
+        del groups_of(self)[found["UserGroupId"]]
+        return ActionResult({**with_replication_groups(found, self.elasticache_backend), "Status": "deleting"})
+
+    for handler in (create_user_group, describe_user_groups, modify_user_group, delete_user_group):
+        setattr(ElastiCacheResponse, handler.__name__, handler)
+
+
+def _elasticache_tag_arns() -> None:
+    """
+    Tags on ElastiCache parameter groups and user groups: moto's ARN check for
+    ListTagsForResource / AddTagsToResource knows clusters, snapshots, subnet groups, replication
+    groups and users only, and refuses the other two resource types AWS tags.
+    """
+    import re
+
+    from moto.elasticache.models import ElastiCacheBackend
+
+    init = ElastiCacheBackend.__init__
+
+    def __init__(self: ElastiCacheBackend, region_name: str, account_id: str) -> None:
+        init(self, region_name, account_id)
+        self.arn_regex = re.compile(
+            r"^arn:aws:elasticache:.*:[0-9]*:(cluster|snapshot|subnetgroup|replicationgroup|user|parametergroup|usergroup):.*$"
+        )
+
+    ElastiCacheBackend.__init__ = __init__
+
+
+def _elasticache_subnet_group_delete() -> None:
+    """aws_elasticache_subnet_group: moto has no DeleteCacheSubnetGroup, so destroy fails."""
+    from moto.core.responses import EmptyResult
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    def delete_cache_subnet_group(self: ElastiCacheResponse) -> EmptyResult:
+        name = self._get_param("CacheSubnetGroupName")
+        if self.elasticache_backend.cache_subnet_groups.pop(name, None) is None:
+            raise CacheSubnetGroupNotFound(name)
+        return EmptyResult()
+
+    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
+
+
+def _elasticache_replication_group_members() -> None:
+    """
+    aws_elasticache_replication_group (cluster mode off): moto sizes the group from
+    ReplicasPerNodeGroup only, ignoring NumCacheClusters, and registers no cache cluster for its
+    members, so the provider's DescribeCacheClusters of the first member fails after create; it
+    also leaves out the node group's ReaderEndpoint, which AWS returns. Size it from
+    NumCacheClusters, add the reader endpoint, and register each member as a cluster with the
+    group's settings and security groups (the provider reads those from the first member).
+    DeleteReplicationGroup leaves the group "deleting" forever, and the provider waits
+    for it to go: remove it and its members, as AWS does once deletion completes.
+    """
+    from moto.elasticache.models import CacheCluster, ElastiCacheBackend, ReplicationGroup
+
+    set_members = ReplicationGroup._set_node_members_clusters_disabled
+
+    def set_members_disabled(self: ReplicationGroup, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if not kwargs["replicas_per_node_group"]:
+            kwargs["replicas_per_node_group"] = max((kwargs["num_cache_clusters"] or 1) - 1, 0)
+        set_members(self, **kwargs)
+
+    create = ElastiCacheBackend.create_replication_group
+
+    def create_replication_group(self: ElastiCacheBackend, **kwargs):  # type: ignore[no-untyped-def]
+        group = create(self, **kwargs)
+        for node_group in group.node_groups:
+            if "reader_endpoint_address" in node_group:
+                node_group["reader_endpoint"] = {"address": node_group["reader_endpoint_address"], "port": group.port}
+        for member in group.member_clusters:
+            cluster = CacheCluster(
+                account_id=self.account_id, region_name=self.region_name, cache_cluster_id=member,
+                cache_node_type=group.cache_node_type, replication_group_id=group.replication_group_id, az_mode=None,
+                preferred_availability_zone=None, num_cache_nodes=1, engine=group.engine,
+                engine_version=group.engine_version, cache_parameter_group_name=group.cache_parameter_group_name,
+                cache_subnet_group_name=group.cache_subnet_group_name,
+                transit_encryption_enabled=group.transit_encryption_enabled, network_type=group.network_type,
+                ip_discovery=group.ip_discovery, snapshot_name=None,
+                preferred_maintenance_window=group.preferred_maintenance_window, port=group.port,
+                notification_topic_arn=group.notification_topic_arn,
+                auto_minor_version_upgrade=group.auto_minor_version_upgrade,
+                snapshot_retention_limit=group.snapshot_retention_limit, snapshot_window=group.snapshot_window,
+                auth_token=None, outpost_mode=None, preferred_outpost_arn=None, preferred_availability_zones=None,
+                cache_security_group_names=None, security_group_ids=group.security_group_ids, tags=None,
+                snapshot_arns=None, preferred_outpost_arns=None, log_delivery_configurations=[],
+                cache_node_ids_to_remove=None, cache_node_ids_to_reboot=None,
+            )  # fmt: skip
+            # moto sets these for the redis engine only; valkey members are the same kind of node.
+            cluster.replication_group_id = group.replication_group_id
+            cluster.num_cache_nodes = 1
+            cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
+            cluster.security_groups = [{"SecurityGroupId": sg, "Status": "active"} for sg in group.security_group_ids or []]
+            self.cache_clusters[member] = cluster
+        return group
+
+    delete = ElastiCacheBackend.delete_replication_group
+
+    def delete_replication_group(self: ElastiCacheBackend, replication_group_id: str, retain_primary_cluster):  # type: ignore[no-untyped-def]
+        existing = self.replication_groups.get(replication_group_id)
+        members = list(existing.member_clusters) if existing else []
+        group = delete(self, replication_group_id, retain_primary_cluster)
+        del self.replication_groups[replication_group_id]
+        for member in members:
+            self.cache_clusters.pop(member, None)
+        return group
+
+    ReplicationGroup._set_node_members_clusters_disabled = set_members_disabled
+    ElastiCacheBackend.create_replication_group = create_replication_group
+    ElastiCacheBackend.delete_replication_group = delete_replication_group
+
+
+def _rds_instance_settings() -> None:
+    """
+    aws_db_instance: moto gives every instance the same DbiResourceId (the provider's id for the
+    resource, so a primary and its replica collide), drops Performance Insights settings (every
+    plan turns them back on), and creates a read replica as a copy of its primary that keeps the
+    primary's DbiResourceId, Multi-AZ and backup retention and shares its list of log exports.
+    Give each instance its own id, store the Performance Insights settings from create and
+    modify, and give replicas their own log exports and AWS's replica defaults (single-AZ, no
+    backups) unless the request sets them.
+    """
+    import copy
+    import random
+    import string
+
+    from moto.rds.models import DBInstance, RDSBackend
+
+    insights = ("enable_performance_insights", "performance_insights_kms_key_id", "performance_insights_retention_period")
+
+    def new_resource_id() -> str:
+        return "db-" + "".join(random.choices(string.ascii_uppercase + string.digits, k=26))
+
+    init = DBInstance.__init__
+
+    def __init__(self: DBInstance, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        init(self, *args, **kwargs)
+        self.dbi_resource_id = new_resource_id()
+        for key in insights:
+            setattr(self, key, kwargs.get(key))
+
+    def performance_insights_enabled(self: DBInstance) -> bool:
+        return bool(getattr(self, "enable_performance_insights", False))
+
+    def performance_insights_retention_period(self: DBInstance) -> int | None:
+        if not performance_insights_enabled(self):
+            return None
+        return self.__dict__.get("performance_insights_retention_period") or 7
+
+    create_replica = RDSBackend.create_db_instance_read_replica
+
+    def create_db_instance_read_replica(self: RDSBackend, db_kwargs: dict) -> DBInstance:  # type: ignore[type-arg]
+        exports = list(db_kwargs.get("enable_cloudwatch_logs_exports") or [])
+        replica = create_replica(self, db_kwargs)
+        replica.dbi_resource_id = new_resource_id()
+        replica.enabled_cloudwatch_logs_exports = exports
+        # What AWS gives a replica unless asked otherwise, rather than the primary's settings.
+        replica.multi_az = bool(db_kwargs.get("multi_az"))
+        replica.backup_retention_period = db_kwargs.get("backup_retention_period") or 0
+        replica.tags = copy.deepcopy(db_kwargs.get("tags") or [])
+        return replica
+
+    DBInstance.__init__ = __init__
+    DBInstance.performance_insights_enabled = property(performance_insights_enabled)
+    DBInstance.performance_insights_retention_period = property(
+        performance_insights_retention_period,
+        lambda self, value: self.__dict__.__setitem__("performance_insights_retention_period", value),
+    )
+    RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
+
+
+def _rds_parameter_sources() -> None:
+    """
+    aws_db_parameter_group: the provider reads back the parameters it set with
+    DescribeDBParameters(Source=user); moto ignores Source and returns parameters without one, so
+    every plan re-adds them all. Everything moto stores was set by the user: say so, and honour
+    the filter.
+    """
+    from moto.core.responses import ActionResult
+    from moto.rds.exceptions import DBParameterGroupNotFoundError
+    from moto.rds.responses import RDSResponse
+
+    def describe_db_parameters(self: RDSResponse) -> ActionResult:
+        name = self.params.get("DBParameterGroupName")
+        groups = self.backend.describe_db_parameter_groups({"db_parameter_group_name": name})
+        if not groups:
+            raise DBParameterGroupNotFoundError(name)
+        source = self.params.get("Source")
+        parameters = [{**p, "Source": "user"} for p in groups[0].parameters.values()] if source in (None, "user") else []
+        return ActionResult({"Parameters": parameters})
+
+    RDSResponse.describe_db_parameters = describe_db_parameters
+
+
 PATCHES = [
     _s3_bucket_policy_conditions,
     _application_autoscaling_tags,
     _ecs_service_settings,
     _security_group_rule_descriptions,
     _codedeploy_deletes,
+    _elasticache_parameter_groups,
+    _elasticache_user_groups,
+    _elasticache_tag_arns,
+    _elasticache_subnet_group_delete,
+    _elasticache_replication_group_members,
+    _rds_instance_settings,
+    _rds_parameter_sources,
 ]
 
 

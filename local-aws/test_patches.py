@@ -133,3 +133,99 @@ def test_codedeploy_application_and_group_can_be_deleted(endpoint: str) -> None:
     with pytest.raises(ClientError) as missing_app:
         codedeploy.get_application(applicationName="app")
     assert missing_app.value.response["Error"]["Code"] == "ApplicationDoesNotExistException"
+
+
+def error_code(call) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(ClientError) as error:
+        call()
+    return error.value.response["Error"]["Code"]
+
+
+def test_elasticache_parameter_group_lifecycle(endpoint: str) -> None:
+    cache = client(endpoint, "elasticache")
+    arn = cache.create_cache_parameter_group(
+        CacheParameterGroupName="lru", CacheParameterGroupFamily="redis7", Description="eviction", Tags=[{"Key": "Env", "Value": "dev"}]
+    )["CacheParameterGroup"]["ARN"]
+    cache.modify_cache_parameter_group(
+        CacheParameterGroupName="lru", ParameterNameValues=[{"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}]
+    )
+    group = cache.describe_cache_parameter_groups(CacheParameterGroupName="lru")["CacheParameterGroups"][0]
+    assert (group["CacheParameterGroupFamily"], group["Description"]) == ("redis7", "eviction")
+    parameters = cache.describe_cache_parameters(CacheParameterGroupName="lru", Source="user")["Parameters"]
+    assert [(p["ParameterName"], p["ParameterValue"]) for p in parameters] == [("maxmemory-policy", "allkeys-lru")]
+    assert cache.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "Env", "Value": "dev"}]
+    cache.delete_cache_parameter_group(CacheParameterGroupName="lru")
+    assert error_code(lambda: cache.describe_cache_parameter_groups(CacheParameterGroupName="lru")) == "CacheParameterGroupNotFound"
+
+
+def test_elasticache_user_group_lifecycle(endpoint: str) -> None:
+    cache = client(endpoint, "elasticache")
+    cache.create_user(UserId="app-default", UserName="default", Engine="redis", AccessString="off -@all", NoPasswordRequired=True)
+    cache.create_user(UserId="app", UserName="app", Engine="redis", AccessString="on ~* +@all", AuthenticationMode={"Type": "iam"})
+    arn = cache.create_user_group(UserGroupId="app-users", Engine="redis", UserIds=["app-default", "app"])["ARN"]
+    group = cache.describe_user_groups(UserGroupId="app-users")["UserGroups"][0]
+    assert (group["Status"], group["UserIds"]) == ("active", ["app-default", "app"])
+    assert cache.describe_users(UserId="app")["Users"][0]["UserGroupIds"] == ["app-users"]
+    assert cache.list_tags_for_resource(ResourceName=arn)["TagList"] == []
+    cache.modify_user_group(UserGroupId="app-users", UserIdsToRemove=["app"])
+    assert cache.describe_user_groups(UserGroupId="app-users")["UserGroups"][0]["UserIds"] == ["app-default"]
+    cache.delete_user_group(UserGroupId="app-users")
+    assert error_code(lambda: cache.describe_user_groups(UserGroupId="app-users")) == "UserGroupNotFound"
+
+
+def test_elasticache_subnet_group_can_be_deleted(endpoint: str) -> None:
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24")["Subnet"]["SubnetId"]
+    cache = client(endpoint, "elasticache")
+    cache.create_cache_subnet_group(CacheSubnetGroupName="isolated", CacheSubnetGroupDescription="d", SubnetIds=[subnet])
+    cache.delete_cache_subnet_group(CacheSubnetGroupName="isolated")
+    assert error_code(lambda: cache.describe_cache_subnet_groups(CacheSubnetGroupName="isolated")) == "CacheSubnetGroupNotFoundFault"
+
+
+def test_elasticache_replication_group_members_endpoints_and_delete(endpoint: str) -> None:
+    cache = client(endpoint, "elasticache")
+    cache.create_replication_group(
+        ReplicationGroupId="pair", ReplicationGroupDescription="d", Engine="redis", CacheNodeType="cache.t4g.small",
+        NumCacheClusters=2, AutomaticFailoverEnabled=True, MultiAZEnabled=True, SecurityGroupIds=["sg-12345678"],
+    )
+    group = cache.describe_replication_groups(ReplicationGroupId="pair")["ReplicationGroups"][0]
+    assert group["MemberClusters"] == ["pair-001", "pair-002"]
+    assert group["NodeGroups"][0]["ReaderEndpoint"]["Address"].startswith("replica.")
+    member = cache.describe_cache_clusters(CacheClusterId="pair-001")["CacheClusters"][0]
+    assert member["ReplicationGroupId"] == "pair"
+    assert member["SecurityGroups"] == [{"SecurityGroupId": "sg-12345678", "Status": "active"}]
+    cache.delete_replication_group(ReplicationGroupId="pair")
+    assert error_code(lambda: cache.describe_replication_groups(ReplicationGroupId="pair")) == "ReplicationGroupNotFoundFault"
+    assert error_code(lambda: cache.describe_cache_clusters(CacheClusterId="pair-002")) == "CacheClusterNotFound"
+
+
+def test_rds_instances_have_own_ids_insights_and_replica_defaults(endpoint: str) -> None:
+    rds = client(endpoint, "rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier="primary", DBInstanceClass="db.t4g.small", Engine="postgres", MasterUsername="app",
+        MasterUserPassword="not-a-real-secret-1", AllocatedStorage=20, MultiAZ=True, BackupRetentionPeriod=30,
+        EnablePerformanceInsights=True, PerformanceInsightsKMSKeyId="arn:aws:kms:us-east-1:123456789012:key/k",
+        EnableCloudwatchLogsExports=["postgresql"],
+    )
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="replica", SourceDBInstanceIdentifier="primary", EnableCloudwatchLogsExports=["postgresql", "upgrade"]
+    )
+    primary, replica = (rds.describe_db_instances(DBInstanceIdentifier=i)["DBInstances"][0] for i in ("primary", "replica"))
+    assert primary["DbiResourceId"] != replica["DbiResourceId"]
+    assert (primary["PerformanceInsightsEnabled"], primary["PerformanceInsightsRetentionPeriod"]) == (True, 7)
+    assert primary["PerformanceInsightsKMSKeyId"].endswith(":key/k")
+    assert primary["EnabledCloudwatchLogsExports"] == ["postgresql"]
+    assert replica["EnabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+    assert (replica["MultiAZ"], replica["BackupRetentionPeriod"]) == (False, 0)
+
+
+def test_rds_parameters_read_back_as_user_set(endpoint: str) -> None:
+    rds = client(endpoint, "rds")
+    rds.create_db_parameter_group(DBParameterGroupName="tls", DBParameterGroupFamily="postgres16", Description="d")
+    rds.modify_db_parameter_group(
+        DBParameterGroupName="tls", Parameters=[{"ParameterName": "rds.force_ssl", "ParameterValue": "1", "ApplyMethod": "immediate"}]
+    )
+    user = rds.describe_db_parameters(DBParameterGroupName="tls", Source="user")["Parameters"]
+    assert [(p["ParameterName"], p["ParameterValue"], p["Source"]) for p in user] == [("rds.force_ssl", "1", "user")]
+    assert rds.describe_db_parameters(DBParameterGroupName="tls", Source="engine-default")["Parameters"] == []
