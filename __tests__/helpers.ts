@@ -49,3 +49,39 @@ export interface TerraformJson {
 export function resourcesOf(tf: TerraformJson, type: string): Record<string, unknown>[] {
   return Object.values(tf.resource[type] ?? {});
 }
+
+export type Resource = Record<string, unknown>;
+export type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+/** Logical names start with the construct path below the stack, its parts joined by "_". */
+export function named(fragment: string): (name: string) => boolean {
+  const prefix = `${fragment.replace(/\//g, "_")}_`;
+  return (name) => name.startsWith(prefix);
+}
+
+/** The one resource of `type` at construct path `fragment`. */
+export function byPath(tf: TerraformJson, type: string, fragment: string): Resource {
+  const found = Object.entries(tf.resource[type] ?? {}).filter(([name]) => named(fragment)(name));
+  if (found.length !== 1) throw new Error(`${found.length} ${type} at ${fragment}`);
+  return found[0][1];
+}
+
+export function ref(tf: TerraformJson, type: string, fragment: string, attribute = "id"): string {
+  const name = Object.keys(tf.resource[type] ?? {}).find(named(fragment));
+  if (!name) throw new Error(`no ${type} at ${fragment}`);
+  return `\${${type}.${name}.${attribute}}`;
+}
+
+export function statementsOf(policy: Resource): Statement[] {
+  return JSON.parse(policy.policy as string).Statement;
+}
+
+export function containerOf(tf: TerraformJson, service: string) {
+  return JSON.parse(byPath(tf, "aws_ecs_task_definition", `service-${service}/task`).container_definitions as string)[0];
+}

@@ -10,10 +10,17 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { resolveEnvironment } from "../src/config/environment";
 import { ConfigError } from "../src/config/errors";
 import type { EnvironmentInput } from "../src/config/schema";
-import { committedEnvironment, resourcesOf, synthEnvironment, synthInput, validInput, type TerraformJson } from "./helpers";
-
-type Resource = Record<string, unknown>;
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource?: string | string[] };
+import {
+  byPath,
+  committedEnvironment,
+  containerOf,
+  ref,
+  resourcesOf,
+  statementsOf,
+  synthEnvironment,
+  synthInput,
+  validInput,
+} from "./helpers";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:webapp/db-AbCdEf";
 const PARAMETER_ARN = "arn:aws:ssm:us-east-1:123456789012:parameter/webapp/api-key";
@@ -34,33 +41,6 @@ const api = {
   environment: { LOG_LEVEL: "debug" },
   scaling: { min: 1, max: 4, requestsPerTarget: 500 },
 };
-
-/** Logical names start with the construct path below the stack, its parts joined by "_". */
-function named(fragment: string): (name: string) => boolean {
-  const prefix = `${fragment.replace(/\//g, "_")}_`;
-  return (name) => name.startsWith(prefix);
-}
-
-/** The one resource of `type` at construct path `fragment`. */
-function byPath(tf: TerraformJson, type: string, fragment: string): Resource {
-  const found = Object.entries(tf.resource[type] ?? {}).filter(([name]) => named(fragment)(name));
-  if (found.length !== 1) throw new Error(`${found.length} ${type} at ${fragment}`);
-  return found[0][1];
-}
-
-function ref(tf: TerraformJson, type: string, fragment: string, attribute = "id"): string {
-  const name = Object.keys(tf.resource[type] ?? {}).find(named(fragment));
-  if (!name) throw new Error(`no ${type} at ${fragment}`);
-  return `\${${type}.${name}.${attribute}}`;
-}
-
-function statementsOf(policy: Resource): Statement[] {
-  return JSON.parse(policy.policy as string).Statement;
-}
-
-function containerOf(tf: TerraformJson, service: string) {
-  return JSON.parse(byPath(tf, "aws_ecs_task_definition", `service-${service}/task`).container_definitions as string)[0];
-}
 
 describe("the services of dev", () => {
   const { json, parsed } = synthEnvironment(committedEnvironment("dev"));
@@ -202,12 +182,28 @@ describe("the security-group graph", () => {
     ]);
   });
 
-  it("lets nothing in to workers and schedulers, and services out on 443 only", () => {
+  it("lets nothing in to workers and schedulers, and services out on 443 and to the data stores they declare only", () => {
     expect(ingress.filter((r) => r.security_group_id === sg("worker") || r.security_group_id === sg("scheduler"))).toEqual([]);
-    for (const service of ["api", "frontend", "worker", "scheduler"]) {
-      expect(egress.filter((r) => r.security_group_id === sg(service)).map((r) => [r.cidr_ipv4, r.from_port, r.to_port])).toEqual([
-        ["0.0.0.0/0", 443, 443],
-      ]);
+    const databaseSg = ref(parsed, "aws_security_group", "database/sg");
+    const cacheSg = ref(parsed, "aws_security_group", "cache/sg");
+    const expected: Record<string, unknown[][]> = {
+      api: [
+        [undefined, databaseSg, 5432],
+        [undefined, cacheSg, 6379],
+      ],
+      frontend: [],
+      worker: [
+        [undefined, databaseSg, 5432],
+        [undefined, cacheSg, 6379],
+      ],
+      scheduler: [[undefined, cacheSg, 6379]],
+    };
+    for (const [service, stores] of Object.entries(expected)) {
+      expect(
+        egress
+          .filter((r) => r.security_group_id === sg(service))
+          .map((r) => [r.cidr_ipv4, r.referenced_security_group_id, r.from_port, r.to_port]),
+      ).toEqual([["0.0.0.0/0", undefined, 443, 443], ...stores.map((s) => [...s, s[2]])]);
     }
   });
 

@@ -2,15 +2,19 @@
  * `npm run e2e [-- <stack> ...]`: the whole life of every stack against a local AWS (moto,
  * patched by local-aws/patches.py). Applies the bootstrap stack (the state bucket), then for each
  * environment: init with the S3 backend, plan, apply, a second plan that must show no changes,
- * a scan of the state for secret values, and destroy. `dev` is deployed with the user's own
- * command, `cdktf deploy`. Prints a table; exits non-zero when any step fails.
+ * a scan of the state for secret values and for the database's actual master password, and
+ * destroy. `dev` is deployed with the user's own command, `cdktf deploy`, and then has its
+ * master password rotated (passwordVersion bumped): the plan must update in place only (the
+ * credentials secret gets a new version, written before the old one is retired), and the
+ * password must change without reaching the state. Prints a table; exits non-zero when any step
+ * fails.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadEnvironments } from "../src/config/load";
 import { BOOTSTRAP_STACK } from "../src/stacks/bootstrap-stack";
 import { applyBootstrap, check, StepError } from "./lib/bootstrap";
-import { createHostedZone, startLocalAws } from "./lib/local-aws";
+import { createHostedZone, readSecretValue, startLocalAws } from "./lib/local-aws";
 import { printTable, run } from "./lib/process";
 import { findSecrets } from "./lib/secret-scan";
 import { resourceCount, ROOT, synthAll, terraform, terraformEnv } from "./lib/terraform";
@@ -22,12 +26,16 @@ const OUT_DIR = join(WORK_DIR, "cdktf.out");
 const TEARDOWN_DIR = join(WORK_DIR, "cdktf.teardown");
 /** The stack deployed with `cdktf deploy` rather than `terraform apply`, to prove the user's command. */
 const CDKTF_DEPLOYED_STACK = "dev";
+/** The same app with that stack's database passwordVersion bumped: a password rotation. */
+const ROTATED_DIR = join(WORK_DIR, "cdktf.rotated");
 
 interface Row {
   stack: string;
   resources: number;
   applySeconds?: number;
   replanChanges?: string;
+  /** "yes" when the master password was rotated in place. */
+  rotated?: string;
   destroyed?: boolean;
   failure?: string;
 }
@@ -63,6 +71,63 @@ async function expectDestroyRefused(dir: string, env: NodeJS.ProcessEnv): Promis
   }
 }
 
+/**
+ * Reads the database's master password from its credentials secret and fails if the state
+ * holds it anywhere. Returns undefined for stacks without a write-only database password.
+ */
+async function checkPasswordNotInState(dir: string, env: NodeJS.ProcessEnv, endpoint: string): Promise<string | undefined> {
+  const output = await terraform(dir, ["output", "-json"], env);
+  check(output, "output");
+  const arn = (JSON.parse(output.stdout) as Record<string, { value: unknown }>).database_credentials_secret_arn?.value;
+  if (typeof arn !== "string" || !arn.includes(":secretsmanager:")) return undefined;
+  const { password } = JSON.parse(await readSecretValue(endpoint, arn)) as { password?: string };
+  if (!password || password.length < 32) throw new StepError(`the credentials secret holds no generated password`);
+  const state = await terraform(dir, ["state", "pull"], env);
+  check(state, "state pull");
+  if (state.stdout.includes(password)) throw new StepError("the state holds the database master password");
+  return password;
+}
+
+/**
+ * Rotates the stack's master password the documented way (passwordVersion + 1): the plan must
+ * change resources in place only, with the database among them; after apply the secret holds a
+ * new password that is not in the state.
+ */
+async function rotatePassword(stack: string, oldPassword: string, env: NodeJS.ProcessEnv, endpoint: string): Promise<void> {
+  const definitions = join(WORK_DIR, "environments.rotated");
+  mkdirSync(definitions, { recursive: true });
+  for (const file of readdirSync(ENVIRONMENTS_DIR).filter((f) => f.endsWith(".json"))) {
+    const definition = JSON.parse(readFileSync(join(ENVIRONMENTS_DIR, file), "utf8")) as { database?: { passwordVersion?: number } };
+    if (file === `${stack}.json` && definition.database)
+      definition.database.passwordVersion = (definition.database.passwordVersion ?? 1) + 1;
+    writeFileSync(join(definitions, file), JSON.stringify(definition));
+  }
+  await synthAll(ROTATED_DIR, { LOCAL_AWS_ENDPOINT: endpoint, ENVIRONMENTS_DIR: definitions });
+  const dir = join(ROTATED_DIR, "stacks", stack);
+  check(await terraform(dir, ["init", "-input=false"], env), "rotation init");
+  check(await terraform(dir, ["plan", "-input=false", "-out=rotation.tfplan"], env), "rotation plan");
+  const show = await terraform(dir, ["show", "-json", "rotation.tfplan"], env);
+  check(show, "rotation plan show");
+  const changes = (
+    JSON.parse(show.stdout) as { resource_changes: { address: string; type: string; change: { actions: string[] } }[] }
+  ).resource_changes.filter((c) => !c.change.actions.every((a) => a === "no-op" || a === "read"));
+  // Secrets Manager versions are immutable: rotating writes a new version of the same secret.
+  const notInPlace = changes.filter((c) => c.change.actions.join() !== "update" && c.type !== "aws_secretsmanager_secret_version");
+  if (notInPlace.length > 0)
+    throw new StepError(
+      `rotation would not update in place: ${notInPlace.map((c) => `${c.address} (${c.change.actions.join(", ")})`).join("; ")}`,
+    );
+  if (!changes.some((c) => c.type === "aws_db_instance")) throw new StepError("rotation plan does not update the database");
+  const secretVersion = changes.find((c) => c.type === "aws_secretsmanager_secret_version");
+  if (secretVersion?.change.actions.join() !== "create,delete")
+    throw new StepError(
+      `rotation must write the new secret version before retiring the old one: ${secretVersion?.change.actions.join(", ")}`,
+    );
+  check(await terraform(dir, ["apply", "-input=false", "rotation.tfplan"], env), "rotation apply");
+  const newPassword = await checkPasswordNotInState(dir, env, endpoint);
+  if (!newPassword || newPassword === oldPassword) throw new StepError("rotation left the password unchanged");
+}
+
 async function cycleEnvironment(stack: string, production: boolean, env: NodeJS.ProcessEnv, endpoint: string): Promise<Row> {
   let dir = join(OUT_DIR, "stacks", stack);
   const row: Row = { stack, resources: resourceCount(dir) };
@@ -94,6 +159,11 @@ async function cycleEnvironment(stack: string, production: boolean, env: NodeJS.
     check(state, "state pull");
     const secrets = findSecrets(JSON.parse(state.stdout));
     if (secrets.length > 0) throw new StepError(`the state holds secrets: ${secrets.map((s) => `${s.path} (${s.reason})`).join("; ")}`);
+    const password = await checkPasswordNotInState(dir, env, endpoint);
+    if (password && stack === CDKTF_DEPLOYED_STACK) {
+      await rotatePassword(stack, password, env, endpoint);
+      row.rotated = "yes";
+    }
 
     if (production) await expectDestroyRefused(dir, env);
   } catch (error) {
@@ -141,12 +211,13 @@ async function main(): Promise<void> {
   }
 
   printTable(
-    ["stack", "resources", "apply s", "re-plan changes", "destroy ok", "result"],
+    ["stack", "resources", "apply s", "re-plan changes", "password rotated", "destroy ok", "result"],
     rows.map((r) => [
       r.stack,
       String(r.resources),
       r.applySeconds === undefined ? "-" : r.applySeconds.toFixed(0),
       r.replanChanges ?? "-",
+      r.rotated ?? "-",
       r.stack === BOOTSTRAP_STACK ? "kept (prevent_destroy)" : r.destroyed ? "yes" : "NO",
       r.failure ? "FAILED" : "ok",
     ]),

@@ -81,3 +81,15 @@ export async function createHostedZone(endpoint: string, zoneName: string): Prom
   const result = await run(VENV_PYTHON, ["-c", script, endpoint, zoneName]);
   if (result.code !== 0) throw new Error(`creating hosted zone ${zoneName} failed:\n${result.stderr}`);
 }
+
+/** The current value of a Secrets Manager secret in the local AWS. */
+export async function readSecretValue(endpoint: string, secretArn: string): Promise<string> {
+  const script = [
+    "import boto3, sys",
+    "sm = boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')",
+    "sys.stdout.write(sm.get_secret_value(SecretId=sys.argv[2])['SecretString'])",
+  ].join("\n");
+  const result = await run(VENV_PYTHON, ["-c", script, endpoint, secretArn]);
+  if (result.code !== 0) throw new Error(`reading secret ${secretArn} failed:\n${result.stderr}`);
+  return result.stdout;
+}

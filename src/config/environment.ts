@@ -1,6 +1,7 @@
 import { allocate, formatCidr, parseCidr } from "./cidr";
 import { ConfigError, problem } from "./errors";
 import { availabilityZones } from "./regions";
+import { CACHE_ENGINE_VERSIONS, type CacheDefinition, type DatabaseDefinition } from "./data-schema";
 import { environmentSchema, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
 
 export interface SubnetSpec {
@@ -24,6 +25,32 @@ export interface ServiceConfig extends Omit<ServiceDefinition, "image" | "desire
   readonly exec: boolean;
 }
 
+/** The PostgreSQL database with its defaults resolved. */
+export interface DatabaseConfig extends Omit<
+  DatabaseDefinition,
+  "identifier" | "multiAz" | "backupRetentionDays" | "maxAllocatedStorageGb"
+> {
+  readonly identifier: string;
+  readonly multiAz: boolean;
+  readonly backupRetentionDays: number;
+  readonly maxAllocatedStorageGb: number;
+  /** Production: deletion protection and a final snapshot. */
+  readonly production: boolean;
+}
+
+/** The Redis/Valkey replication group with its defaults resolved. */
+export interface CacheConfig extends Omit<
+  CacheDefinition,
+  "identifier" | "engineVersion" | "nodes" | "automaticFailover" | "multiAz" | "snapshotRetentionDays"
+> {
+  readonly identifier: string;
+  readonly engineVersion: string;
+  readonly nodes: number;
+  readonly automaticFailover: boolean;
+  readonly multiAz: boolean;
+  readonly snapshotRetentionDays: number;
+}
+
 /** A validated environment with everything derivable already derived. */
 export interface EnvironmentConfig {
   readonly name: string;
@@ -44,6 +71,8 @@ export interface EnvironmentConfig {
   };
   readonly services: readonly ServiceConfig[];
   readonly alb: AlbDefinition;
+  readonly database?: DatabaseConfig;
+  readonly cache?: CacheConfig;
 }
 
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,15}$/;
@@ -52,6 +81,15 @@ export const RESERVED_NAMES = ["bootstrap"];
 export const MAX_NAME_PREFIX = 20;
 /** AWS's limit on load balancer and target group names. */
 export const MAX_ELB_NAME = 32;
+/** AWS's limit on RDS instance identifiers. */
+export const MAX_DB_IDENTIFIER = 63;
+/** AWS's limit on ElastiCache replication group ids. */
+export const MAX_REPLICATION_GROUP_ID = 40;
+
+/** Identifiers of a database's read replicas. */
+export function replicaIdentifiers(database: Pick<DatabaseConfig, "identifier" | "readReplicas">): string[] {
+  return Array.from({ length: database.readReplicas }, (_, i) => `${database.identifier}-replica-${i + 1}`);
+}
 
 /** Target group names of a web service: one, or blue and green for blue/green deployments. */
 export function targetGroupNames(namePrefix: string, service: Pick<ServiceConfig, "name" | "deployment">): string[] {
@@ -119,6 +157,29 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
       );
     }
   });
+  const database = env.database && resolveDatabase(env.database, namePrefix, env.production);
+  const longestDbId = database && [database.identifier, ...replicaIdentifiers(database)].at(-1)!;
+  if (longestDbId && longestDbId.length > MAX_DB_IDENTIFIER) {
+    problems.push(
+      problem(name, "database.identifier", `"${longestDbId}" is ${longestDbId.length} characters; RDS allows ${MAX_DB_IDENTIFIER}`),
+    );
+  }
+  const cache = env.cache && resolveCache(env.cache, namePrefix, env.production);
+  if (cache?.automaticFailover && cache.nodes < 2) {
+    problems.push(problem(name, "cache.automaticFailover", "needs at least 2 nodes: a primary and a replica to fail over to"));
+  }
+  if (cache?.multiAz && !cache.automaticFailover) {
+    problems.push(problem(name, "cache.multiAz", "Multi-AZ needs automaticFailover (and so at least 2 nodes)"));
+  }
+  if (cache && cache.identifier.length > MAX_REPLICATION_GROUP_ID) {
+    problems.push(
+      problem(
+        name,
+        "cache.identifier",
+        `"${cache.identifier}" is ${cache.identifier.length} characters; ElastiCache allows ${MAX_REPLICATION_GROUP_ID}`,
+      ),
+    );
+  }
   if (problems.length > 0 || !subnets) throw new ConfigError(problems);
 
   const services: ServiceConfig[] = env.services.map((svc) => ({
@@ -144,5 +205,32 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
     },
     services,
     alb: env.alb,
+    ...(database ? { database } : {}),
+    ...(cache ? { cache } : {}),
+  };
+}
+
+function resolveDatabase(db: DatabaseDefinition, namePrefix: string, production: boolean): DatabaseConfig {
+  return {
+    ...db,
+    identifier: db.identifier ?? `${namePrefix}-db`,
+    multiAz: db.multiAz ?? production,
+    backupRetentionDays: db.backupRetentionDays ?? (production ? 30 : 7),
+    maxAllocatedStorageGb: db.maxAllocatedStorageGb ?? Math.min(db.allocatedStorageGb * 4, 65536),
+    production,
+  };
+}
+
+function resolveCache(cache: CacheDefinition, namePrefix: string, production: boolean): CacheConfig {
+  const nodes = cache.nodes ?? (production ? 2 : 1);
+  const automaticFailover = cache.automaticFailover ?? nodes >= 2;
+  return {
+    ...cache,
+    identifier: cache.identifier ?? `${namePrefix}-cache`,
+    engineVersion: cache.engineVersion ?? CACHE_ENGINE_VERSIONS[cache.engine].at(-1)!,
+    nodes,
+    automaticFailover,
+    multiAz: cache.multiAz ?? automaticFailover,
+    snapshotRetentionDays: cache.snapshotRetentionDays ?? (production ? 5 : 0),
   };
 }

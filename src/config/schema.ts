@@ -1,12 +1,9 @@
 import { z } from "zod";
 import { CidrError, parseCidr } from "./cidr";
 import { describeFargateMemory, FARGATE_CPU, fargateMemoryOptions } from "./fargate";
+import { cacheSchema, databaseSchema } from "./data-schema";
+import { retentionDays } from "./log-retention";
 import { REGIONS, REGION_ZONES } from "./regions";
-
-/** Retention periods CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
 
 export const NAT_STRATEGIES = ["single", "perAz"] as const;
 
@@ -19,10 +16,6 @@ const cidrBlock = z.string().superRefine((value, ctx) => {
     if (!(error instanceof CidrError)) throw error;
     ctx.addIssue({ code: "custom", message: error.message });
   }
-});
-
-const retentionDays = z.number().refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-  message: `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
 });
 
 /** How many extra prefix bits each tier's subnets take from the VPC CIDR (cidrsubnet's newbits). */
@@ -53,6 +46,9 @@ export const networkSchema = z.strictObject({
 export const SERVICE_ROLES = ["web", "worker", "scheduler"] as const;
 export const DEPLOYMENT_STRATEGIES = ["rolling", "blueGreen"] as const;
 export const STORAGE_ACCESS = ["read", "readWrite"] as const;
+export const DATA_STORES = ["database", "cache"] as const;
+/** Container variables a data store sets in the services that connect to it. */
+const DATA_STORE_VARIABLE_PREFIX = { database: "DATABASE_", cache: "REDIS_" } as const;
 
 /** Secrets Manager secret or SSM parameter ARNs: the only things a container secret may name. */
 const SECRET_ARN = /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|ssm:[a-z0-9-]+:\d{12}:parameter\/[\w/.-]+)$/;
@@ -120,6 +116,8 @@ export const serviceSchema = z
     deployment: z.enum(DEPLOYMENT_STRATEGIES, { error: `must be one of: ${DEPLOYMENT_STRATEGIES.join(", ")}` }).default("rolling"),
     /** Workers: percent of tasks (by weight) on Fargate Spot. */
     spotPercent: z.number().int().min(0).max(100).default(0),
+    /** The environment's data stores this service may reach (network path, credentials, IAM). */
+    connectsTo: z.array(z.enum(DATA_STORES, { error: `must list only: ${DATA_STORES.join(", ")}` })).default([]),
     /** Access to the environment's application bucket. */
     storage: z.enum(STORAGE_ACCESS, { error: `must be one of: ${STORAGE_ACCESS.join(", ")}` }).optional(),
     /** ECS Exec (a shell in the running task). Default: on outside production, off in it. */
@@ -176,6 +174,10 @@ export const environmentSchema = z
     network: networkSchema,
     services: z.array(serviceSchema).default([]),
     alb: albSchema,
+    /** PostgreSQL on RDS, in the isolated subnets. */
+    database: databaseSchema.optional(),
+    /** Redis or Valkey on ElastiCache, in the isolated subnets. */
+    cache: cacheSchema.optional(),
     tags: z
       .record(z.string().regex(/^[\w .:/=+@-]{1,128}$/, "tag keys are 1-128 letters, digits, spaces or _.:/=+-@"), z.string().max(256))
       .default({}),
@@ -189,6 +191,12 @@ export const environmentSchema = z
       if (seen.has(svc.name)) serviceIssue(i, "name", `"${svc.name}" is already the name of services[${seen.get(svc.name)}]`);
       seen.set(svc.name, i);
       if (env.production && svc.image.tag === "latest") serviceIssue(i, "image", 'production images need a fixed tag, not "latest"');
+      for (const store of svc.connectsTo) {
+        if (!env[store]) serviceIssue(i, "connectsTo", `connects to the ${store}, but the environment defines no ${store} section`);
+        const prefix = DATA_STORE_VARIABLE_PREFIX[store];
+        const taken = [...Object.keys(svc.environment), ...Object.keys(svc.secrets)].filter((v) => v.startsWith(prefix));
+        if (taken.length) serviceIssue(i, "connectsTo", `${taken.join(", ")}: ${prefix}* variables are set from the ${store}; rename them`);
+      }
       if (svc.routing) {
         const other = priorities.get(svc.routing.priority);
         if (other) serviceIssue(i, "routing", `priority ${svc.routing.priority} is already used by "${other}"`);
@@ -201,6 +209,9 @@ export const environmentSchema = z
         path: ["alb", "testListenerPort"],
         message: "must differ from the production listeners' ports (80, 443)",
       });
+    }
+    if (env.production && env.cache?.accessControl === "none") {
+      ctx.addIssue({ code: "custom", path: ["cache", "accessControl"], message: "production caches need authenticated access (iam)" });
     }
     const zones = REGION_ZONES[env.region]?.length ?? 0;
     if (env.network.azCount > zones) {

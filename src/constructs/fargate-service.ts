@@ -14,6 +14,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { targetGroupNames, type ServiceConfig } from "../config/environment";
+import type { DataStoreAccess } from "./data-store-access";
 import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
 import { ServiceAutoscaling } from "./service-autoscaling";
 
@@ -43,6 +44,12 @@ export interface FargateServiceProps {
    * @default no bucket access
    */
   readonly storageBucketArn?: string;
+  /**
+   * Data stores the service uses: egress to each, their settings and secrets in the container,
+   * and the rights to read them.
+   * @default none
+   */
+  readonly dataStores?: readonly DataStoreAccess[];
   /**
    * Seconds the ALB waits before deregistering a target.
    * @default 30
@@ -107,6 +114,19 @@ export class FargateService extends Construct {
       fromPort: 443,
       toPort: 443,
     });
+    const dataStores = props.dataStores ?? [];
+    for (const store of dataStores) {
+      new VpcSecurityGroupEgressRule(this, `egress-${store.description.toLowerCase()}`, {
+        securityGroupId: securityGroup.id,
+        description: `${store.description} in the isolated subnets`,
+        referencedSecurityGroupId: store.securityGroupId,
+        ipProtocol: "tcp",
+        fromPort: store.port,
+        toPort: store.port,
+      });
+    }
+    const environment = Object.assign({}, service.environment, ...dataStores.map((store) => store.environment)) as Record<string, string>;
+    const secrets = Object.assign({}, service.secrets, ...dataStores.map((store) => store.secrets)) as Record<string, string>;
 
     const port = service.port;
     const container = {
@@ -115,8 +135,8 @@ export class FargateService extends Construct {
       essential: true,
       ...(service.command ? { command: service.command } : {}),
       ...(port ? { portMappings: [{ containerPort: port, protocol: "tcp" }] } : {}),
-      environment: Object.entries(service.environment).map(([n, value]) => ({ name: n, value })),
-      secrets: Object.entries(service.secrets).map(([n, valueFrom]) => ({ name: n, valueFrom })),
+      environment: Object.entries(environment).map(([n, value]) => ({ name: n, value })),
+      secrets: Object.entries(secrets).map(([n, valueFrom]) => ({ name: n, valueFrom })),
       readonlyRootFilesystem: service.readonlyRootFilesystem,
       // A writable /tmp keeps read-only root filesystems usable by ordinary runtimes.
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
@@ -281,6 +301,7 @@ export class FargateService extends Construct {
       ...(parameters.length
         ? [{ Sid: "ReadNamedParameters", Effect: "Allow" as const, Action: "ssm:GetParameters", Resource: parameters }]
         : []),
+      ...(props.dataStores ?? []).flatMap((store) => store.executionStatements),
     ];
   }
 
@@ -294,6 +315,7 @@ export class FargateService extends Construct {
         { Sid: "AppBucketObjects", Effect: "Allow", Action: objectActions, Resource: `${bucket}/*` },
       );
     }
+    statements.push(...(props.dataStores ?? []).flatMap((store) => store.taskStatements));
     // ECS Exec's session channels have no resource-level permissions.
     if (props.service.exec) statements.push({ Sid: "EcsExec", Effect: "Allow", Action: ECS_EXEC_ACTIONS, Resource: "*" });
     return statements;

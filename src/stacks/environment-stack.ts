@@ -3,13 +3,22 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/environment";
 import type { AppSettings } from "../config/settings";
+import { CacheCluster } from "../constructs/cache-cluster";
+import type { DataStoreAccess } from "../constructs/data-store-access";
 import { ImageRepository } from "../constructs/ecr-repository";
 import { ServiceCluster } from "../constructs/ecs-cluster";
 import { FargateService } from "../constructs/fargate-service";
 import { LoadBalancer } from "../constructs/load-balancer";
+import { EncryptionKey } from "../constructs/encryption-key";
 import { Network } from "../constructs/network";
+import { PostgresDatabase } from "../constructs/postgres-database";
 import { SecureBucket } from "../constructs/secure-bucket";
 import { addAwsProvider, addStateBackend } from "./aws-context";
+
+interface DataStores {
+  database?: PostgresDatabase;
+  cache?: CacheCluster;
+}
 
 /** One environment's infrastructure; the stack is named after the environment. */
 export class EnvironmentStack extends TerraformStack {
@@ -35,11 +44,43 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "private_subnet_ids", { value: this.network.privateSubnetIds });
     new TerraformOutput(this, "isolated_subnet_ids", { value: this.network.isolatedSubnetIds });
 
-    if (env.services.length > 0) this.addServices(env, accountId, env.production && !settings.allowDestroy);
+    const protect = env.production && !settings.allowDestroy;
+    const dataStores = this.addDataStores(env, accountId, protect);
+    if (env.services.length > 0) this.addServices(env, accountId, protect, dataStores);
+  }
+
+  private addDataStores(env: EnvironmentConfig, accountId: string, protect: boolean): DataStores {
+    if (!env.database && !env.cache) return {};
+    const key = new EncryptionKey(this, "data-key", {
+      alias: `${env.namePrefix}-data`,
+      description: `${env.namePrefix}: database, cache, their snapshots and secrets`,
+      accountId,
+      preventDestroy: protect,
+    });
+    const common = {
+      namePrefix: env.namePrefix,
+      vpcId: this.network.vpcId,
+      subnetIds: this.network.isolatedSubnetIds,
+      kmsKeyArn: key.keyArn,
+      protect,
+    };
+    const database = env.database && new PostgresDatabase(this, "database", { ...common, config: env.database, accountId });
+    if (database) {
+      new TerraformOutput(this, "database_writer_address", { value: database.writerAddress });
+      new TerraformOutput(this, "database_reader_addresses", { value: database.readerAddresses });
+      new TerraformOutput(this, "database_connection_parameter_arns", { value: database.connectionParameterArns });
+      new TerraformOutput(this, "database_credentials_secret_arn", { value: database.credentialsSecretArn });
+    }
+    const cache = env.cache && new CacheCluster(this, "cache", { ...common, config: env.cache, finalSnapshot: env.production });
+    if (cache) {
+      new TerraformOutput(this, "cache_primary_endpoint", { value: cache.primaryEndpoint });
+      new TerraformOutput(this, "cache_reader_endpoint", { value: cache.readerEndpoint });
+    }
+    return { ...(database ? { database } : {}), ...(cache ? { cache } : {}) };
   }
 
   /** `protect`: deletion protection and prevent_destroy on what holds data or serves users. */
-  private addServices(env: EnvironmentConfig, accountId: string, protect: boolean): void {
+  private addServices(env: EnvironmentConfig, accountId: string, protect: boolean, dataStores: DataStores): void {
     const { namePrefix } = env;
     const repositories = new Map<string, ImageRepository>();
     for (const service of env.services) {
@@ -71,6 +112,7 @@ export class EnvironmentStack extends TerraformStack {
 
     for (const service of env.services) {
       const repository = repositories.get(service.image.repository)!;
+      const stores = service.connectsTo.map((name) => dataStores[name]!);
       const fargate = new FargateService(this, `service-${service.name}`, {
         namePrefix,
         region: env.region,
@@ -91,7 +133,9 @@ export class EnvironmentStack extends TerraformStack {
             }
           : {}),
         ...(storage ? { storageBucketArn: storage.bucketArn } : {}),
+        dataStores: stores.map((store): DataStoreAccess => store.access),
       });
+      for (const store of stores) store.allowConnectionsFrom(service.name, fargate.securityGroupId);
       if (service.role === "web" && loadBalancer && service.port)
         loadBalancer.allowTrafficTo(service.name, fargate.securityGroupId, service.port);
       new TerraformOutput(this, `service_${service.name.replace(/-/g, "_")}`, { value: fargate.serviceName });

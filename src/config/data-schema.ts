@@ -1,0 +1,181 @@
+import { z } from "zod";
+import { retentionDays } from "./log-retention";
+
+/**
+ * Instance families RDS offers for PostgreSQL 13 and later (older generations such as db.t2 and
+ * db.m4 are not offered for current major versions).
+ */
+// prettier-ignore
+export const POSTGRES_INSTANCE_FAMILIES = [
+  "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "r5", "r5b", "r5d", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i",
+] as const;
+
+/** ElastiCache node families for Redis OSS 7 and Valkey (current generation). */
+export const CACHE_NODE_FAMILIES = ["t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn"] as const;
+
+/** Engine versions this app builds parameter groups for, per cache engine. */
+export const CACHE_ENGINE_VERSIONS = { redis: ["6.2", "7.0", "7.1"], valkey: ["7.2", "8.0"] } as const;
+export const CACHE_ENGINES = ["redis", "valkey"] as const;
+
+export const POSTGRES_MAJOR_VERSIONS = [13, 14, 15, 16, 17] as const;
+export const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60] as const;
+// prettier-ignore
+export const MAXMEMORY_POLICIES = [
+  "volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random", "volatile-ttl", "noeviction",
+] as const;
+export const PASSWORD_MANAGEMENT = ["writeOnly", "rdsManaged"] as const;
+export const CACHE_ACCESS_CONTROL = ["iam", "none"] as const;
+
+/** RDS and ElastiCache identifiers: a letter first, then letters, digits and single hyphens, no hyphen last. */
+export const AWS_IDENTIFIER = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
+const identifier = z.string().regex(AWS_IDENTIFIER, "must be lower-case letters, digits and single hyphens, starting with a letter");
+
+/** `hh24:mi-hh24:mi`, UTC. */
+const dailyWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'must be a UTC window like "03:00-04:00"');
+/** `ddd:hh24:mi-ddd:hh24:mi`, UTC. */
+const weeklyWindow = z
+  .string()
+  .regex(
+    /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/,
+    'must be a UTC window like "mon:04:00-mon:05:00"',
+  );
+
+const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/**
+ * Whether a daily window (`03:00-04:00`) and a weekly one (`mon:04:30-mon:05:30`) overlap or
+ * touch on the clock, on any day: AWS refuses backup and maintenance windows that overlap, and a
+ * window that ends as the other starts leaves no margin for either to run long.
+ */
+export function windowsClash(daily: string, weekly: string): boolean {
+  const spans = (start: number, end: number): [number, number][] =>
+    end > start
+      ? [[start, end]]
+      : [
+          [start, 1440],
+          [0, end],
+        ];
+  const [dailyStart, dailyEnd] = daily.split("-").map(minutes);
+  const [weeklyStart, weeklyEnd] = weekly.split("-").map((part) => minutes(part.slice(4)));
+  return spans(dailyStart, dailyEnd).some(([a, b]) => spans(weeklyStart, weeklyEnd).some(([c, d]) => a <= d && c <= b));
+}
+
+/** PostgreSQL identifiers; names starting with rds or pg_ are reserved by RDS and PostgreSQL. */
+const sqlName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,62}$/, "must be 1-63 lower-case letters, digits or underscores, starting with a letter")
+  .refine((name) => !/^(rds|pg_)/.test(name), "names starting with rds or pg_ are reserved");
+
+export const databaseSchema = z
+  .strictObject({
+    /** @default `<project>-<environment>-db` */
+    identifier: identifier.optional(),
+    /** A major version ("16") lets RDS apply minor upgrades; a full one ("16.4") pins it. */
+    engineVersion: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a PostgreSQL version like "16" or "16.4"')
+      .refine(
+        (v) => (POSTGRES_MAJOR_VERSIONS as readonly number[]).includes(Number(v.split(".")[0])),
+        `the major version must be one of ${POSTGRES_MAJOR_VERSIONS.join(", ")}`,
+      )
+      .default("16"),
+    instanceClass: z.string().superRefine((value, ctx) => {
+      const family = /^db\.([a-z0-9]+)\.(micro|small|medium|large|\d*xlarge)$/.exec(value)?.[1];
+      if (!family) ctx.addIssue({ code: "custom", message: `"${value}" is not an instance class like db.t4g.small` });
+      else if (!(POSTGRES_INSTANCE_FAMILIES as readonly string[]).includes(family))
+        ctx.addIssue({
+          code: "custom",
+          message: `RDS for PostgreSQL does not offer db.${family}; families: ${POSTGRES_INSTANCE_FAMILIES.join(", ")}`,
+        });
+    }),
+    /** GiB of gp3 storage. */
+    allocatedStorageGb: z.number().int().min(20, "gp3 needs at least 20 GiB").max(65536).default(20),
+    /** Storage autoscaling ceiling. @default 4 × allocatedStorageGb */
+    maxAllocatedStorageGb: z.number().int().max(65536).optional(),
+    /** @default production */
+    multiAz: z.boolean().optional(),
+    /** @default 30 in production, else 7 */
+    backupRetentionDays: z.number().int().min(0).max(35).optional(),
+    backupWindow: dailyWindow.default("03:00-04:00"),
+    maintenanceWindow: weeklyWindow.default("mon:04:30-mon:05:30"),
+    readReplicas: z.number().int().min(0).max(5).default(0),
+    databaseName: sqlName.default("app"),
+    username: sqlName.default("app"),
+    /**
+     * writeOnly: Terraform generates the password in an ephemeral resource and writes it, write-only,
+     * to RDS and to the connection secret; it never reaches plan or state. rdsManaged: RDS keeps
+     * and rotates it in its own secret (AWS refuses read replicas of such a primary).
+     */
+    passwordManagement: z.enum(PASSWORD_MANAGEMENT, { error: `must be one of: ${PASSWORD_MANAGEMENT.join(", ")}` }).default("writeOnly"),
+    /** writeOnly only: bump to rotate the master password (an in-place update). */
+    passwordVersion: z.number().int().min(1).default(1),
+    /** log_min_duration_statement: statements slower than this many ms are logged; -1 turns it off. */
+    slowQueryMs: z.number().int().min(-1).default(1000),
+    performanceInsights: z.boolean().default(true),
+    /** Enhanced monitoring granularity; 0 turns it off. */
+    monitoringIntervalSeconds: z
+      .number()
+      .refine((s) => (MONITORING_INTERVALS as readonly number[]).includes(s), `must be one of ${MONITORING_INTERVALS.join(", ")}`)
+      .default(60),
+    logRetentionDays: retentionDays.default(30),
+  })
+  .superRefine((db, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (db.maxAllocatedStorageGb !== undefined && db.maxAllocatedStorageGb <= db.allocatedStorageGb)
+      issue("maxAllocatedStorageGb", `must exceed allocatedStorageGb (${db.allocatedStorageGb}) for storage autoscaling`);
+    if (windowsClash(db.backupWindow, db.maintenanceWindow))
+      issue("maintenanceWindow", `must not overlap or touch the backup window (${db.backupWindow})`);
+    if (db.readReplicas > 0) {
+      if (db.backupRetentionDays === 0)
+        issue("readReplicas", "a read replica needs automated backups on its primary; set backupRetentionDays to 1 or more");
+      if (db.passwordManagement === "rdsManaged")
+        issue("readReplicas", "RDS refuses read replicas of a primary whose password it manages; use passwordManagement writeOnly");
+    }
+  });
+
+export const cacheSchema = z
+  .strictObject({
+    /** @default `<project>-<environment>-cache` */
+    identifier: identifier.optional(),
+    engine: z.enum(CACHE_ENGINES, { error: `must be one of: ${CACHE_ENGINES.join(", ")}` }).default("redis"),
+    /** @default the newest version listed for the engine */
+    engineVersion: z.string().optional(),
+    nodeType: z.string().superRefine((value, ctx) => {
+      const family = /^cache\.([a-z0-9]+)\.(micro|small|medium|large|\d*xlarge)$/.exec(value)?.[1];
+      if (!family) ctx.addIssue({ code: "custom", message: `"${value}" is not a node type like cache.t4g.small` });
+      else if (!(CACHE_NODE_FAMILIES as readonly string[]).includes(family))
+        ctx.addIssue({
+          code: "custom",
+          message: `ElastiCache does not offer cache.${family} for Redis 7 or Valkey; families: ${CACHE_NODE_FAMILIES.join(", ")}`,
+        });
+    }),
+    /** Primary plus replicas. @default 2 in production, else 1 */
+    nodes: z.number().int().min(1).max(6).optional(),
+    /** @default on with 2 or more nodes */
+    automaticFailover: z.boolean().optional(),
+    /** @default automaticFailover */
+    multiAz: z.boolean().optional(),
+    transitEncryption: z.boolean().default(true),
+    /** iam: an RBAC user group whose user authenticates with IAM (no secret anywhere). */
+    accessControl: z.enum(CACHE_ACCESS_CONTROL, { error: `must be one of: ${CACHE_ACCESS_CONTROL.join(", ")}` }).default("iam"),
+    maxmemoryPolicy: z.enum(MAXMEMORY_POLICIES, { error: `must be one of: ${MAXMEMORY_POLICIES.join(", ")}` }).default("allkeys-lru"),
+    /** @default 5 in production, else 0 (no snapshots) */
+    snapshotRetentionDays: z.number().int().min(0).max(35).optional(),
+    snapshotWindow: dailyWindow.default("03:00-05:00"),
+    maintenanceWindow: weeklyWindow.default("sun:05:30-sun:06:30"),
+    logRetentionDays: retentionDays.default(30),
+  })
+  .superRefine((cache, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    const versions: readonly string[] = CACHE_ENGINE_VERSIONS[cache.engine];
+    if (cache.engineVersion !== undefined && !versions.includes(cache.engineVersion))
+      issue("engineVersion", `${cache.engine} versions: ${versions.join(", ")}`);
+    if (windowsClash(cache.snapshotWindow, cache.maintenanceWindow))
+      issue("maintenanceWindow", `must not overlap or touch the snapshot window (${cache.snapshotWindow})`);
+    if (cache.accessControl === "iam" && !cache.transitEncryption)
+      issue("transitEncryption", "RBAC (accessControl iam) needs transit encryption; turn it on or set accessControl none");
+  });
+
+export type DatabaseDefinition = z.output<typeof databaseSchema>;
+export type CacheDefinition = z.output<typeof cacheSchema>;
+export type CacheEngine = (typeof CACHE_ENGINES)[number];

@@ -1,0 +1,52 @@
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { Construct } from "constructs";
+import { policyDocument } from "./iam-policy";
+
+export interface EncryptionKeyProps {
+  /** Becomes `alias/<alias>`. */
+  readonly alias: string;
+  readonly description: string;
+  /** The account whose IAM policies may grant use of the key. */
+  readonly accountId: string;
+  /**
+   * Days a scheduled deletion waits, during which it can be cancelled.
+   * @default 30 (the maximum)
+   */
+  readonly deletionWindowDays?: number;
+  /**
+   * Refuse `terraform destroy` (prevent_destroy): data encrypted under a deleted key is lost.
+   * @default false
+   */
+  readonly preventDestroy?: boolean;
+}
+
+/**
+ * A customer-managed KMS key with yearly automatic rotation. Its policy delegates to the
+ * account's IAM, so only principals granted the key in IAM (and the AWS services acting for
+ * them) can use it.
+ */
+export class EncryptionKey extends Construct {
+  readonly keyArn: string;
+
+  constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
+    super(scope, id);
+    const key = new KmsKey(this, "key", {
+      description: props.description,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.deletionWindowDays ?? 30,
+      policy: policyDocument([
+        {
+          Sid: "AccountIamGrantsUse",
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${props.accountId}:root` },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ]),
+      ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
+    });
+    new KmsAlias(this, "alias", { name: `alias/${props.alias}`, targetKeyId: key.keyId });
+    this.keyArn = key.arn;
+  }
+}
