@@ -547,6 +547,16 @@ def _rds_parameter_sources() -> None:
     RDSResponse.describe_db_parameters = describe_db_parameters
 
 
+def _cloudwatch_composite_alarms() -> None:
+    """
+    aws_cloudwatch_composite_alarm: moto stores composite alarms (an alarm with a rule) and
+    describes them, but does not route PutCompositeAlarm to the handler that stores them.
+    """
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    CloudWatchResponse.put_composite_alarm = CloudWatchResponse.put_metric_alarm
+
+
 PATCHES = [
     _s3_bucket_policy_conditions,
     _application_autoscaling_tags,
@@ -560,6 +570,7 @@ PATCHES = [
     _elasticache_replication_group_members,
     _rds_instance_settings,
     _rds_parameter_sources,
+    _cloudwatch_composite_alarms,
 ]
 
 

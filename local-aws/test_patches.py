@@ -229,3 +229,16 @@ def test_rds_parameters_read_back_as_user_set(endpoint: str) -> None:
     user = rds.describe_db_parameters(DBParameterGroupName="tls", Source="user")["Parameters"]
     assert [(p["ParameterName"], p["ParameterValue"], p["Source"]) for p in user] == [("rds.force_ssl", "1", "user")]
     assert rds.describe_db_parameters(DBParameterGroupName="tls", Source="engine-default")["Parameters"] == []
+
+
+def test_cloudwatch_composite_alarm_is_stored_and_described(endpoint: str) -> None:
+    cloudwatch = client(endpoint, "cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="cpu", Namespace="AWS/ECS", MetricName="CPUUtilization", Statistic="Average", Period=300,
+        EvaluationPeriods=1, Threshold=80, ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.put_composite_alarm(AlarmName="health", AlarmRule='ALARM("cpu")', AlarmActions=["arn:aws:sns:us-east-1:123456789012:t"])
+    composite = cloudwatch.describe_alarms(AlarmNames=["health"])["CompositeAlarms"]
+    assert [(a["AlarmName"], a["AlarmRule"], a["AlarmActions"]) for a in composite] == [
+        ("health", 'ALARM("cpu")', ["arn:aws:sns:us-east-1:123456789012:t"])
+    ]

@@ -2,6 +2,7 @@ import { allocate, formatCidr, parseCidr } from "./cidr";
 import { ConfigError, problem } from "./errors";
 import { availabilityZones } from "./regions";
 import { CACHE_ENGINE_VERSIONS, type CacheDefinition, type DatabaseDefinition } from "./data-schema";
+import type { ObservabilityDefinition } from "./observability-schema";
 import { environmentSchema, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
 
 export interface SubnetSpec {
@@ -73,6 +74,7 @@ export interface EnvironmentConfig {
   readonly alb: AlbDefinition;
   readonly database?: DatabaseConfig;
   readonly cache?: CacheConfig;
+  readonly observability: ObservabilityDefinition;
 }
 
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,15}$/;
@@ -207,6 +209,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
     alb: env.alb,
     ...(database ? { database } : {}),
     ...(cache ? { cache } : {}),
+    observability: env.observability,
   };
 }
 

@@ -3,6 +3,7 @@ import { CidrError, parseCidr } from "./cidr";
 import { describeFargateMemory, FARGATE_CPU, fargateMemoryOptions } from "./fargate";
 import { cacheSchema, databaseSchema } from "./data-schema";
 import { retentionDays } from "./log-retention";
+import { observabilitySchema } from "./observability-schema";
 import { REGIONS, REGION_ZONES } from "./regions";
 
 export const NAT_STRATEGIES = ["single", "perAz"] as const;
@@ -178,6 +179,8 @@ export const environmentSchema = z
     database: databaseSchema.optional(),
     /** Redis or Valkey on ElastiCache, in the isolated subnets. */
     cache: cacheSchema.optional(),
+    /** Alarm recipients and thresholds; the alarms and the dashboard follow from what the stack holds. */
+    observability: observabilitySchema,
     tags: z
       .record(z.string().regex(/^[\w .:/=+@-]{1,128}$/, "tag keys are 1-128 letters, digits, spaces or _.:/=+-@"), z.string().max(256))
       .default({}),

@@ -9,6 +9,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Construct } from "constructs";
 import type { CacheConfig } from "../config/environment";
 import type { DataStoreAccess } from "./data-store-access";
+import type { MonitoringInventory } from "./monitoring-inventory";
 
 export const REDIS_PORT = 6379;
 const LOG_TYPES = ["slow-log", "engine-log"] as const;
@@ -40,6 +41,16 @@ export interface CacheClusterProps {
    * @default false
    */
   readonly finalSnapshot?: boolean;
+  /**
+   * Encrypts its log groups.
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly logsKmsKeyArn?: string;
+  /**
+   * Where to register the replication group and its nodes for alarms and the dashboard.
+   * @default not watched
+   */
+  readonly inventory?: MonitoringInventory;
 }
 
 /**
@@ -90,6 +101,7 @@ export class CacheCluster extends Construct {
         new CloudwatchLogGroup(this, `logs-${type}`, {
           name: `/elasticache/${config.identifier}/${type}`,
           retentionInDays: config.logRetentionDays,
+          ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
         }),
     );
 
@@ -154,6 +166,12 @@ export class CacheCluster extends Construct {
     this.primaryEndpoint = group.primaryEndpointAddress;
     this.readerEndpoint = group.readerEndpointAddress;
     this.replicationGroupArn = group.arn;
+    props.inventory?.register({
+      kind: "cache",
+      replicationGroupId: config.identifier,
+      // Cluster-mode-off members are named <group>-001, -002, … in creation order.
+      memberClusterIds: Array.from({ length: config.nodes }, (_, i) => `${config.identifier}-${String(i + 1).padStart(3, "0")}`),
+    });
   }
 
   /** Lets one client security group reach the cache. */

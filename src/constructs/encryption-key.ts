@@ -1,7 +1,7 @@
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
-import { policyDocument } from "./iam-policy";
+import { policyDocument, type PolicyStatement } from "./iam-policy";
 
 export interface EncryptionKeyProps {
   /** Becomes `alias/<alias>`. */
@@ -19,12 +19,18 @@ export interface EncryptionKeyProps {
    * @default false
    */
   readonly preventDestroy?: boolean;
+  /**
+   * Key-policy statements for AWS services that use the key on their own behalf (CloudWatch
+   * publishing to an encrypted topic, CloudWatch Logs encrypting a log group).
+   * @default none
+   */
+  readonly serviceStatements?: readonly PolicyStatement[];
 }
 
 /**
  * A customer-managed KMS key with yearly automatic rotation. Its policy delegates to the
  * account's IAM, so only principals granted the key in IAM (and the AWS services acting for
- * them) can use it.
+ * them, or named in `serviceStatements`) can use it.
  */
 export class EncryptionKey extends Construct {
   readonly keyArn: string;
@@ -43,6 +49,7 @@ export class EncryptionKey extends Construct {
           Action: "kms:*",
           Resource: "*",
         },
+        ...(props.serviceStatements ?? []),
       ]),
       ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
     });

@@ -16,6 +16,7 @@ import { Construct } from "constructs";
 import { targetGroupNames, type ServiceConfig } from "../config/environment";
 import type { DataStoreAccess } from "./data-store-access";
 import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
+import type { MonitoringInventory } from "./monitoring-inventory";
 import { ServiceAutoscaling } from "./service-autoscaling";
 
 /** What a web service needs of the load balancer in front of it. */
@@ -51,6 +52,16 @@ export interface FargateServiceProps {
    */
   readonly dataStores?: readonly DataStoreAccess[];
   /**
+   * Encrypts its log groups.
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly logsKmsKeyArn?: string;
+  /**
+   * Where to register the service, its log group and its target groups for alarms and the dashboard.
+   * @default not watched
+   */
+  readonly inventory?: MonitoringInventory;
+  /**
    * Seconds the ALB waits before deregistering a target.
    * @default 30
    */
@@ -84,6 +95,7 @@ export class FargateService extends Construct {
     const logGroup = new CloudwatchLogGroup(this, "logs", {
       name: `/ecs/${namePrefix}/${service.name}`,
       retentionInDays: service.logRetentionDays,
+      ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
     });
 
     const trust = serviceTrustPolicy("ecs-tasks.amazonaws.com", props.accountId);
@@ -256,6 +268,22 @@ export class FargateService extends Construct {
       dependsOn: [props.cluster.ready],
     });
     this.serviceName = ecsService.name;
+    props.inventory?.register({
+      kind: "service",
+      name: service.name,
+      role: service.role,
+      clusterName: props.cluster.name,
+      serviceName: ecsService.name,
+      logGroupName: logGroup.name,
+    });
+    targetGroups.forEach((group, i) =>
+      props.inventory?.register({
+        kind: "targetGroup",
+        label: i === 0 ? service.name : `${service.name} (green)`,
+        arnSuffix: group.arnSuffix,
+        loadBalancerArnSuffix: web!.arnSuffix,
+      }),
+    );
 
     if (service.scaling) {
       new ServiceAutoscaling(this, "autoscaling", {

@@ -9,6 +9,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
+import type { MonitoringInventory } from "./monitoring-inventory";
 import { SecureBucket } from "./secure-bucket";
 
 /** A current TLS policy: TLS 1.3 and 1.2 with forward-secret ciphers only. */
@@ -46,6 +47,11 @@ export interface LoadBalancerProps {
    * @default none
    */
   readonly testListenerPort?: number;
+  /**
+   * Where to register the load balancer for alarms and the dashboard.
+   * @default not watched
+   */
+  readonly inventory?: MonitoringInventory;
 }
 
 const NOT_FOUND: LbListenerDefaultAction = {
@@ -105,6 +111,7 @@ export class LoadBalancer extends Construct {
     });
     this.arn = lb.arn;
     this.arnSuffix = lb.arnSuffix;
+    props.inventory?.register({ kind: "loadBalancer", arnSuffix: lb.arnSuffix });
     this.dnsName = lb.dnsName;
 
     if (!domain) {

@@ -20,6 +20,8 @@ import { policyDocument, serviceTrustPolicy } from "./iam-policy";
 export interface FlowLogOptions {
   /** Days CloudWatch keeps the flow log records. */
   readonly retentionDays: number;
+  /** @default CloudWatch Logs' own encryption */
+  readonly kmsKeyArn?: string;
 }
 
 export interface NetworkProps {
@@ -143,6 +145,7 @@ export class Network extends Construct {
     const logGroup = new CloudwatchLogGroup(this, "flow-log-group", {
       name: `/vpc/${namePrefix}/flow-logs`,
       retentionInDays: options.retentionDays,
+      ...(options.kmsKeyArn ? { kmsKeyId: options.kmsKeyArn } : {}),
     });
     const role = new IamRole(this, "flow-log-role", {
       name: `${namePrefix}-vpc-flow-logs`,

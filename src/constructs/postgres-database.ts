@@ -15,6 +15,7 @@ import { replicaIdentifiers, type DatabaseConfig } from "../config/environment";
 import { addEphemeralResource } from "../escape-hatches";
 import type { DataStoreAccess } from "./data-store-access";
 import { serviceTrustPolicy } from "./iam-policy";
+import type { MonitoringInventory } from "./monitoring-inventory";
 
 export const POSTGRES_PORT = 5432;
 /** Logs RDS exports to CloudWatch for PostgreSQL. */
@@ -37,6 +38,16 @@ export interface PostgresDatabaseProps {
    * @default false
    */
   readonly protect?: boolean;
+  /**
+   * Encrypts its log groups.
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly logsKmsKeyArn?: string;
+  /**
+   * Where to register the primary and the replicas for alarms and the dashboard.
+   * @default not watched
+   */
+  readonly inventory?: MonitoringInventory;
 }
 
 /**
@@ -119,6 +130,7 @@ export class PostgresDatabase extends Construct {
           new CloudwatchLogGroup(this, `logs-${role}-${log}`, {
             name: `/aws/rds/instance/${instance}/${log}`,
             retentionInDays: config.logRetentionDays,
+            ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
           }),
       ),
     );
@@ -191,6 +203,9 @@ export class PostgresDatabase extends Construct {
         }),
     );
     this.readerAddresses = replicas.map((replica) => replica.address);
+    const burstable = config.instanceClass.startsWith("db.t");
+    for (const [i, [, identifier]] of instances.entries())
+      props.inventory?.register({ kind: "database", identifier, replica: i > 0, burstable });
 
     if (password) {
       const credentials = new SecretsmanagerSecret(this, "credentials", {

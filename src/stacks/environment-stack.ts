@@ -3,17 +3,28 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/environment";
 import type { AppSettings } from "../config/settings";
+import { AlarmPack } from "../constructs/alarm-pack";
+import { AlarmTopic } from "../constructs/alarm-topic";
 import { CacheCluster } from "../constructs/cache-cluster";
+import { OperationsDashboard } from "../constructs/dashboard";
 import type { DataStoreAccess } from "../constructs/data-store-access";
 import { ImageRepository } from "../constructs/ecr-repository";
 import { ServiceCluster } from "../constructs/ecs-cluster";
 import { FargateService } from "../constructs/fargate-service";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { EncryptionKey } from "../constructs/encryption-key";
+import { MonitoringInventory } from "../constructs/monitoring-inventory";
 import { Network } from "../constructs/network";
 import { PostgresDatabase } from "../constructs/postgres-database";
 import { SecureBucket } from "../constructs/secure-bucket";
 import { addAwsProvider, addStateBackend } from "./aws-context";
+
+/** What every construct that creates something watchable or a log group is handed. */
+interface Telemetry {
+  readonly inventory: MonitoringInventory;
+  /** Production encrypts every log group with the telemetry key. */
+  readonly logsKmsKeyArn?: string;
+}
 
 interface DataStores {
   database?: PostgresDatabase;
@@ -29,6 +40,13 @@ export class EnvironmentStack extends TerraformStack {
     addAwsProvider(this, { region: env.region, tags: { ...env.tags }, localAwsEndpoint: settings.localAwsEndpoint });
     addStateBackend(this, settings.state, `${env.name}/terraform.tfstate`, settings.localAwsEndpoint);
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
+    const protect = env.production && !settings.allowDestroy;
+    const watched = env.services.length > 0 || env.database !== undefined || env.cache !== undefined;
+    const telemetryKey = env.production || watched ? this.addTelemetryKey(env, accountId, protect) : undefined;
+    const telemetry: Telemetry = {
+      inventory: new MonitoringInventory(),
+      ...(env.production && telemetryKey ? { logsKmsKeyArn: telemetryKey.keyArn } : {}),
+    };
 
     this.network = new Network(this, "network", {
       namePrefix: env.namePrefix,
@@ -37,19 +55,79 @@ export class EnvironmentStack extends TerraformStack {
       vpcCidr: env.network.vpcCidr,
       subnets: env.network.subnets,
       natStrategy: env.network.natStrategy,
-      flowLogs: env.network.flowLogs.enabled ? { retentionDays: env.network.flowLogs.retentionDays } : false,
+      flowLogs: env.network.flowLogs.enabled
+        ? { retentionDays: env.network.flowLogs.retentionDays, ...(telemetry.logsKmsKeyArn ? { kmsKeyArn: telemetry.logsKmsKeyArn } : {}) }
+        : false,
     });
     new TerraformOutput(this, "vpc_id", { value: this.network.vpcId });
     new TerraformOutput(this, "public_subnet_ids", { value: this.network.publicSubnetIds });
     new TerraformOutput(this, "private_subnet_ids", { value: this.network.privateSubnetIds });
     new TerraformOutput(this, "isolated_subnet_ids", { value: this.network.isolatedSubnetIds });
 
-    const protect = env.production && !settings.allowDestroy;
-    const dataStores = this.addDataStores(env, accountId, protect);
-    if (env.services.length > 0) this.addServices(env, accountId, protect, dataStores);
+    const dataStores = this.addDataStores(env, accountId, protect, telemetry);
+    if (env.services.length > 0) this.addServices(env, accountId, protect, dataStores, telemetry);
+    if (telemetryKey && telemetry.inventory.size > 0) this.addObservability(env, accountId, telemetryKey.keyArn, telemetry.inventory);
   }
 
-  private addDataStores(env: EnvironmentConfig, accountId: string, protect: boolean): DataStores {
+  /** Encrypts the alarm topic and, in production, every log group. */
+  private addTelemetryKey(env: EnvironmentConfig, accountId: string, protect: boolean): EncryptionKey {
+    return new EncryptionKey(this, "telemetry-key", {
+      alias: `${env.namePrefix}-telemetry`,
+      description: `${env.namePrefix}: alarm notifications and logs`,
+      accountId,
+      preventDestroy: protect,
+      serviceStatements: [
+        {
+          Sid: "CloudWatchPublishesToTheEncryptedAlarmTopic",
+          Effect: "Allow",
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          Resource: "*",
+        },
+        {
+          Sid: "CloudWatchLogsEncryptsThisAccountsLogGroups",
+          Effect: "Allow",
+          Principal: { Service: `logs.${env.region}.amazonaws.com` },
+          Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+          Resource: "*",
+          Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${env.region}:${accountId}:log-group:*` } },
+        },
+      ],
+    });
+  }
+
+  /** The alarm topic, the alarm pack and the dashboard, all generated from the inventory. */
+  private addObservability(env: EnvironmentConfig, accountId: string, keyArn: string, inventory: MonitoringInventory): void {
+    const topic = new AlarmTopic(this, "alarm-topic", {
+      topicName: `${env.namePrefix}-alarms`,
+      region: env.region,
+      accountId,
+      kmsKeyArn: keyArn,
+      emails: env.observability.alarmEmails,
+      httpsEndpoints: env.observability.alarmHttpsEndpoints,
+    });
+    const alarms = new AlarmPack(this, "alarms", {
+      namePrefix: env.namePrefix,
+      inventory,
+      thresholds: env.observability.thresholds,
+      topicArn: topic.topicArn,
+    });
+    const dashboard = new OperationsDashboard(this, "dashboard", {
+      namePrefix: env.namePrefix,
+      region: env.region,
+      inventory,
+      alarms: alarms.specs,
+      alarmArns: [alarms.healthAlarmArn, ...alarms.alarmArns],
+    });
+    new TerraformOutput(this, "alarm_topic_arn", { value: topic.topicArn });
+    new TerraformOutput(this, "dashboard_urls", {
+      value: dashboard.dashboardNames.map(
+        (name) => `https://${env.region}.console.aws.amazon.com/cloudwatch/home?region=${env.region}#dashboards/dashboard/${name}`,
+      ),
+    });
+  }
+
+  private addDataStores(env: EnvironmentConfig, accountId: string, protect: boolean, telemetry: Telemetry): DataStores {
     if (!env.database && !env.cache) return {};
     const key = new EncryptionKey(this, "data-key", {
       alias: `${env.namePrefix}-data`,
@@ -63,6 +141,7 @@ export class EnvironmentStack extends TerraformStack {
       subnetIds: this.network.isolatedSubnetIds,
       kmsKeyArn: key.keyArn,
       protect,
+      ...telemetry,
     };
     const database = env.database && new PostgresDatabase(this, "database", { ...common, config: env.database, accountId });
     if (database) {
@@ -80,7 +159,7 @@ export class EnvironmentStack extends TerraformStack {
   }
 
   /** `protect`: deletion protection and prevent_destroy on what holds data or serves users. */
-  private addServices(env: EnvironmentConfig, accountId: string, protect: boolean, dataStores: DataStores): void {
+  private addServices(env: EnvironmentConfig, accountId: string, protect: boolean, dataStores: DataStores, telemetry: Telemetry): void {
     const { namePrefix } = env;
     const repositories = new Map<string, ImageRepository>();
     for (const service of env.services) {
@@ -107,6 +186,7 @@ export class EnvironmentStack extends TerraformStack {
           ...(env.production ? { accessLogs: { accountId } } : {}),
           ...(env.alb.domain ? { domain: env.alb.domain } : {}),
           ...(webServices.some((s) => s.deployment === "blueGreen") ? { testListenerPort: env.alb.testListenerPort } : {}),
+          inventory: telemetry.inventory,
         })
       : undefined;
 
@@ -134,6 +214,7 @@ export class EnvironmentStack extends TerraformStack {
           : {}),
         ...(storage ? { storageBucketArn: storage.bucketArn } : {}),
         dataStores: stores.map((store): DataStoreAccess => store.access),
+        ...telemetry,
       });
       for (const store of stores) store.allowConnectionsFrom(service.name, fargate.securityGroupId);
       if (service.role === "web" && loadBalancer && service.port)

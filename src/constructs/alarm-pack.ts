@@ -1,0 +1,470 @@
+import { CloudwatchCompositeAlarm } from "@cdktf/provider-aws/lib/cloudwatch-composite-alarm";
+import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { Construct } from "constructs";
+import type { Thresholds } from "../config/observability-schema";
+import type { MonitoringInventory } from "./monitoring-inventory";
+
+export interface MetricRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** A statistic (`Average`, `Sum`, `Minimum`, `Maximum`) or a percentile (`p95`). */
+  readonly stat: string;
+}
+
+/** One alarm, described as data: the alarm pack creates it, the dashboard graphs its metrics. */
+export interface AlarmSpec {
+  /** Unique in the stack; the alarm is named `<namePrefix>-<id>`. */
+  readonly id: string;
+  /** The dashboard row it belongs to. */
+  readonly component: string;
+  /** What it means and what to check first. */
+  readonly description: string;
+  readonly comparison: "GreaterThanThreshold" | "LessThanThreshold";
+  readonly threshold: number;
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: "breaching" | "notBreaching" | "missing" | "ignore";
+  /** Either one metric, or an expression over named metrics. */
+  readonly metric?: MetricRef;
+  readonly expression?: { readonly expression: string; readonly label: string; readonly metrics: Readonly<Record<string, MetricRef>> };
+}
+
+const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
+
+/** Namespace of the ERROR-line counts the log metric filters publish. */
+export function logMetricNamespace(namePrefix: string): string {
+  return `${namePrefix}/logs`;
+}
+
+/** Every alarm the inventory calls for, in a stable order. */
+export function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: string): AlarmSpec[] {
+  const specs: AlarmSpec[] = [];
+  const every5min = { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2 };
+
+  for (const lb of inventory.of("loadBalancer")) {
+    const alb = (name: string, stat: string): MetricRef => ({
+      namespace: "AWS/ApplicationELB",
+      name,
+      dimensions: { LoadBalancer: lb.arnSuffix },
+      stat,
+    });
+    specs.push(
+      {
+        id: "alb-5xx-rate",
+        component: "Load balancer",
+        description: `More than ${t.http5xxPercent}% of requests end in a 5xx. Check the target 5xx split and the services' ERROR logs first; ELB 5xx alone means no healthy target answered.`,
+        comparison: "GreaterThanThreshold",
+        threshold: t.http5xxPercent,
+        periodSeconds: 300,
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        treatMissingData: "notBreaching",
+        expression: {
+          expression: "IF(requests > 0, 100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)",
+          label: "5xx % of requests",
+          metrics: {
+            requests: alb("RequestCount", "Sum"),
+            elb5xx: alb("HTTPCode_ELB_5XX_Count", "Sum"),
+            target5xx: alb("HTTPCode_Target_5XX_Count", "Sum"),
+          },
+        },
+      },
+      ...(
+        [
+          ["p95", t.latencyP95Seconds],
+          ["p99", t.latencyP99Seconds],
+        ] as const
+      ).map(([stat, seconds]): AlarmSpec => ({
+        id: `alb-latency-${stat}`,
+        component: "Load balancer",
+        description: `Target response time ${stat} above ${seconds} s. Check the database's latency and connections and the services' CPU first.`,
+        comparison: "GreaterThanThreshold",
+        threshold: seconds,
+        ...every5min,
+        treatMissingData: "notBreaching",
+        metric: alb("TargetResponseTime", stat),
+      })),
+      {
+        id: "alb-rejected-connections",
+        component: "Load balancer",
+        description:
+          "The load balancer rejected connections: it hit its connection limit. Check for a traffic spike or a client retry storm.",
+        comparison: "GreaterThanThreshold",
+        threshold: 0,
+        periodSeconds: 300,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: "notBreaching",
+        metric: alb("RejectedConnectionCount", "Sum"),
+      },
+    );
+  }
+
+  for (const tg of inventory.of("targetGroup")) {
+    specs.push({
+      id: `${slug(tg.label)}-unhealthy-hosts`,
+      component: "Load balancer",
+      description: `${tg.label}: targets fail the load balancer's health check. Check the service's events and ERROR logs first.`,
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      periodSeconds: 60,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: "notBreaching",
+      metric: {
+        namespace: "AWS/ApplicationELB",
+        name: "UnHealthyHostCount",
+        dimensions: { TargetGroup: tg.arnSuffix, LoadBalancer: tg.loadBalancerArnSuffix },
+        stat: "Maximum",
+      },
+    });
+  }
+
+  for (const svc of inventory.of("service")) {
+    const ecs = (namespace: string, name: string, stat: string): MetricRef => ({
+      namespace,
+      name,
+      dimensions: { ClusterName: svc.clusterName, ServiceName: svc.serviceName },
+      stat,
+    });
+    const component = `Service ${svc.name}`;
+    specs.push(
+      ...(
+        [
+          ["cpu", "CPUUtilization", t.serviceCpuPercent],
+          ["memory", "MemoryUtilization", t.serviceMemoryPercent],
+        ] as const
+      ).map(([id, metric, percent]): AlarmSpec => ({
+        id: `${svc.name}-${id}`,
+        component,
+        description: `${svc.name}: average ${id} above ${percent}%. Check whether autoscaling is at its maximum, then the task size.`,
+        comparison: "GreaterThanThreshold",
+        threshold: percent,
+        ...every5min,
+        treatMissingData: "notBreaching",
+        metric: ecs("AWS/ECS", metric, "Average"),
+      })),
+      svc.role === "scheduler"
+        ? {
+            id: `${svc.name}-not-exactly-one`,
+            component,
+            description: `${svc.name}: not exactly one task running; scheduled jobs are missed or run twice. Check the service's events and stopped tasks first.`,
+            comparison: "GreaterThanThreshold",
+            threshold: 0,
+            periodSeconds: 60,
+            evaluationPeriods: 5,
+            datapointsToAlarm: 5,
+            treatMissingData: "breaching",
+            expression: {
+              expression: "ABS(running - 1)",
+              label: "tasks off by",
+              metrics: { running: ecs("ECS/ContainerInsights", "RunningTaskCount", "Average") },
+            },
+          }
+        : {
+            id: `${svc.name}-tasks-below-desired`,
+            component,
+            description: `${svc.name}: fewer tasks running than desired. Check the service's events and stopped tasks (image pull, health checks, capacity) first.`,
+            comparison: "GreaterThanThreshold",
+            threshold: 0,
+            periodSeconds: 60,
+            evaluationPeriods: 5,
+            datapointsToAlarm: 5,
+            treatMissingData: "breaching",
+            expression: {
+              expression: "desired - running",
+              label: "tasks missing",
+              metrics: {
+                desired: ecs("ECS/ContainerInsights", "DesiredTaskCount", "Average"),
+                running: ecs("ECS/ContainerInsights", "RunningTaskCount", "Average"),
+              },
+            },
+          },
+      {
+        id: `${svc.name}-error-lines`,
+        component,
+        description: `${svc.name}: more than ${t.errorLines} ERROR lines in 5 minutes. Check the dashboard's ERROR lines of ${svc.name} first.`,
+        comparison: "GreaterThanThreshold",
+        threshold: t.errorLines,
+        periodSeconds: 300,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: "notBreaching",
+        metric: { namespace: logMetricNamespace(namePrefix), name: errorMetricName(svc.name), dimensions: {}, stat: "Sum" },
+      },
+    );
+  }
+
+  for (const db of inventory.of("database")) {
+    const rds = (name: string, stat: string): MetricRef => ({
+      namespace: "AWS/RDS",
+      name,
+      dimensions: { DBInstanceIdentifier: db.identifier },
+      stat,
+    });
+    const component = `Database ${db.identifier}`;
+    const alarm = (id: string, description: string, spec: Omit<AlarmSpec, "id" | "component" | "description">): AlarmSpec => ({
+      id: `${withoutPrefix(db.identifier, namePrefix)}-${id}`,
+      component,
+      description: `${db.identifier}: ${description}`,
+      ...spec,
+    });
+    specs.push(
+      alarm("cpu", `CPU above ${t.databaseCpuPercent}%. Check Performance Insights' top SQL first.`, {
+        comparison: "GreaterThanThreshold",
+        threshold: t.databaseCpuPercent,
+        ...every5min,
+        treatMissingData: "breaching",
+        metric: rds("CPUUtilization", "Average"),
+      }),
+      alarm("free-storage", `under ${t.databaseFreeStorageGb} GiB free. Check storage autoscaling's ceiling and table bloat first.`, {
+        comparison: "LessThanThreshold",
+        threshold: t.databaseFreeStorageGb * GIB,
+        periodSeconds: 300,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: "breaching",
+        metric: rds("FreeStorageSpace", "Minimum"),
+      }),
+      alarm("freeable-memory", `under ${t.databaseFreeMemoryMb} MiB freeable memory. Check connections and work_mem-heavy queries first.`, {
+        comparison: "LessThanThreshold",
+        threshold: t.databaseFreeMemoryMb * MIB,
+        ...every5min,
+        treatMissingData: "breaching",
+        metric: rds("FreeableMemory", "Minimum"),
+      }),
+      alarm("connections", `more than ${t.databaseConnections} connections. Check the services' pool sizes and task counts first.`, {
+        comparison: "GreaterThanThreshold",
+        threshold: t.databaseConnections,
+        ...every5min,
+        treatMissingData: "notBreaching",
+        metric: rds("DatabaseConnections", "Maximum"),
+      }),
+      ...(["read", "write"] as const).map((io) =>
+        alarm(`${io}-latency`, `${io} latency above ${t.databaseLatencyMs} ms. Check IOPS and throughput against gp3's baseline first.`, {
+          comparison: "GreaterThanThreshold",
+          threshold: t.databaseLatencyMs / 1000,
+          ...every5min,
+          treatMissingData: "notBreaching",
+          metric: rds(io === "read" ? "ReadLatency" : "WriteLatency", "Average"),
+        }),
+      ),
+      ...(db.replica
+        ? [
+            alarm(
+              "replica-lag",
+              `more than ${t.replicaLagSeconds} s behind the primary. Check the primary's write load and the replica's CPU first.`,
+              {
+                comparison: "GreaterThanThreshold",
+                threshold: t.replicaLagSeconds,
+                ...every5min,
+                treatMissingData: "breaching",
+                metric: rds("ReplicaLag", "Maximum"),
+              },
+            ),
+          ]
+        : []),
+      ...(db.burstable
+        ? [
+            alarm(
+              "cpu-credits",
+              `fewer than ${t.cpuCreditBalance} CPU credits left; it will be throttled. Check sustained CPU, or move off a burstable class.`,
+              {
+                comparison: "LessThanThreshold",
+                threshold: t.cpuCreditBalance,
+                ...every5min,
+                treatMissingData: "notBreaching",
+                metric: rds("CPUCreditBalance", "Minimum"),
+              },
+            ),
+          ]
+        : []),
+    );
+  }
+
+  for (const cache of inventory.of("cache")) {
+    cache.memberClusterIds.forEach((node, i) => {
+      const metric = (name: string, stat: string): MetricRef => ({
+        namespace: "AWS/ElastiCache",
+        name,
+        dimensions: { CacheClusterId: node },
+        stat,
+      });
+      const component = `Cache ${cache.replicationGroupId}`;
+      const alarm = (id: string, description: string, spec: Omit<AlarmSpec, "id" | "component" | "description">): AlarmSpec => ({
+        id: `${withoutPrefix(node, namePrefix)}-${id}`,
+        component,
+        description: `${node}: ${description}`,
+        ...spec,
+      });
+      specs.push(
+        alarm("engine-cpu", `engine CPU above ${t.cacheEngineCpuPercent}%. Check for slow commands in the slow log first.`, {
+          comparison: "GreaterThanThreshold",
+          threshold: t.cacheEngineCpuPercent,
+          ...every5min,
+          treatMissingData: "breaching",
+          metric: metric("EngineCPUUtilization", "Average"),
+        }),
+        alarm("memory", `memory use above ${t.cacheMemoryPercent}%. Check key growth and TTLs first; the eviction policy is next.`, {
+          comparison: "GreaterThanThreshold",
+          threshold: t.cacheMemoryPercent,
+          ...every5min,
+          treatMissingData: "breaching",
+          metric: metric("DatabaseMemoryUsagePercentage", "Average"),
+        }),
+        alarm("evictions", `more than ${t.cacheEvictions} keys evicted in 5 minutes. Check memory use and TTLs first.`, {
+          comparison: "GreaterThanThreshold",
+          threshold: t.cacheEvictions,
+          ...every5min,
+          treatMissingData: "notBreaching",
+          metric: metric("Evictions", "Sum"),
+        }),
+        alarm("connections", `more than ${t.cacheConnections} connections. Check the services' connection pools first.`, {
+          comparison: "GreaterThanThreshold",
+          threshold: t.cacheConnections,
+          ...every5min,
+          treatMissingData: "notBreaching",
+          metric: metric("CurrConnections", "Maximum"),
+        }),
+        // Members after the first start as replicas; only replicas report replication lag.
+        ...(i > 0
+          ? [
+              alarm(
+                "replication-lag",
+                `more than ${t.cacheReplicationLagSeconds} s behind the primary. Check the primary's write rate and network first.`,
+                {
+                  comparison: "GreaterThanThreshold",
+                  threshold: t.cacheReplicationLagSeconds,
+                  ...every5min,
+                  treatMissingData: "notBreaching",
+                  metric: metric("ReplicationLag", "Maximum"),
+                },
+              ),
+            ]
+          : []),
+      );
+    });
+  }
+  return specs;
+}
+
+/** Metric name of a service's ERROR-line count. */
+export function errorMetricName(service: string): string {
+  return `${service}-error-lines`;
+}
+
+/** Alarm names start with the prefix already; resource names that do too are not repeated. */
+function withoutPrefix(name: string, namePrefix: string): string {
+  return name.startsWith(`${namePrefix}-`) ? name.slice(namePrefix.length + 1) : name;
+}
+
+function slug(label: string): string {
+  return label
+    .replace(/[^a-z0-9]+/gi, "-")
+    .replace(/-$/, "")
+    .toLowerCase();
+}
+
+/** CloudWatch's limit on a composite alarm's rule. */
+const MAX_ALARM_RULE = 10240;
+
+export interface AlarmPackProps {
+  readonly namePrefix: string;
+  readonly inventory: MonitoringInventory;
+  readonly thresholds: Thresholds;
+  /** Receives every alarm's ALARM and OK notifications. */
+  readonly topicArn: string;
+}
+
+/**
+ * Every alarm the inventory calls for, each notifying the topic on ALARM and on OK; a metric
+ * filter counting ERROR lines in each service's log; and one composite "service health" alarm
+ * that is in ALARM when any of them is, for paging on one signal.
+ */
+export class AlarmPack extends Construct {
+  readonly specs: readonly AlarmSpec[];
+  readonly alarmArns: readonly string[];
+  readonly healthAlarmArn: string;
+
+  constructor(scope: Construct, id: string, props: AlarmPackProps) {
+    super(scope, id);
+    const { namePrefix, topicArn } = props;
+    for (const svc of props.inventory.of("service")) {
+      new CloudwatchLogMetricFilter(this, `errors-${svc.name}`, {
+        name: `${namePrefix}-${svc.name}-errors`,
+        logGroupName: svc.logGroupName,
+        pattern: "ERROR",
+        metricTransformation: {
+          namespace: logMetricNamespace(namePrefix),
+          name: errorMetricName(svc.name),
+          value: "1",
+          defaultValue: "0",
+        },
+      });
+    }
+    this.specs = alarmSpecs(props.inventory, props.thresholds, namePrefix);
+    const alarms = this.specs.map((spec) => {
+      const common = {
+        alarmName: `${namePrefix}-${spec.id}`,
+        alarmDescription: spec.description,
+        comparisonOperator: spec.comparison,
+        threshold: spec.threshold,
+        evaluationPeriods: spec.evaluationPeriods,
+        datapointsToAlarm: spec.datapointsToAlarm,
+        treatMissingData: spec.treatMissingData,
+        alarmActions: [topicArn],
+        okActions: [topicArn],
+      };
+      if (spec.metric) {
+        const m = spec.metric;
+        return new CloudwatchMetricAlarm(this, spec.id, {
+          ...common,
+          namespace: m.namespace,
+          metricName: m.name,
+          period: spec.periodSeconds,
+          ...(/^p\d/.test(m.stat) ? { extendedStatistic: m.stat } : { statistic: m.stat }),
+          ...(Object.keys(m.dimensions).length ? { dimensions: { ...m.dimensions } } : {}),
+        });
+      }
+      const e = spec.expression!;
+      return new CloudwatchMetricAlarm(this, spec.id, {
+        ...common,
+        metricQuery: [
+          { id: "result", expression: e.expression, label: e.label, returnData: true },
+          ...Object.entries(e.metrics).map(([queryId, m]) => ({
+            id: queryId,
+            returnData: false,
+            metric: {
+              namespace: m.namespace,
+              metricName: m.name,
+              period: spec.periodSeconds,
+              stat: m.stat,
+              dimensions: { ...m.dimensions },
+            },
+          })),
+        ],
+      });
+    });
+    this.alarmArns = alarms.map((a) => a.arn);
+
+    const rule = this.specs.map((spec) => `ALARM("${namePrefix}-${spec.id}")`).join(" OR ");
+    if (rule.length > MAX_ALARM_RULE) {
+      throw new Error(
+        `${namePrefix}: the service-health rule over ${this.specs.length} alarms is ${rule.length} characters; CloudWatch allows ${MAX_ALARM_RULE}`,
+      );
+    }
+    const health = new CloudwatchCompositeAlarm(this, "service-health", {
+      alarmName: `${namePrefix}-service-health`,
+      alarmDescription: `${namePrefix}: at least one alarm is firing. Page on this one; the dashboard's alarm widget shows which.`,
+      alarmRule: rule,
+      alarmActions: [topicArn],
+      okActions: [topicArn],
+      dependsOn: alarms,
+    });
+    this.healthAlarmArn = health.arn;
+  }
+}

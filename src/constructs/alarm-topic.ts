@@ -1,0 +1,61 @@
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { Construct } from "constructs";
+import { policyDocument } from "./iam-policy";
+
+export interface AlarmTopicProps {
+  readonly topicName: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** A key whose policy lets CloudWatch generate data keys and decrypt. */
+  readonly kmsKeyArn: string;
+  /** @default none */
+  readonly emails?: readonly string[];
+  /** @default none */
+  readonly httpsEndpoints?: readonly string[];
+}
+
+/**
+ * The SNS topic every alarm notifies: KMS-encrypted, publishable by this account's CloudWatch
+ * alarms and by nothing else, over TLS only, with e-mail and HTTPS subscriptions.
+ */
+export class AlarmTopic extends Construct {
+  readonly topicArn: string;
+
+  constructor(scope: Construct, id: string, props: AlarmTopicProps) {
+    super(scope, id);
+    const topic = new SnsTopic(this, "topic", { name: props.topicName, kmsMasterKeyId: props.kmsKeyArn });
+    this.topicArn = topic.arn;
+    new SnsTopicPolicy(this, "policy", {
+      arn: topic.arn,
+      policy: policyDocument([
+        {
+          Sid: "CloudWatchAlarmsOfThisAccount",
+          Effect: "Allow",
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: "sns:Publish",
+          Resource: topic.arn,
+          Condition: {
+            StringEquals: { "aws:SourceAccount": props.accountId },
+            ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${props.region}:${props.accountId}:alarm:*` },
+          },
+        },
+        {
+          Sid: "TlsOnly",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "sns:Publish",
+          Resource: topic.arn,
+          Condition: { Bool: { "aws:SecureTransport": false } },
+        },
+      ]),
+    });
+    const subscribe = (protocol: string, endpoints: readonly string[]) =>
+      endpoints.forEach(
+        (endpoint, i) => new SnsTopicSubscription(this, `${protocol}-${i + 1}`, { topicArn: topic.arn, protocol, endpoint }),
+      );
+    subscribe("email", props.emails ?? []);
+    subscribe("https", props.httpsEndpoints ?? []);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * What a stack has that is worth watching. Constructs register what they create; the alarm pack
+ * and the dashboard are generated from the inventory alone, so a new service, replica or cache
+ * node is watched with no other change, and nothing is watched twice.
+ */
+
+export interface WatchedLoadBalancer {
+  readonly kind: "loadBalancer";
+  /** Dimension `LoadBalancer` (`app/<name>/<id>`). */
+  readonly arnSuffix: string;
+}
+
+export interface WatchedTargetGroup {
+  readonly kind: "targetGroup";
+  /** The service behind it, and which of its groups (blue/green services have two). */
+  readonly label: string;
+  readonly arnSuffix: string;
+  readonly loadBalancerArnSuffix: string;
+}
+
+export interface WatchedService {
+  readonly kind: "service";
+  readonly name: string;
+  readonly role: "web" | "worker" | "scheduler";
+  readonly clusterName: string;
+  readonly serviceName: string;
+  readonly logGroupName: string;
+}
+
+export interface WatchedDatabase {
+  readonly kind: "database";
+  readonly identifier: string;
+  readonly replica: boolean;
+  /** Burstable (db.t*) classes spend CPU credits. */
+  readonly burstable: boolean;
+}
+
+export interface WatchedCache {
+  readonly kind: "cache";
+  readonly replicationGroupId: string;
+  /** Member cluster ids (`<group>-001` is the primary at creation). */
+  readonly memberClusterIds: readonly string[];
+}
+
+export type Watched = WatchedLoadBalancer | WatchedTargetGroup | WatchedService | WatchedDatabase | WatchedCache;
+
+export class MonitoringInventory {
+  private readonly entries: Watched[] = [];
+  private readonly keys = new Set<string>();
+
+  register(entry: Watched): void {
+    const key = JSON.stringify(entry);
+    if (this.keys.has(key)) throw new Error(`already watched: ${key}`);
+    this.keys.add(key);
+    this.entries.push(entry);
+  }
+
+  of<K extends Watched["kind"]>(kind: K): Extract<Watched, { kind: K }>[] {
+    return this.entries.filter((e): e is Extract<Watched, { kind: K }> => e.kind === kind);
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+}
