@@ -6,7 +6,8 @@
  * destroy. `dev` is deployed with the user's own command, `cdktf deploy`, and then has its
  * master password rotated (passwordVersion bumped): the plan must update in place only (the
  * credentials secret gets a new version, written before the old one is retired), and the
- * password must change without reaching the state. Prints a table; exits non-zero when any step
+ * password must change without reaching the state; then a planned replacement of its database must
+ * be stopped by the destructive-plan guard (`npm run plan-guard`). Prints a table; exits non-zero when any step
  * fails.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -36,6 +37,8 @@ interface Row {
   replanChanges?: string;
   /** "yes" when the master password was rotated in place. */
   rotated?: string;
+  /** "yes" when the plan guard stopped a planned database replacement. */
+  guarded?: string;
   destroyed?: boolean;
   failure?: string;
 }
@@ -128,6 +131,29 @@ async function rotatePassword(stack: string, oldPassword: string, env: NodeJS.Pr
   if (!newPassword || newPassword === oldPassword) throw new StepError("rotation left the password unchanged");
 }
 
+/**
+ * Plans a forced replacement of the stack's database and requires the destructive-plan guard to
+ * refuse it, naming the database, and to pass it once that address is explicitly allowed.
+ */
+async function expectGuardToStopDatabaseReplacement(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const list = await terraform(dir, ["state", "list"], env);
+  check(list, "state list");
+  const database = list.stdout.split("\n").find((address) => address.startsWith("aws_db_instance."));
+  if (!database) return;
+  check(await terraform(dir, ["plan", "-input=false", `-replace=${database}`, "-out=replace.tfplan"], env), "replacement plan");
+  const show = await terraform(dir, ["show", "-json", "replace.tfplan"], env);
+  check(show, "replacement plan show");
+  const planFile = join(dir, "replace.plan.json");
+  writeFileSync(planFile, show.stdout);
+  const guard = join(ROOT, "dist", "scripts", "plan-guard.js");
+  const refused = await run(process.execPath, [guard, planFile]);
+  if (refused.code !== 1 || !refused.stderr.includes(`replace ${database}`))
+    throw new StepError(
+      `plan-guard did not stop the replacement of ${database} (exit ${refused.code}):\n${refused.stdout}${refused.stderr}`,
+    );
+  check(await run(process.execPath, [guard, planFile, "--allow", database]), "plan-guard with --allow");
+}
+
 async function cycleEnvironment(stack: string, production: boolean, env: NodeJS.ProcessEnv, endpoint: string): Promise<Row> {
   let dir = join(OUT_DIR, "stacks", stack);
   const row: Row = { stack, resources: resourceCount(dir) };
@@ -163,6 +189,8 @@ async function cycleEnvironment(stack: string, production: boolean, env: NodeJS.
     if (password && stack === CDKTF_DEPLOYED_STACK) {
       await rotatePassword(stack, password, env, endpoint);
       row.rotated = "yes";
+      await expectGuardToStopDatabaseReplacement(dir, env);
+      row.guarded = "yes";
     }
 
     if (production) await expectDestroyRefused(dir, env);
@@ -211,13 +239,14 @@ async function main(): Promise<void> {
   }
 
   printTable(
-    ["stack", "resources", "apply s", "re-plan changes", "password rotated", "destroy ok", "result"],
+    ["stack", "resources", "apply s", "re-plan changes", "password rotated", "replacement guarded", "destroy ok", "result"],
     rows.map((r) => [
       r.stack,
       String(r.resources),
       r.applySeconds === undefined ? "-" : r.applySeconds.toFixed(0),
       r.replanChanges ?? "-",
       r.rotated ?? "-",
+      r.guarded ?? "-",
       r.stack === BOOTSTRAP_STACK ? "kept (prevent_destroy)" : r.destroyed ? "yes" : "NO",
       r.failure ? "FAILED" : "ok",
     ]),

@@ -1,0 +1,80 @@
+import { Testing } from "cdktf";
+import { loadEnvironments } from "../src/config/load";
+import { BootstrapStack } from "../src/stacks/bootstrap-stack";
+import { ENVIRONMENTS_DIR, SETTINGS, synthEnvironment, type Statement, type TerraformJson } from "./helpers";
+
+/**
+ * Allow statements that may name every resource or a whole service, each with the reason. A
+ * statement matches when its Sid (or, for key policies, its principal) is listed here.
+ */
+const ALLOWED_WILDCARDS: Record<string, string> = {
+  RegistryToken: "ecr:GetAuthorizationToken has no resource-level permissions: ECR issues registry tokens account-wide",
+  EcsExec: "ECS Exec's ssmmessages channel actions have no resource-level permissions",
+  AccountIamGrantsUse: "a key policy's Resource * is the key itself; kms:* for the account root delegates to IAM, the default key policy",
+  CloudWatchPublishesToTheEncryptedAlarmTopic: "a key policy's Resource * is the key itself",
+  CloudWatchLogsEncryptsThisAccountsLogGroups:
+    "a key policy's Resource * is the key itself; the encryption context limits it to this account's log groups",
+};
+
+interface Found {
+  stack: string;
+  resource: string;
+  statement: Statement;
+}
+
+/** Every policy document (IAM, trust, bucket, topic, key) in a stack, statement by statement. */
+function statements(stack: string, tf: TerraformJson): Found[] {
+  const found: Found[] = [];
+  for (const [type, byName] of Object.entries(tf.resource)) {
+    for (const [name, resource] of Object.entries(byName)) {
+      for (const field of ["policy", "assume_role_policy"]) {
+        const text = resource[field];
+        if (typeof text !== "string") continue;
+        const document = JSON.parse(text) as { Statement?: Statement | Statement[] };
+        if (!document.Statement) continue; // not an IAM policy document (an ECR lifecycle policy)
+        for (const statement of ([] as Statement[]).concat(document.Statement))
+          found.push({ stack, resource: `${type}.${name}`, statement });
+      }
+    }
+  }
+  return found;
+}
+
+const all: Found[] = [
+  ...loadEnvironments(ENVIRONMENTS_DIR).flatMap((env) => statements(env.name, synthEnvironment(env).parsed)),
+  ...statements("bootstrap", JSON.parse(Testing.synth(new BootstrapStack(Testing.app(), SETTINGS))) as TerraformJson),
+];
+
+const list = (value: string | string[] | undefined) => ([] as string[]).concat(value ?? []);
+
+describe("least privilege, over every policy document of every stack", () => {
+  it("finds the documents to check", () => {
+    expect(new Set(all.map((f) => f.stack))).toEqual(new Set(["dev", "staging", "prod", "bootstrap"]));
+    expect(all.length).toBeGreaterThan(100);
+  });
+
+  it("allows no Action *, no service wildcard (s3:*) and no Resource *, outside the reasoned list", () => {
+    const offending = all
+      .filter(({ statement }) => statement.Effect === "Allow")
+      .filter(({ statement }) => {
+        const actions = list(statement.Action);
+        const wildcard = actions.some((a) => a === "*" || /^[\w-]+:\*$/.test(a)) || list(statement.Resource).includes("*");
+        return wildcard && !(statement.Sid && statement.Sid in ALLOWED_WILDCARDS);
+      })
+      .map(({ stack, resource, statement }) => `${stack} ${resource} ${statement.Sid ?? "(no Sid)"}: ${JSON.stringify(statement.Action)}`);
+    expect(offending).toEqual([]);
+  });
+
+  it("uses every allow-list entry, so the list cannot outgrow the code", () => {
+    const used = new Set(all.map(({ statement }) => statement.Sid));
+    expect(Object.keys(ALLOWED_WILDCARDS).filter((sid) => !used.has(sid))).toEqual([]);
+  });
+
+  it("lets every service role be assumed only on behalf of this account", () => {
+    const trusts = all.filter(({ resource, statement }) => resource.startsWith("aws_iam_role.") && statement.Action === "sts:AssumeRole");
+    expect(trusts.length).toBeGreaterThan(10);
+    for (const { statement } of trusts) {
+      expect(statement.Condition).toEqual({ StringEquals: { "aws:SourceAccount": expect.stringContaining("aws_caller_identity") } });
+    }
+  });
+});
