@@ -389,10 +389,10 @@ describe("password management", () => {
   });
 
   it("creates nothing for data stores an environment does not define", () => {
-    const { json } = synthInput("dev", validInput());
+    const { json, parsed } = synthInput("dev", validInput());
     expect(json).not.toHaveResource(DbInstance);
     expect(json).not.toHaveResource(ElasticacheReplicationGroup);
-    expect(json).not.toHaveResource(KmsKey);
+    expect(resourcesOf(parsed, "aws_kms_alias").map((a) => a.name)).toEqual(["alias/webapp-dev-telemetry"]);
   });
 });
 

@@ -119,12 +119,11 @@ describe.each(["dev", "staging", "prod"])("%s's alarm pack", (name) => {
     }
   });
 
-  it("keeps every log group for a bounded time, encrypted with the telemetry key in production", () => {
+  it("keeps every log group for a bounded time, encrypted with the telemetry key", () => {
     const key = ref(parsed, "aws_kms_key", "telemetry-key", "arn");
     for (const group of resourcesOf(parsed, "aws_cloudwatch_log_group")) {
       expect(group.retention_in_days).toBeGreaterThan(0);
-      if (name === "prod") expect(group.kms_key_id).toBe(key);
-      else expect(group.kms_key_id).toBeUndefined();
+      expect(group.kms_key_id).toBe(key);
     }
   });
 });

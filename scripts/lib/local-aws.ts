@@ -1,31 +1,16 @@
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { run } from "./process";
+import { ensurePythonVenv } from "./python-venv";
 import { ROOT } from "./terraform";
 
 const LOCAL_AWS_DIR = join(ROOT, "local-aws");
-export const VENV = join(ROOT, ".local", "moto-venv");
-export const VENV_PYTHON = join(VENV, "bin", "python");
+export const VENV_PYTHON = join(ROOT, ".local", "moto-venv", "bin", "python");
 
 /** Creates (or refreshes, when requirements.txt changed) the virtualenv that runs moto. */
 export async function ensureVenv(log: (line: string) => void = console.log): Promise<void> {
-  const requirements = join(LOCAL_AWS_DIR, "requirements.txt");
-  const digest = createHash("sha256").update(readFileSync(requirements)).digest("hex");
-  const stamp = join(VENV, ".requirements.sha256");
-  if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
-  log(`installing the local AWS (moto) into ${VENV}`);
-  const steps: [string, string[]][] = [
-    ["python3", ["-m", "venv", "--clear", VENV]],
-    [VENV_PYTHON, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", requirements]],
-  ];
-  for (const [command, args] of steps) {
-    const result = await run(command, args);
-    if (result.code !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${result.stderr}`);
-  }
-  writeFileSync(stamp, digest);
+  await ensurePythonVenv("moto-venv", join(LOCAL_AWS_DIR, "requirements.txt"), log);
 }
 
 export interface LocalAws {

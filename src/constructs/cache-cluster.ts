@@ -7,6 +7,7 @@ import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-g
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
+import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import type { CacheConfig } from "../config/environment";
 import type { DataStoreAccess } from "./data-store-access";
 import type { MonitoringInventory } from "./monitoring-inventory";
@@ -96,14 +97,15 @@ export class CacheCluster extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
 
-    const logGroups = LOG_TYPES.map(
-      (type) =>
-        new CloudwatchLogGroup(this, `logs-${type}`, {
-          name: `/elasticache/${config.identifier}/${type}`,
-          retentionInDays: config.logRetentionDays,
-          ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
-        }),
-    );
+    const logGroups = LOG_TYPES.map((type) => {
+      const logGroup = new CloudwatchLogGroup(this, `logs-${type}`, {
+        name: `/elasticache/${config.identifier}/${type}`,
+        retentionInDays: config.logRetentionDays,
+        ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
+      });
+      if (config.logRetentionDays < 365) suppressPolicyCheck(logGroup, "CKV_AWS_338", LOG_RETENTION_REASON);
+      return logGroup;
+    });
 
     let userGroupIds: string[] = [];
     if (config.accessControl === "iam") {
@@ -163,6 +165,7 @@ export class CacheCluster extends Construct {
       })),
       ...(protect ? { lifecycle: { preventDestroy: true } } : {}),
     });
+    if (!config.multiAz) suppressPolicyCheck(group, "CKV2_AWS_50", "one AZ by the environment's definition (cache.nodes, cache.multiAz)");
     this.primaryEndpoint = group.primaryEndpointAddress;
     this.readerEndpoint = group.readerEndpointAddress;
     this.replicationGroupArn = group.arn;

@@ -13,6 +13,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import { targetGroupNames, type ServiceConfig } from "../config/environment";
 import type { DataStoreAccess } from "./data-store-access";
 import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
@@ -97,6 +98,7 @@ export class FargateService extends Construct {
       retentionInDays: service.logRetentionDays,
       ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
     });
+    if (service.logRetentionDays < 365) suppressPolicyCheck(logGroup, "CKV_AWS_338", LOG_RETENTION_REASON);
 
     const trust = serviceTrustPolicy("ecs-tasks.amazonaws.com", props.accountId);
     const executionRole = new IamRole(this, "execution-role", { name: `${name}-execution`, assumeRolePolicy: trust });
@@ -212,6 +214,12 @@ export class FargateService extends Construct {
             },
           }),
       );
+      for (const group of targetGroups)
+        suppressPolicyCheck(
+          group,
+          "CKV_AWS_378",
+          "TLS ends at the load balancer; targets are reached inside the VPC, from its security group only",
+        );
       const routing = service.routing!;
       const conditions = [
         ...(routing.paths.length ? [{ pathPattern: { values: routing.paths } }] : []),

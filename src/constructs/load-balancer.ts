@@ -9,11 +9,13 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
+import { suppressPolicyCheck, UNPROTECTED_REASON } from "../policy-suppressions";
 import type { MonitoringInventory } from "./monitoring-inventory";
 import { SecureBucket } from "./secure-bucket";
 
 /** A current TLS policy: TLS 1.3 and 1.2 with forward-secret ciphers only. */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+const NO_DOMAIN_REASON = "without alb.domain there is no certificate to serve; set a domain for HTTPS";
 
 export interface LoadBalancerProps {
   readonly namePrefix: string;
@@ -87,7 +89,7 @@ export class LoadBalancer extends Construct {
     this.securityGroupId = securityGroup.id;
     const ports = [domain ? 443 : 80, ...(domain ? [80] : []), ...(props.testListenerPort ? [props.testListenerPort] : [])];
     for (const port of ports) {
-      new VpcSecurityGroupIngressRule(this, `ingress-${port}`, {
+      const rule = new VpcSecurityGroupIngressRule(this, `ingress-${port}`, {
         securityGroupId: securityGroup.id,
         description: `port ${port} from the internet`,
         cidrIpv4: "0.0.0.0/0",
@@ -95,6 +97,8 @@ export class LoadBalancer extends Construct {
         fromPort: port,
         toPort: port,
       });
+      if (port === 80)
+        suppressPolicyCheck(rule, "CKV_AWS_260", "port 80 is the public entry of a web product; with a domain it only redirects to HTTPS");
     }
 
     const logs = props.accessLogs ? this.accessLogBucket(namePrefix, props.accessLogs) : undefined;
@@ -109,27 +113,25 @@ export class LoadBalancer extends Construct {
       idleTimeout: props.idleTimeoutSeconds ?? 60,
       ...(logs ? { accessLogs: { bucket: logs.bucketName, enabled: true }, dependsOn: [logs.policy] } : {}),
     });
+    suppressPolicyCheck(lb, "CKV2_AWS_28", "no WAF web ACL yet: rules need tuning per product; tracked as a gap in the README");
+    if (!(props.deletionProtection ?? true)) suppressPolicyCheck(lb, "CKV_AWS_150", UNPROTECTED_REASON);
+    if (!logs) suppressPolicyCheck(lb, "CKV_AWS_91", "access logs are written in production only");
+    if (!domain) suppressPolicyCheck(lb, "CKV2_AWS_20", NO_DOMAIN_REASON);
     this.arn = lb.arn;
     this.arnSuffix = lb.arnSuffix;
     props.inventory?.register({ kind: "loadBalancer", arnSuffix: lb.arnSuffix });
     this.dnsName = lb.dnsName;
 
     if (!domain) {
-      this.listenerArn = new LbListener(this, "http", {
-        loadBalancerArn: lb.arn,
-        port: 80,
-        protocol: "HTTP",
-        defaultAction: [NOT_FOUND],
-      }).arn;
+      const http = (listenerId: string, port: number) => {
+        const listener = new LbListener(this, listenerId, { loadBalancerArn: lb.arn, port, protocol: "HTTP", defaultAction: [NOT_FOUND] });
+        suppressPolicyCheck(listener, "CKV_AWS_2", NO_DOMAIN_REASON);
+        suppressPolicyCheck(listener, "CKV_AWS_103", NO_DOMAIN_REASON);
+        return listener.arn;
+      };
+      this.listenerArn = http("http", 80);
       this.url = `http://${lb.dnsName}`;
-      if (props.testListenerPort) {
-        this.testListenerArn = new LbListener(this, "test", {
-          loadBalancerArn: lb.arn,
-          port: props.testListenerPort,
-          protocol: "HTTP",
-          defaultAction: [NOT_FOUND],
-        }).arn;
-      }
+      if (props.testListenerPort) this.testListenerArn = http("test", props.testListenerPort);
       return;
     }
 

@@ -13,6 +13,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Construct } from "constructs";
+import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import type { SubnetLayout, SubnetSpec } from "../config/environment";
 import type { NatStrategy } from "../config/schema";
 import { policyDocument, serviceTrustPolicy } from "./iam-policy";
@@ -147,6 +148,7 @@ export class Network extends Construct {
       retentionInDays: options.retentionDays,
       ...(options.kmsKeyArn ? { kmsKeyId: options.kmsKeyArn } : {}),
     });
+    if (options.retentionDays < 365) suppressPolicyCheck(logGroup, "CKV_AWS_338", LOG_RETENTION_REASON);
     const role = new IamRole(this, "flow-log-role", {
       name: `${namePrefix}-vpc-flow-logs`,
       assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", accountId),

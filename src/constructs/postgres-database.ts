@@ -11,6 +11,7 @@ import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
+import { LOG_RETENTION_REASON, suppressPolicyCheck, UNPROTECTED_REASON } from "../policy-suppressions";
 import { replicaIdentifiers, type DatabaseConfig } from "../config/environment";
 import { addEphemeralResource } from "../escape-hatches";
 import type { DataStoreAccess } from "./data-store-access";
@@ -125,14 +126,15 @@ export class PostgresDatabase extends Construct {
     const instances = [["primary", config.identifier], ...replicaIdentifiers(config).map((id, i) => [`replica-${i + 1}`, id])];
     // RDS would create these log groups itself, without retention; owning them sets it.
     const logGroups = instances.flatMap(([role, instance]) =>
-      LOG_EXPORTS.map(
-        (log) =>
-          new CloudwatchLogGroup(this, `logs-${role}-${log}`, {
-            name: `/aws/rds/instance/${instance}/${log}`,
-            retentionInDays: config.logRetentionDays,
-            ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
-          }),
-      ),
+      LOG_EXPORTS.map((log) => {
+        const logGroup = new CloudwatchLogGroup(this, `logs-${role}-${log}`, {
+          name: `/aws/rds/instance/${instance}/${log}`,
+          retentionInDays: config.logRetentionDays,
+          ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
+        });
+        if (config.logRetentionDays < 365) suppressPolicyCheck(logGroup, "CKV_AWS_338", LOG_RETENTION_REASON);
+        return logGroup;
+      }),
     );
 
     const common = {
@@ -189,6 +191,7 @@ export class PostgresDatabase extends Construct {
       ...(config.production ? { finalSnapshotIdentifier: `${config.identifier}-final` } : {}),
     });
     this.writerAddress = primary.address;
+    if (!config.multiAz) suppressPolicyCheck(primary, "CKV_AWS_157", "single-AZ by the environment's definition (database.multiAz)");
 
     const replicas = replicaIdentifiers(config).map(
       (identifier, i) =>
@@ -202,6 +205,13 @@ export class PostgresDatabase extends Construct {
           skipFinalSnapshot: true,
         }),
     );
+    for (const replica of replicas) {
+      suppressPolicyCheck(replica, "CKV_AWS_157", "a read replica is already a second copy; a Multi-AZ replica would double it");
+      suppressPolicyCheck(replica, "CKV_AWS_133", "a replica is rebuilt from the primary, whose backups are kept");
+    }
+    if (!protect) {
+      for (const instance of [primary, ...replicas]) suppressPolicyCheck(instance, "CKV_AWS_293", UNPROTECTED_REASON);
+    }
     this.readerAddresses = replicas.map((replica) => replica.address);
     const burstable = config.instanceClass.startsWith("db.t");
     for (const [i, [, identifier]] of instances.entries())
@@ -224,6 +234,11 @@ export class PostgresDatabase extends Construct {
         // old version loses its labels.
         lifecycle: { createBeforeDestroy: true },
       });
+      suppressPolicyCheck(
+        credentials,
+        "CKV2_AWS_57",
+        "rotated by bumping database.passwordVersion (write-only); a rotation Lambda would handle the password itself",
+      );
       this.credentialsSecretArn = credentials.arn;
     } else {
       this.credentialsSecretArn = primary.masterUserSecret.get(0).secretArn;
@@ -239,14 +254,19 @@ export class PostgresDatabase extends Construct {
     this.connectionParameterArns = Object.fromEntries(
       Object.entries(connection).map(([key, value]) => [
         key,
-        new SsmParameter(this, `connection-${key}`, {
-          name: `/${props.namePrefix}/database/${key}`,
-          description: `${config.identifier}: ${key}`,
-          type: "String",
-          value,
-        }).arn,
+        this.connectionParameter(key, value, `/${props.namePrefix}/database/${key}`, config.identifier).arn,
       ]),
     );
+  }
+
+  private connectionParameter(key: string, value: string, name: string, identifier: string): SsmParameter {
+    const parameter = new SsmParameter(this, `connection-${key}`, { name, description: `${identifier}: ${key}`, type: "String", value });
+    suppressPolicyCheck(
+      parameter,
+      "CKV2_AWS_34",
+      "where to connect (host, port, name) is not a credential; credentials are in the KMS-encrypted secret",
+    );
+    return parameter;
   }
 
   /** Lets one client security group reach PostgreSQL. */

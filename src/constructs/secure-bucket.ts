@@ -9,6 +9,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
+import { suppressPolicyCheck } from "../policy-suppressions";
 import { policyDocument, type PolicyStatement } from "./iam-policy";
 
 export interface SecureBucketProps {
@@ -54,9 +55,23 @@ export class SecureBucket extends Construct {
     });
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
+    suppressPolicyCheck(
+      bucket,
+      "CKV_AWS_18",
+      "server access logs would need a log bucket per bucket; object access is for CloudTrail data events, an account-level choice",
+    );
+    suppressPolicyCheck(bucket, "CKV2_AWS_62", "nothing consumes object events");
+    suppressPolicyCheck(bucket, "CKV_AWS_144", "a single-region product; versioning and lifecycle rules are the recovery path");
+    suppressPolicyCheck(
+      bucket,
+      "CKV_AWS_145",
+      "SSE-S3 (AES-256): ALB access logs accept nothing else, and it spares object reads KMS request costs and quotas",
+    );
 
     if (props.versioned ?? true) {
       new S3BucketVersioningA(this, "versioning", { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } });
+    } else {
+      suppressPolicyCheck(bucket, "CKV_AWS_21", "unversioned by choice: written once (access logs) and expired by the lifecycle rules");
     }
     new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
       bucket: bucket.id,

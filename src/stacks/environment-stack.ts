@@ -22,8 +22,8 @@ import { addAwsProvider, addStateBackend } from "./aws-context";
 /** What every construct that creates something watchable or a log group is handed. */
 interface Telemetry {
   readonly inventory: MonitoringInventory;
-  /** Production encrypts every log group with the telemetry key. */
-  readonly logsKmsKeyArn?: string;
+  /** Every log group is encrypted with the telemetry key. */
+  readonly logsKmsKeyArn: string;
 }
 
 interface DataStores {
@@ -41,12 +41,8 @@ export class EnvironmentStack extends TerraformStack {
     addStateBackend(this, settings.state, `${env.name}/terraform.tfstate`, settings.localAwsEndpoint);
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
     const protect = env.production && !settings.allowDestroy;
-    const watched = env.services.length > 0 || env.database !== undefined || env.cache !== undefined;
-    const telemetryKey = env.production || watched ? this.addTelemetryKey(env, accountId, protect) : undefined;
-    const telemetry: Telemetry = {
-      inventory: new MonitoringInventory(),
-      ...(env.production && telemetryKey ? { logsKmsKeyArn: telemetryKey.keyArn } : {}),
-    };
+    const telemetryKey = this.addTelemetryKey(env, accountId, protect);
+    const telemetry: Telemetry = { inventory: new MonitoringInventory(), logsKmsKeyArn: telemetryKey.keyArn };
 
     this.network = new Network(this, "network", {
       namePrefix: env.namePrefix,
@@ -56,7 +52,7 @@ export class EnvironmentStack extends TerraformStack {
       subnets: env.network.subnets,
       natStrategy: env.network.natStrategy,
       flowLogs: env.network.flowLogs.enabled
-        ? { retentionDays: env.network.flowLogs.retentionDays, ...(telemetry.logsKmsKeyArn ? { kmsKeyArn: telemetry.logsKmsKeyArn } : {}) }
+        ? { retentionDays: env.network.flowLogs.retentionDays, kmsKeyArn: telemetry.logsKmsKeyArn }
         : false,
     });
     new TerraformOutput(this, "vpc_id", { value: this.network.vpcId });
@@ -66,10 +62,10 @@ export class EnvironmentStack extends TerraformStack {
 
     const dataStores = this.addDataStores(env, accountId, protect, telemetry);
     if (env.services.length > 0) this.addServices(env, accountId, protect, dataStores, telemetry);
-    if (telemetryKey && telemetry.inventory.size > 0) this.addObservability(env, accountId, telemetryKey.keyArn, telemetry.inventory);
+    if (telemetry.inventory.size > 0) this.addObservability(env, accountId, telemetryKey.keyArn, telemetry.inventory);
   }
 
-  /** Encrypts the alarm topic and, in production, every log group. */
+  /** Encrypts the alarm topic and every log group. */
   private addTelemetryKey(env: EnvironmentConfig, accountId: string, protect: boolean): EncryptionKey {
     return new EncryptionKey(this, "telemetry-key", {
       alias: `${env.namePrefix}-telemetry`,

@@ -1,0 +1,36 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildApp } from "../src/app";
+import { ENVIRONMENTS_DIR, resourcesOf, type TerraformJson } from "./helpers";
+
+type Suppressed = { "//"?: { checkov?: { skip?: { id: string; reason: string }[] } } };
+
+// Testing.synth drops the "//" metadata these live in; a real synth keeps it.
+const outdir = mkdtempSync(join(tmpdir(), "policy-"));
+buildApp({ environmentsDir: ENVIRONMENTS_DIR, env: {}, outdir }).synth();
+const stack = (name: string) => JSON.parse(readFileSync(join(outdir, "stacks", name, "cdk.tf.json"), "utf8")) as TerraformJson;
+
+describe("policy suppressions", () => {
+  const parsed = stack("dev");
+  const all = Object.values(parsed.resource).flatMap((byName) => Object.values(byName) as Suppressed[]);
+  const entries = all.flatMap((r) => r["//"]?.checkov?.skip ?? []);
+
+  it("are recorded on the resources they concern, each with a check id and a reason", () => {
+    expect(entries.length).toBeGreaterThan(10);
+    for (const entry of entries) {
+      expect(entry.id).toMatch(/^CKV2?_AWS_\d+$/);
+      expect(entry.reason.length).toBeGreaterThan(20);
+    }
+    const [bucket] = resourcesOf(parsed, "aws_s3_bucket") as Suppressed[];
+    expect(bucket["//"]?.checkov?.skip?.map((s) => s.id)).toEqual(["CKV_AWS_18", "CKV2_AWS_62", "CKV_AWS_144", "CKV_AWS_145"]);
+  });
+
+  it("follow the definition: a production database carries no deletion-protection suppression", () => {
+    const prod = stack("prod");
+    const [primary] = resourcesOf(prod, "aws_db_instance").filter((db) => !db.replicate_source_db) as Suppressed[];
+    expect(primary["//"]?.checkov?.skip ?? []).toEqual([]);
+    const [devPrimary] = resourcesOf(parsed, "aws_db_instance") as Suppressed[];
+    expect(devPrimary["//"]?.checkov?.skip?.map((s) => s.id)).toEqual(["CKV_AWS_157", "CKV_AWS_293"]);
+  });
+});
