@@ -1,4 +1,9 @@
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { findSecrets } from "../scripts/lib/secret-scan";
+import { buildApp } from "../src/app";
+import { ENVIRONMENTS_DIR } from "./helpers";
 
 describe("findSecrets", () => {
   it("reports values under keys that name secrets", () => {
@@ -16,6 +21,23 @@ describe("findSecrets", () => {
     ]);
   });
 
+  it("reports credentials passed as plain container variables, inside the definitions' JSON", () => {
+    const task = {
+      container_definitions: JSON.stringify([
+        {
+          name: "api",
+          environment: [
+            { name: "LOG_LEVEL", value: "info" },
+            { name: "STRIPE_API_KEY", value: "sk_live_x" },
+          ],
+        },
+      ]),
+    };
+    expect(findSecrets(task)).toEqual([
+      { path: "container_definitions[0].environment[1]", reason: "variable STRIPE_API_KEY holds a value; pass it as a secret" },
+    ]);
+  });
+
   it("accepts write-only nulls, empty values, references and identifiers", () => {
     const state = {
       password: null,
@@ -27,5 +49,21 @@ describe("findSecrets", () => {
       manage_master_user_password: false,
     };
     expect(findSecrets(state)).toEqual([]);
+  });
+});
+
+describe("every synthesized stack", () => {
+  // The real synth, with its "//" metadata: everything the user reviews and applies.
+  const outdir = mkdtempSync(join(tmpdir(), "secrets-"));
+  buildApp({ environmentsDir: ENVIRONMENTS_DIR, env: {}, outdir }).synth();
+  const stacks = readdirSync(join(outdir, "stacks"));
+
+  it.each(stacks)("%s holds no literal secret", (stack) => {
+    const json = readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8");
+    expect(findSecrets(JSON.parse(json))).toEqual([]);
+  });
+
+  it("covers the bootstrap stack and every environment", () => {
+    expect(stacks.sort()).toEqual(["bootstrap", "dev", "prod", "staging"]);
   });
 });

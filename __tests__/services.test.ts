@@ -456,6 +456,11 @@ describe("services that fail synth", () => {
     ["Spot for a web service", withServices([{ ...api, spotPercent: 50 }]), "services.0.spotPercent: only workers may run on Fargate Spot"],
     ["an unknown role", withServices([{ ...api, role: "cron" }]), "services.0.role: must be one of: web, worker, scheduler"],
     [
+      "a credential in plain environment values",
+      withServices([{ ...api, environment: { STRIPE_API_KEY: "sk_live_x" } }]),
+      "services.0.environment: STRIPE_API_KEY looks like a credential; pass it in secrets",
+    ],
+    [
       "a container health check without a command",
       withServices([{ ...api, containerHealthCheck: { command: [] } }]),
       "services.0.containerHealthCheck.command: give the command",

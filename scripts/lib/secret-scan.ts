@@ -1,6 +1,7 @@
 /**
- * Finds literal secrets in Terraform JSON or state: a value under a key that names a secret,
- * or a string shaped like a private key. Write-only arguments are null in state, and references
+ * Finds literal secrets in Terraform JSON or state: a value under a key that names a secret, a
+ * container variable (`{name, value}`) whose name names a secret, or a string shaped like a
+ * private key, also inside JSON documents held in strings (container definitions). Write-only arguments are null in state, and references
  * (`${...}`) are not values, so neither is reported. Identifiers (access key ids, ARNs) are not
  * secrets and are not reported.
  */
@@ -13,15 +14,29 @@ export interface SecretFinding {
   readonly reason: string;
 }
 
+/** A container environment entry (`{name, value}`) whose name says it is a credential. */
+const SECRET_VARIABLE = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)/i;
+
 export function findSecrets(document: unknown): SecretFinding[] {
   const findings: SecretFinding[] = [];
   const walk = (value: unknown, path: string, key: string) => {
     if (typeof value === "string") {
       if (SECRET_KEY.test(key) && value !== "" && !value.startsWith("${")) findings.push({ path, reason: `"${key}" holds a value` });
       if (PRIVATE_KEY.test(value)) findings.push({ path, reason: "looks like a private key" });
+      // JSON documents inside strings (container definitions, policies) are scanned too.
+      if (/^\s*[[{]/.test(value)) {
+        try {
+          walk(JSON.parse(value), path, key);
+        } catch {
+          // not JSON after all
+        }
+      }
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => walk(item, `${path}[${i}]`, key));
     } else if (value && typeof value === "object") {
+      const entry = value as { name?: unknown; value?: unknown };
+      if (typeof entry.name === "string" && typeof entry.value === "string" && SECRET_VARIABLE.test(entry.name) && entry.value !== "")
+        findings.push({ path, reason: `variable ${entry.name} holds a value; pass it as a secret` });
       for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k, k);
     }
   };

@@ -54,6 +54,8 @@ const DATA_STORE_VARIABLE_PREFIX = { database: "DATABASE_", cache: "REDIS_" } as
 /** Secrets Manager secret or SSM parameter ARNs: the only things a container secret may name. */
 const SECRET_ARN = /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|ssm:[a-z0-9-]+:\d{12}:parameter\/[\w/.-]+)$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variable names that say they hold a credential: such values belong in `secrets`, never in plain `environment`. */
+const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)/i;
 const envVarName = z.string().regex(ENV_NAME, "environment variable names are letters, digits and underscores");
 
 const scalingSchema = z
@@ -130,6 +132,10 @@ export const serviceSchema = z
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
     if (FARGATE_CPU.includes(svc.cpu) && !fargateMemoryOptions(svc.cpu).includes(svc.memory))
       issue("memory", describeFargateMemory(svc.cpu));
+    for (const name of Object.keys(svc.environment)) {
+      if (CREDENTIAL_NAME.test(name))
+        issue("environment", `${name} looks like a credential; pass it in secrets (a Secrets Manager secret or SSM parameter ARN)`);
+    }
     for (const [name, arn] of Object.entries(svc.secrets)) {
       if (!SECRET_ARN.test(arn)) issue("secrets", `${name}: "${arn}" is not a Secrets Manager secret or SSM parameter ARN`);
     }
