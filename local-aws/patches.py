@@ -12,6 +12,13 @@ from __future__ import annotations
 _applied = False
 
 
+def _store(backend: object, name: str) -> dict:
+    """A dict moto's backend lacks, kept on the backend (so per account and region) under `name`."""
+    if not hasattr(backend, name):
+        setattr(backend, name, {})
+    return getattr(backend, name)
+
+
 def _s3_bucket_policy_conditions() -> None:
     """
     aws_s3_bucket_policy with a TLS-only statement (Deny when aws:SecureTransport is false),
@@ -146,10 +153,7 @@ def _application_autoscaling_tags() -> None:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 
     def tags_of(self: ApplicationAutoScalingResponse) -> dict[str, dict[str, str]]:
-        backend = self.applicationautoscaling_backend
-        if not hasattr(backend, "resource_tags"):
-            backend.resource_tags = {}
-        return backend.resource_tags
+        return _store(self.applicationautoscaling_backend, "resource_tags")
 
     register = ApplicationAutoScalingResponse.register_scalable_target
 
@@ -196,10 +200,7 @@ def _elasticache_parameter_groups() -> None:
         code = "CacheParameterGroupAlreadyExists"
 
     def groups_of(self: ElastiCacheResponse) -> dict[str, dict]:
-        backend = self.elasticache_backend
-        if not hasattr(backend, "cache_parameter_groups"):
-            backend.cache_parameter_groups = {}
-        return backend.cache_parameter_groups
+        return _store(self.elasticache_backend, "cache_parameter_groups")
 
     def group(self: ElastiCacheResponse) -> dict:
         name = self._get_param("CacheParameterGroupName")
@@ -290,10 +291,7 @@ def _elasticache_user_groups() -> None:
         code = "UserGroupAlreadyExists"
 
     def groups_of(self: ElastiCacheResponse) -> dict[str, dict]:
-        backend = self.elasticache_backend
-        if not hasattr(backend, "user_groups"):
-            backend.user_groups = {}
-        return backend.user_groups
+        return _store(self.elasticache_backend, "user_groups")
 
     def group(self: ElastiCacheResponse) -> dict:
         group_id = self._get_param("UserGroupId")

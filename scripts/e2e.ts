@@ -75,18 +75,21 @@ async function expectDestroyRefused(dir: string, env: NodeJS.ProcessEnv): Promis
 }
 
 /**
- * Reads the database's master password from its credentials secret and fails if the state
- * holds it anywhere. Returns undefined for stacks without a write-only database password.
+ * Pulls the stack's state and fails if it holds a literal secret, or the database's master
+ * password (read from its credentials secret in the emulator). Returns that password, or
+ * undefined for stacks without a write-only database password.
  */
-async function checkPasswordNotInState(dir: string, env: NodeJS.ProcessEnv, endpoint: string): Promise<string | undefined> {
+async function checkStateHoldsNoSecret(dir: string, env: NodeJS.ProcessEnv, endpoint: string): Promise<string | undefined> {
+  const state = await terraform(dir, ["state", "pull"], env);
+  check(state, "state pull");
+  const secrets = findSecrets(JSON.parse(state.stdout));
+  if (secrets.length > 0) throw new StepError(`the state holds secrets: ${secrets.map((s) => `${s.path} (${s.reason})`).join("; ")}`);
   const output = await terraform(dir, ["output", "-json"], env);
   check(output, "output");
   const arn = (JSON.parse(output.stdout) as Record<string, { value: unknown }>).database_credentials_secret_arn?.value;
   if (typeof arn !== "string" || !arn.includes(":secretsmanager:")) return undefined;
   const { password } = JSON.parse(await readSecretValue(endpoint, arn)) as { password?: string };
   if (!password || password.length < 32) throw new StepError(`the credentials secret holds no generated password`);
-  const state = await terraform(dir, ["state", "pull"], env);
-  check(state, "state pull");
   if (state.stdout.includes(password)) throw new StepError("the state holds the database master password");
   return password;
 }
@@ -127,7 +130,7 @@ async function rotatePassword(stack: string, oldPassword: string, env: NodeJS.Pr
       `rotation must write the new secret version before retiring the old one: ${secretVersion?.change.actions.join(", ")}`,
     );
   check(await terraform(dir, ["apply", "-input=false", "rotation.tfplan"], env), "rotation apply");
-  const newPassword = await checkPasswordNotInState(dir, env, endpoint);
+  const newPassword = await checkStateHoldsNoSecret(dir, env, endpoint);
   if (!newPassword || newPassword === oldPassword) throw new StepError("rotation left the password unchanged");
 }
 
@@ -181,11 +184,7 @@ async function cycleEnvironment(stack: string, production: boolean, env: NodeJS.
     row.replanChanges = String(changes.length);
     if (replan.code === 2) throw new StepError(`re-plan shows changes to ${changes.join(", ")}:\n${replan.stdout.slice(-6000)}`);
 
-    const state = await terraform(dir, ["state", "pull"], env);
-    check(state, "state pull");
-    const secrets = findSecrets(JSON.parse(state.stdout));
-    if (secrets.length > 0) throw new StepError(`the state holds secrets: ${secrets.map((s) => `${s.path} (${s.reason})`).join("; ")}`);
-    const password = await checkPasswordNotInState(dir, env, endpoint);
+    const password = await checkStateHoldsNoSecret(dir, env, endpoint);
     if (password && stack === CDKTF_DEPLOYED_STACK) {
       await rotatePassword(stack, password, env, endpoint);
       row.rotated = "yes";

@@ -54,27 +54,42 @@ export async function startLocalAws(): Promise<LocalAws> {
 }
 
 /**
+ * Runs `call` (a Python expression over `client` and `args`) with a boto3 client of `service`
+ * pointed at the local AWS, and returns what it writes.
+ */
+async function callLocalAws(endpoint: string, service: string, call: string, args: readonly string[], what: string): Promise<string> {
+  const script = [
+    "import boto3, sys",
+    "client = boto3.client(sys.argv[2], endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')",
+    "args = sys.argv[3:]",
+    call,
+  ].join("\n");
+  const result = await run(VENV_PYTHON, ["-c", script, endpoint, service, ...args]);
+  if (result.code !== 0) throw new Error(`${what} failed:\n${result.stderr}`);
+  return result.stdout;
+}
+
+/**
  * Creates a public Route53 zone in the local AWS. Stacks look their zone up rather than own it
  * (a domain's zone outlives any environment), so the emulator needs it made first, as AWS would.
  */
 export async function createHostedZone(endpoint: string, zoneName: string): Promise<void> {
-  const script = [
-    "import boto3, sys",
-    "r53 = boto3.client('route53', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')",
-    "r53.create_hosted_zone(Name=sys.argv[2], CallerReference=sys.argv[2])",
-  ].join("\n");
-  const result = await run(VENV_PYTHON, ["-c", script, endpoint, zoneName]);
-  if (result.code !== 0) throw new Error(`creating hosted zone ${zoneName} failed:\n${result.stderr}`);
+  await callLocalAws(
+    endpoint,
+    "route53",
+    "client.create_hosted_zone(Name=args[0], CallerReference=args[0])",
+    [zoneName],
+    `creating hosted zone ${zoneName}`,
+  );
 }
 
 /** The current value of a Secrets Manager secret in the local AWS. */
 export async function readSecretValue(endpoint: string, secretArn: string): Promise<string> {
-  const script = [
-    "import boto3, sys",
-    "sm = boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')",
-    "sys.stdout.write(sm.get_secret_value(SecretId=sys.argv[2])['SecretString'])",
-  ].join("\n");
-  const result = await run(VENV_PYTHON, ["-c", script, endpoint, secretArn]);
-  if (result.code !== 0) throw new Error(`reading secret ${secretArn} failed:\n${result.stderr}`);
-  return result.stdout;
+  return callLocalAws(
+    endpoint,
+    "secretsmanager",
+    "sys.stdout.write(client.get_secret_value(SecretId=args[0])['SecretString'])",
+    [secretArn],
+    `reading secret ${secretArn}`,
+  );
 }

@@ -5,6 +5,7 @@
  * (`${...}`) are not values, so neither is reported. Identifiers (access key ids, ARNs) are not
  * secrets and are not reported.
  */
+import { CREDENTIAL_NAME } from "../../src/config/schema";
 
 const SECRET_KEY = /(^|_)(password|passwd|secret_string|secret_binary|auth_token|private_key|secret_access_key|api_key|token)$/i;
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
@@ -13,9 +14,6 @@ export interface SecretFinding {
   readonly path: string;
   readonly reason: string;
 }
-
-/** A container environment entry (`{name, value}`) whose name says it is a credential. */
-const SECRET_VARIABLE = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)/i;
 
 export function findSecrets(document: unknown): SecretFinding[] {
   const findings: SecretFinding[] = [];
@@ -35,7 +33,7 @@ export function findSecrets(document: unknown): SecretFinding[] {
       value.forEach((item, i) => walk(item, `${path}[${i}]`, key));
     } else if (value && typeof value === "object") {
       const entry = value as { name?: unknown; value?: unknown };
-      if (typeof entry.name === "string" && typeof entry.value === "string" && SECRET_VARIABLE.test(entry.name) && entry.value !== "")
+      if (typeof entry.name === "string" && typeof entry.value === "string" && CREDENTIAL_NAME.test(entry.name) && entry.value !== "")
         findings.push({ path, reason: `variable ${entry.name} holds a value; pass it as a secret` });
       for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k, k);
     }

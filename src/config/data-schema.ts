@@ -27,7 +27,7 @@ export const PASSWORD_MANAGEMENT = ["writeOnly", "rdsManaged"] as const;
 export const CACHE_ACCESS_CONTROL = ["iam", "none"] as const;
 
 /** RDS and ElastiCache identifiers: a letter first, then letters, digits and single hyphens, no hyphen last. */
-export const AWS_IDENTIFIER = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
+const AWS_IDENTIFIER = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
 const identifier = z.string().regex(AWS_IDENTIFIER, "must be lower-case letters, digits and single hyphens, starting with a letter");
 
 /** `hh24:mi-hh24:mi`, UTC. */
@@ -60,6 +60,18 @@ export function windowsClash(daily: string, weekly: string): boolean {
   return spans(dailyStart, dailyEnd).some(([a, b]) => spans(weeklyStart, weeklyEnd).some(([c, d]) => a <= d && c <= b));
 }
 
+/**
+ * `<prefix>.<family>.<size>` whose family is in `families`; `refusal` says who does not offer
+ * another family.
+ */
+function instanceType(prefix: string, kind: string, families: readonly string[], refusal: (family: string) => string) {
+  return z.string().superRefine((value, ctx) => {
+    const family = new RegExp(`^${prefix}\\.([a-z0-9]+)\\.(micro|small|medium|large|\\d*xlarge)$`).exec(value)?.[1];
+    if (!family) ctx.addIssue({ code: "custom", message: `"${value}" is not ${kind} like ${prefix}.t4g.small` });
+    else if (!families.includes(family)) ctx.addIssue({ code: "custom", message: `${refusal(family)}; families: ${families.join(", ")}` });
+  });
+}
+
 /** PostgreSQL identifiers; names starting with rds or pg_ are reserved by RDS and PostgreSQL. */
 const sqlName = z
   .string()
@@ -79,15 +91,12 @@ export const databaseSchema = z
         `the major version must be one of ${POSTGRES_MAJOR_VERSIONS.join(", ")}`,
       )
       .default("16"),
-    instanceClass: z.string().superRefine((value, ctx) => {
-      const family = /^db\.([a-z0-9]+)\.(micro|small|medium|large|\d*xlarge)$/.exec(value)?.[1];
-      if (!family) ctx.addIssue({ code: "custom", message: `"${value}" is not an instance class like db.t4g.small` });
-      else if (!(POSTGRES_INSTANCE_FAMILIES as readonly string[]).includes(family))
-        ctx.addIssue({
-          code: "custom",
-          message: `RDS for PostgreSQL does not offer db.${family}; families: ${POSTGRES_INSTANCE_FAMILIES.join(", ")}`,
-        });
-    }),
+    instanceClass: instanceType(
+      "db",
+      "an instance class",
+      POSTGRES_INSTANCE_FAMILIES,
+      (family) => `RDS for PostgreSQL does not offer db.${family}`,
+    ),
     /** GiB of gp3 storage. */
     allocatedStorageGb: z.number().int().min(20, "gp3 needs at least 20 GiB").max(65536).default(20),
     /** Storage autoscaling ceiling. @default 4 × allocatedStorageGb */
@@ -140,15 +149,12 @@ export const cacheSchema = z
     engine: z.enum(CACHE_ENGINES, { error: `must be one of: ${CACHE_ENGINES.join(", ")}` }).default("redis"),
     /** @default the newest version listed for the engine */
     engineVersion: z.string().optional(),
-    nodeType: z.string().superRefine((value, ctx) => {
-      const family = /^cache\.([a-z0-9]+)\.(micro|small|medium|large|\d*xlarge)$/.exec(value)?.[1];
-      if (!family) ctx.addIssue({ code: "custom", message: `"${value}" is not a node type like cache.t4g.small` });
-      else if (!(CACHE_NODE_FAMILIES as readonly string[]).includes(family))
-        ctx.addIssue({
-          code: "custom",
-          message: `ElastiCache does not offer cache.${family} for Redis 7 or Valkey; families: ${CACHE_NODE_FAMILIES.join(", ")}`,
-        });
-    }),
+    nodeType: instanceType(
+      "cache",
+      "a node type",
+      CACHE_NODE_FAMILIES,
+      (family) => `ElastiCache does not offer cache.${family} for Redis 7 or Valkey`,
+    ),
     /** Primary plus replicas. @default 2 in production, else 1 */
     nodes: z.number().int().min(1).max(6).optional(),
     /** @default on with 2 or more nodes */
@@ -178,4 +184,3 @@ export const cacheSchema = z
 
 export type DatabaseDefinition = z.output<typeof databaseSchema>;
 export type CacheDefinition = z.output<typeof cacheSchema>;
-export type CacheEngine = (typeof CACHE_ENGINES)[number];

@@ -55,7 +55,7 @@ const DATA_STORE_VARIABLE_PREFIX = { database: "DATABASE_", cache: "REDIS_" } as
 const SECRET_ARN = /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|ssm:[a-z0-9-]+:\d{12}:parameter\/[\w/.-]+)$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Variable names that say they hold a credential: such values belong in `secrets`, never in plain `environment`. */
-const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)/i;
+export const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)/i;
 const envVarName = z.string().regex(ENV_NAME, "environment variable names are letters, digits and underscores");
 
 const scalingSchema = z

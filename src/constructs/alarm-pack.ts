@@ -36,12 +36,12 @@ const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
 
 /** Namespace of the ERROR-line counts the log metric filters publish. */
-export function logMetricNamespace(namePrefix: string): string {
+function logMetricNamespace(namePrefix: string): string {
   return `${namePrefix}/logs`;
 }
 
 /** Every alarm the inventory calls for, in a stable order. */
-export function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: string): AlarmSpec[] {
+function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: string): AlarmSpec[] {
   const specs: AlarmSpec[] = [];
   const every5min = { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2 };
 
@@ -132,6 +132,7 @@ export function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePr
       stat,
     });
     const component = `Service ${svc.name}`;
+    const running = ecs("ECS/ContainerInsights", "RunningTaskCount", "Average");
     specs.push(
       ...(
         [
@@ -148,42 +149,31 @@ export function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePr
         treatMissingData: "notBreaching",
         metric: ecs("AWS/ECS", metric, "Average"),
       })),
-      svc.role === "scheduler"
-        ? {
-            id: `${svc.name}-not-exactly-one`,
-            component,
-            description: `${svc.name}: not exactly one task running; scheduled jobs are missed or run twice. Check the service's events and stopped tasks first.`,
-            comparison: "GreaterThanThreshold",
-            threshold: 0,
-            periodSeconds: 60,
-            evaluationPeriods: 5,
-            datapointsToAlarm: 5,
-            treatMissingData: "breaching",
-            expression: {
-              expression: "ABS(running - 1)",
-              label: "tasks off by",
-              metrics: { running: ecs("ECS/ContainerInsights", "RunningTaskCount", "Average") },
-            },
-          }
-        : {
-            id: `${svc.name}-tasks-below-desired`,
-            component,
-            description: `${svc.name}: fewer tasks running than desired. Check the service's events and stopped tasks (image pull, health checks, capacity) first.`,
-            comparison: "GreaterThanThreshold",
-            threshold: 0,
-            periodSeconds: 60,
-            evaluationPeriods: 5,
-            datapointsToAlarm: 5,
-            treatMissingData: "breaching",
-            expression: {
-              expression: "desired - running",
-              label: "tasks missing",
-              metrics: {
-                desired: ecs("ECS/ContainerInsights", "DesiredTaskCount", "Average"),
-                running: ecs("ECS/ContainerInsights", "RunningTaskCount", "Average"),
+      {
+        // Sustained for 5 minutes: deployments and scale-outs briefly run fewer tasks than desired.
+        component,
+        comparison: "GreaterThanThreshold",
+        threshold: 0,
+        periodSeconds: 60,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        treatMissingData: "breaching",
+        ...(svc.role === "scheduler"
+          ? {
+              id: `${svc.name}-not-exactly-one`,
+              description: `${svc.name}: not exactly one task running; scheduled jobs are missed or run twice. Check the service's events and stopped tasks first.`,
+              expression: { expression: "ABS(running - 1)", label: "tasks off by", metrics: { running } },
+            }
+          : {
+              id: `${svc.name}-tasks-below-desired`,
+              description: `${svc.name}: fewer tasks running than desired. Check the service's events and stopped tasks (image pull, health checks, capacity) first.`,
+              expression: {
+                expression: "desired - running",
+                label: "tasks missing",
+                metrics: { desired: ecs("ECS/ContainerInsights", "DesiredTaskCount", "Average"), running },
               },
-            },
-          },
+            }),
+      },
       {
         id: `${svc.name}-error-lines`,
         component,
@@ -206,13 +196,7 @@ export function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePr
       dimensions: { DBInstanceIdentifier: db.identifier },
       stat,
     });
-    const component = `Database ${db.identifier}`;
-    const alarm = (id: string, description: string, spec: Omit<AlarmSpec, "id" | "component" | "description">): AlarmSpec => ({
-      id: `${withoutPrefix(db.identifier, namePrefix)}-${id}`,
-      component,
-      description: `${db.identifier}: ${description}`,
-      ...spec,
-    });
+    const alarm = alarmOf(`Database ${db.identifier}`, db.identifier, namePrefix);
     specs.push(
       alarm("cpu", `CPU above ${t.databaseCpuPercent}%. Check Performance Insights' top SQL first.`, {
         comparison: "GreaterThanThreshold",
@@ -294,13 +278,7 @@ export function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePr
         dimensions: { CacheClusterId: node },
         stat,
       });
-      const component = `Cache ${cache.replicationGroupId}`;
-      const alarm = (id: string, description: string, spec: Omit<AlarmSpec, "id" | "component" | "description">): AlarmSpec => ({
-        id: `${withoutPrefix(node, namePrefix)}-${id}`,
-        component,
-        description: `${node}: ${description}`,
-        ...spec,
-      });
+      const alarm = alarmOf(`Cache ${cache.replicationGroupId}`, node, namePrefix);
       specs.push(
         alarm("engine-cpu", `engine CPU above ${t.cacheEngineCpuPercent}%. Check for slow commands in the slow log first.`, {
           comparison: "GreaterThanThreshold",
@@ -353,8 +331,18 @@ export function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePr
 }
 
 /** Metric name of a service's ERROR-line count. */
-export function errorMetricName(service: string): string {
+function errorMetricName(service: string): string {
   return `${service}-error-lines`;
+}
+
+/** Alarms of one watched resource: ids and descriptions start with its name. */
+function alarmOf(component: string, resource: string, namePrefix: string) {
+  return (id: string, description: string, spec: Omit<AlarmSpec, "id" | "component" | "description">): AlarmSpec => ({
+    id: `${withoutPrefix(resource, namePrefix)}-${id}`,
+    component,
+    description: `${resource}: ${description}`,
+    ...spec,
+  });
 }
 
 /** Alarm names start with the prefix already; resource names that do too are not repeated. */

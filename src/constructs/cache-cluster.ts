@@ -12,13 +12,13 @@ import type { CacheConfig } from "../config/environment";
 import type { DataStoreAccess } from "./data-store-access";
 import type { MonitoringInventory } from "./monitoring-inventory";
 
-export const REDIS_PORT = 6379;
+const REDIS_PORT = 6379;
 const LOG_TYPES = ["slow-log", "engine-log"] as const;
 /** Applications may run every command but the administrative ones. */
 const APP_ACCESS_STRING = "on ~* &* +@all -@admin";
 
 /** The parameter group family of an engine version: redis7, redis6.x, valkey8. */
-export function cacheParameterFamily(engine: string, version: string): string {
+function cacheParameterFamily(engine: string, version: string): string {
   const major = version.split(".")[0];
   return engine === "redis" && Number(major) < 7 ? `redis${major}.x` : `${engine}${major}`;
 }

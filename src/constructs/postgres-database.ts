@@ -18,7 +18,7 @@ import type { DataStoreAccess } from "./data-store-access";
 import { serviceTrustPolicy } from "./iam-policy";
 import type { MonitoringInventory } from "./monitoring-inventory";
 
-export const POSTGRES_PORT = 5432;
+const POSTGRES_PORT = 5432;
 /** Logs RDS exports to CloudWatch for PostgreSQL. */
 const LOG_EXPORTS = ["postgresql", "upgrade"];
 /** Performance Insights retention within the free tier. */
