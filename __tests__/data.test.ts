@@ -4,8 +4,6 @@ import { ElasticacheParameterGroup } from "@cdktf/provider-aws/lib/elasticache-p
 import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group";
 import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
-import { resolveEnvironment } from "../src/config/environment";
-import { ConfigError } from "../src/config/errors";
 import type { EnvironmentInput } from "../src/config/schema";
 import {
   byPath,
@@ -18,19 +16,14 @@ import {
   synthEnvironment,
   synthInput,
   validInput,
+  withData,
+  worker,
+  database,
   type Resource,
   type TerraformJson,
 } from "./helpers";
 
 const PASSWORD_REF = "${ephemeral.aws_secretsmanager_random_password.database_master-password.random_password}";
-
-function withData(data: Partial<EnvironmentInput>, services: unknown[] = []): EnvironmentInput {
-  return { ...validInput(), services, ...data } as EnvironmentInput;
-}
-
-const worker = { name: "worker", role: "worker", image: { tag: "1" }, cpu: 256, memory: 512, connectsTo: ["database", "cache"] };
-const database = { instanceClass: "db.t4g.micro" };
-const cache = { nodeType: "cache.t4g.micro" };
 
 function isolatedSubnetRefs(tf: TerraformJson): string[] {
   return Object.entries(tf.resource.aws_subnet)
@@ -393,159 +386,5 @@ describe("password management", () => {
     expect(json).not.toHaveResource(DbInstance);
     expect(json).not.toHaveResource(ElasticacheReplicationGroup);
     expect(resourcesOf(parsed, "aws_kms_alias").map((a) => a.name)).toEqual(["alias/webapp-dev-telemetry"]);
-  });
-});
-
-describe("data-store definitions AWS would refuse fail at synth, naming the environment and the field", () => {
-  const cases: [string, Partial<EnvironmentInput>, unknown[], string][] = [
-    [
-      "Multi-AZ cache without failover",
-      { cache: { ...cache, nodes: 2, multiAz: true, automaticFailover: false } },
-      [],
-      'environment "dev": cache.multiAz: Multi-AZ needs automaticFailover',
-    ],
-    [
-      "failover with one node",
-      { cache: { ...cache, automaticFailover: true } },
-      [],
-      'environment "dev": cache.automaticFailover: needs at least 2 nodes',
-    ],
-    [
-      "RBAC without transit encryption",
-      { cache: { ...cache, transitEncryption: false } },
-      [],
-      'environment "dev": cache.transitEncryption: RBAC (accessControl iam) needs transit encryption',
-    ],
-    [
-      "a replica while backups are off",
-      { database: { ...database, readReplicas: 1, backupRetentionDays: 0 } },
-      [],
-      'environment "dev": database.readReplicas: a read replica needs automated backups on its primary',
-    ],
-    [
-      "a replica of a primary with an RDS-managed password",
-      { database: { ...database, readReplicas: 1, passwordManagement: "rdsManaged" } },
-      [],
-      'environment "dev": database.readReplicas: RDS refuses read replicas of a primary whose password it manages',
-    ],
-    [
-      "a database identifier over 63 characters with its replica suffix",
-      { database: { ...database, identifier: `d${"b".repeat(53)}`, readReplicas: 1 } },
-      [],
-      `environment "dev": database.identifier: "d${"b".repeat(53)}-replica-1" is 64 characters; RDS allows 63`,
-    ],
-    [
-      "a replication group id over 40 characters",
-      { cache: { ...cache, identifier: `c${"a".repeat(40)}` } },
-      [],
-      `environment "dev": cache.identifier: "c${"a".repeat(40)}" is 41 characters; ElastiCache allows 40`,
-    ],
-    [
-      "an identifier with invalid characters",
-      { database: { ...database, identifier: "main_db" } },
-      [],
-      'environment "dev": database.identifier: must be lower-case letters, digits and single hyphens',
-    ],
-    [
-      "an identifier with a double hyphen",
-      { cache: { ...cache, identifier: "main--cache" } },
-      [],
-      'environment "dev": cache.identifier: must be lower-case letters, digits and single hyphens',
-    ],
-    [
-      "an instance class PostgreSQL does not offer",
-      { database: { instanceClass: "db.t2.micro" } },
-      [],
-      'environment "dev": database.instanceClass: RDS for PostgreSQL does not offer db.t2',
-    ],
-    [
-      "a malformed instance class",
-      { database: { instanceClass: "t4g.small" } },
-      [],
-      'environment "dev": database.instanceClass: "t4g.small" is not an instance class like db.t4g.small',
-    ],
-    [
-      "a cache node type ElastiCache does not offer",
-      { cache: { nodeType: "cache.m1.small" } },
-      [],
-      'environment "dev": cache.nodeType: ElastiCache does not offer cache.m1',
-    ],
-    [
-      "an engine version of another engine",
-      { cache: { ...cache, engine: "valkey", engineVersion: "7.1" } },
-      [],
-      'environment "dev": cache.engineVersion: valkey versions: 7.2, 8.0',
-    ],
-    [
-      "an unsupported PostgreSQL major version",
-      { database: { ...database, engineVersion: "11.22" } },
-      [],
-      'environment "dev": database.engineVersion: the major version must be one of 13, 14, 15, 16, 17',
-    ],
-    [
-      "a storage ceiling below the allocation",
-      { database: { ...database, allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } },
-      [],
-      'environment "dev": database.maxAllocatedStorageGb: must exceed allocatedStorageGb (100)',
-    ],
-    [
-      "a reserved user name",
-      { database: { ...database, username: "rdsadmin" } },
-      [],
-      'environment "dev": database.username: names starting with rds or pg_ are reserved',
-    ],
-    [
-      "a backup window that is not a window",
-      { database: { ...database, backupWindow: "3am" } },
-      [],
-      'environment "dev": database.backupWindow: must be a UTC window like "03:00-04:00"',
-    ],
-    [
-      "a maintenance window that touches the backup window",
-      { database: { ...database, backupWindow: "03:00-04:00", maintenanceWindow: "mon:04:00-mon:05:00" } },
-      [],
-      'environment "dev": database.maintenanceWindow: must not overlap or touch the backup window (03:00-04:00)',
-    ],
-    [
-      "a cache maintenance window inside the snapshot window, across midnight",
-      { cache: { ...cache, snapshotWindow: "23:00-01:00", maintenanceWindow: "tue:00:30-tue:01:30" } },
-      [],
-      'environment "dev": cache.maintenanceWindow: must not overlap or touch the snapshot window (23:00-01:00)',
-    ],
-    [
-      "a service connecting to a database the environment lacks",
-      {},
-      [worker],
-      'environment "dev": services.0.connectsTo: connects to the database, but the environment defines no database section',
-    ],
-    [
-      "a service variable that the data store would overwrite",
-      { database, cache },
-      [{ ...worker, environment: { DATABASE_HOST: "db.internal" } }],
-      'environment "dev": services.0.connectsTo: DATABASE_HOST: DATABASE_* variables are set from the database; rename them',
-    ],
-    [
-      "an unknown data store",
-      { database },
-      [{ ...worker, connectsTo: ["queue"] }],
-      'environment "dev": services.0.connectsTo.0: must list only: database, cache',
-    ],
-  ];
-
-  it.each(cases)("%s", (_title, data, services, message) => {
-    let error: unknown;
-    try {
-      resolveEnvironment("dev", withData(data, services));
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.join("\n")).toContain(message);
-  });
-
-  it("an unauthenticated cache in production", () => {
-    expect(() => resolveEnvironment("prod", withData({ production: true, cache: { ...cache, accessControl: "none" } }))).toThrow(
-      'environment "prod": cache.accessControl: production caches need authenticated access (iam)',
-    );
   });
 });

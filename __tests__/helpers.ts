@@ -19,6 +19,40 @@ export function validInput(): EnvironmentInput {
   };
 }
 
+/** Fixtures the tests share: small valid pieces to break one field at a time. */
+export const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:webapp/db-AbCdEf";
+export const PARAMETER_ARN = "arn:aws:ssm:us-east-1:123456789012:parameter/webapp/api-key";
+
+export function withServices(services: unknown[], extra: Partial<EnvironmentInput> = {}): EnvironmentInput {
+  return { ...validInput(), ...extra, services } as EnvironmentInput;
+}
+
+export const api = {
+  name: "api",
+  role: "web",
+  image: { tag: "1.2.3" },
+  cpu: 256,
+  memory: 512,
+  port: 8000,
+  routing: { paths: ["/api/*"], priority: 10 },
+  secrets: { DATABASE_URL: SECRET_ARN, API_KEY: PARAMETER_ARN },
+  environment: { LOG_LEVEL: "debug" },
+  scaling: { min: 1, max: 4, requestsPerTarget: 500 },
+};
+
+export function withData(data: Partial<EnvironmentInput>, services: unknown[] = []): EnvironmentInput {
+  return { ...validInput(), services, ...data } as EnvironmentInput;
+}
+
+export const worker = { name: "worker", role: "worker", image: { tag: "1" }, cpu: 256, memory: 512, connectsTo: ["database", "cache"] };
+export const database = { instanceClass: "db.t4g.micro" };
+export const cache = { nodeType: "cache.t4g.micro" };
+
+export function withNetwork(network: Record<string, unknown>): EnvironmentInput {
+  const input = validInput();
+  return { ...input, network: { ...input.network, ...network } };
+}
+
 export function committedEnvironment(name: string): EnvironmentConfig {
   const env = loadEnvironments(ENVIRONMENTS_DIR).find((e) => e.name === name);
   if (!env) throw new Error(`no environment ${name}`);

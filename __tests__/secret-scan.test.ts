@@ -64,6 +64,6 @@ describe("every synthesized stack", () => {
   });
 
   it("covers the bootstrap stack and every environment", () => {
-    expect(stacks.sort()).toEqual(["bootstrap", "dev", "prod", "staging"]);
+    expect(stacks.sort()).toEqual(["bootstrap", "dev", "prod", "single-host", "staging"]);
   });
 });

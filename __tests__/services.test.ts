@@ -7,9 +7,6 @@ import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
-import { resolveEnvironment } from "../src/config/environment";
-import { ConfigError } from "../src/config/errors";
-import type { EnvironmentInput } from "../src/config/schema";
 import {
   byPath,
   committedEnvironment,
@@ -19,28 +16,11 @@ import {
   statementsOf,
   synthEnvironment,
   synthInput,
-  validInput,
+  api,
+  PARAMETER_ARN,
+  SECRET_ARN,
+  withServices,
 } from "./helpers";
-
-const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:webapp/db-AbCdEf";
-const PARAMETER_ARN = "arn:aws:ssm:us-east-1:123456789012:parameter/webapp/api-key";
-
-function withServices(services: unknown[], extra: Partial<EnvironmentInput> = {}): EnvironmentInput {
-  return { ...validInput(), ...extra, services } as EnvironmentInput;
-}
-
-const api = {
-  name: "api",
-  role: "web",
-  image: { tag: "1.2.3" },
-  cpu: 256,
-  memory: 512,
-  port: 8000,
-  routing: { paths: ["/api/*"], priority: 10 },
-  secrets: { DATABASE_URL: SECRET_ARN, API_KEY: PARAMETER_ARN },
-  environment: { LOG_LEVEL: "debug" },
-  scaling: { min: 1, max: 4, requestsPerTarget: 500 },
-};
 
 describe("the services of dev", () => {
   const { json, parsed } = synthEnvironment(committedEnvironment("dev"));
@@ -405,76 +385,5 @@ describe("blue/green through CodeDeploy", () => {
     const { json: rolling } = synthInput("dev", withServices([api]));
     expect(rolling).not.toHaveResource(CodedeployDeploymentGroup);
     expect(rolling).toHaveResourceWithProperties(EcsService, { deployment_minimum_healthy_percent: 100, deployment_maximum_percent: 200 });
-  });
-});
-
-describe("services that fail synth", () => {
-  const cases: [string, EnvironmentInput, string][] = [
-    ["cpu Fargate does not offer", withServices([{ ...api, cpu: 300 }]), "services.0.cpu: must be one of Fargate's CPU sizes"],
-    [
-      "memory that does not fit the cpu",
-      withServices([{ ...api, cpu: 1024, memory: 1024 }]),
-      "services.0.memory: with cpu 1024, memory must be 2048-8192 in steps of 1024",
-    ],
-    ["min above max", withServices([{ ...api, scaling: { min: 5, max: 2 } }]), "services.0.scaling.min: must not exceed max"],
-    [
-      "a scheduler with autoscaling",
-      withServices([{ name: "beat", role: "scheduler", image: { tag: "1" }, cpu: 256, memory: 512, scaling: { min: 1, max: 2 } }]),
-      "services.0.scaling: a scheduler runs exactly one task; it cannot autoscale",
-    ],
-    [
-      "a name too long for its target groups",
-      withServices([{ ...api, name: "applications", deployment: "blueGreen", scaling: undefined }], { project: "webapp-platform" }),
-      'services.0.name: target group name "webapp-platform-dev-applications-b" is 34 characters; AWS allows 32',
-    ],
-    [
-      "an unknown secret reference",
-      withServices([{ ...api, secrets: { DB: "my-db-password" } }]),
-      'services.0.secrets: DB: "my-db-password" is not a Secrets Manager secret or SSM parameter ARN',
-    ],
-    [
-      "latest in production",
-      withServices([{ ...api, image: { tag: "latest" } }], { production: true }),
-      'services.0.image: production images need a fixed tag, not "latest"',
-    ],
-    ["a web service without a port", withServices([{ ...api, port: undefined }]), "services.0.port: web services need a container port"],
-    [
-      "a worker with routing",
-      withServices([{ ...api, role: "worker" }]),
-      "services.0.routing: only web services are behind the load balancer",
-    ],
-    [
-      "two services with one name",
-      withServices([api, { ...api, routing: { paths: ["/x"], priority: 11 } }]),
-      'services.1.name: "api" is already the name of services[0]',
-    ],
-    [
-      "two rules with one priority",
-      withServices([api, { ...api, name: "web" }]),
-      'services.1.routing: priority 10 is already used by "api"',
-    ],
-    ["Spot for a web service", withServices([{ ...api, spotPercent: 50 }]), "services.0.spotPercent: only workers may run on Fargate Spot"],
-    ["an unknown role", withServices([{ ...api, role: "cron" }]), "services.0.role: must be one of: web, worker, scheduler"],
-    [
-      "a credential in plain environment values",
-      withServices([{ ...api, environment: { STRIPE_API_KEY: "sk_live_x" } }]),
-      "services.0.environment: STRIPE_API_KEY looks like a credential; pass it in secrets",
-    ],
-    [
-      "a container health check without a command",
-      withServices([{ ...api, containerHealthCheck: { command: [] } }]),
-      "services.0.containerHealthCheck.command: give the command",
-    ],
-  ];
-
-  it.each(cases)("%s", (_case, input, message) => {
-    let error: unknown;
-    try {
-      resolveEnvironment("dev", input);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).message).toContain(`environment "dev": ${message}`);
   });
 });

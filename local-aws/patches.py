@@ -555,6 +555,33 @@ def _cloudwatch_composite_alarms() -> None:
     CloudWatchResponse.put_composite_alarm = CloudWatchResponse.put_metric_alarm
 
 
+def _instance_groups_from_primary_interface() -> None:
+    """
+    aws_instance with associate_public_ip_address: the provider then launches through a
+    network-interface specification whose Groups moto puts on the interface only, so
+    DescribeInstances reports no security groups and every plan wants to add them back. AWS
+    reports the primary interface's groups as the instance's.
+    """
+    from moto.ec2.models.instances import Instance
+
+    original = Instance.prep_nics
+
+    def prep_nics(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        primary = self.nics.get(0)
+        if not self.security_groups and primary is not None:
+            self.security_groups = list(primary._group_set)
+
+    Instance.prep_nics = prep_nics
+
+
+def _data_lifecycle_manager() -> None:
+    """aws_dlm_lifecycle_policy: moto has no DLM service at all; dlm.py is a minimal one."""
+    import dlm
+
+    dlm.register()
+
+
 PATCHES = [
     _s3_bucket_policy_conditions,
     _application_autoscaling_tags,
@@ -569,6 +596,8 @@ PATCHES = [
     _rds_instance_settings,
     _rds_parameter_sources,
     _cloudwatch_composite_alarms,
+    _instance_groups_from_primary_interface,
+    _data_lifecycle_manager,
 ]
 
 

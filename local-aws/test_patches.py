@@ -242,3 +242,51 @@ def test_cloudwatch_composite_alarm_is_stored_and_described(endpoint: str) -> No
     assert [(a["AlarmName"], a["AlarmRule"], a["AlarmActions"]) for a in composite] == [
         ("health", 'ALARM("cpu")', ["arn:aws:sns:us-east-1:123456789012:t"])
     ]
+
+
+def test_data_lifecycle_manager_keeps_policies_and_their_tags(endpoint: str) -> None:
+    dlm = client(endpoint, "dlm")
+    details = {
+        "ResourceTypes": ["VOLUME"],
+        "TargetTags": [{"Key": "Snapshots", "Value": "app-data"}],
+        "Schedules": [{"Name": "daily", "CreateRule": {"Interval": 24, "IntervalUnit": "HOURS", "Times": ["03:00"]}, "RetainRule": {"Count": 7}}],
+    }
+    policy_id = dlm.create_lifecycle_policy(
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/dlm",
+        Description="app-data daily snapshots",
+        State="ENABLED",
+        PolicyDetails=details,
+        Tags={"Name": "app-data"},
+    )["PolicyId"]
+    policy = dlm.get_lifecycle_policy(PolicyId=policy_id)["Policy"]
+    assert policy["PolicyDetails"] == details
+    assert policy["Tags"] == {"Name": "app-data"}
+    arn = policy["PolicyArn"]
+
+    dlm.tag_resource(ResourceArn=arn, Tags={"Team": "platform"})
+    dlm.untag_resource(ResourceArn=arn, TagKeys=["Name"])
+    assert dlm.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"Team": "platform"}
+    dlm.update_lifecycle_policy(PolicyId=policy_id, State="DISABLED")
+    assert dlm.get_lifecycle_policy(PolicyId=policy_id)["Policy"]["State"] == "DISABLED"
+
+    dlm.delete_lifecycle_policy(PolicyId=policy_id)
+    with pytest.raises(ClientError) as gone:
+        dlm.get_lifecycle_policy(PolicyId=policy_id)
+    assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_instance_reports_the_groups_of_its_primary_interface(endpoint: str) -> None:
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="host", Description="host", VpcId=vpc)["GroupId"]
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="t3.small",
+        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [group], "AssociatePublicIpAddress": True}],
+    )["Instances"][0]["InstanceId"]
+    described = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]
+    assert [g["GroupId"] for g in described["SecurityGroups"]] == [group]

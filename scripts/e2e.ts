@@ -223,7 +223,9 @@ async function main(): Promise<void> {
     await synthAll(TEARDOWN_DIR, { LOCAL_AWS_ENDPOINT: localAws.endpoint, ALLOW_DESTROY: "true" });
     const environments = loadEnvironments(ENVIRONMENTS_DIR);
     const production = new Set(environments.filter((e) => e.production).map((e) => e.name));
-    const zones = new Set(environments.flatMap((e) => (e.alb.domain ? [e.alb.domain.hostedZone] : [])));
+    const zones = new Set(
+      environments.flatMap((e) => [e.alb.domain?.hostedZone, e.singleHost?.domain?.hostedZone].filter((z) => z !== undefined)),
+    );
     for (const zone of zones) await createHostedZone(localAws.endpoint, zone);
     const env = terraformEnv({ CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "1" });
     rows.push(await cycleBootstrap(env));

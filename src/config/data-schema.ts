@@ -73,7 +73,7 @@ function instanceType(prefix: string, kind: string, families: readonly string[],
 }
 
 /** PostgreSQL identifiers; names starting with rds or pg_ are reserved by RDS and PostgreSQL. */
-const sqlName = z
+export const sqlName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,62}$/, "must be 1-63 lower-case letters, digits or underscores, starting with a letter")
   .refine((name) => !/^(rds|pg_)/.test(name), "names starting with rds or pg_ are reserved");

@@ -3,7 +3,8 @@ import { ConfigError, problem } from "./errors";
 import { availabilityZones } from "./regions";
 import { CACHE_ENGINE_VERSIONS, type CacheDefinition, type DatabaseDefinition } from "./data-schema";
 import type { ObservabilityDefinition } from "./observability-schema";
-import { environmentSchema, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
+import { albSchema, environmentSchema, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
+import { burstable, instanceArchitecture, type SingleHostDefinition } from "./single-host-schema";
 
 export interface SubnetSpec {
   readonly availabilityZone: string;
@@ -52,6 +53,13 @@ export interface CacheConfig extends Omit<
   readonly snapshotRetentionDays: number;
 }
 
+/** The single host with what its instance type implies. */
+export interface SingleHostConfig extends SingleHostDefinition {
+  readonly architecture: "arm64" | "x86_64";
+  /** t-family instances spend CPU credits. */
+  readonly burstable: boolean;
+}
+
 /** A validated environment with everything derivable already derived. */
 export interface EnvironmentConfig {
   readonly name: string;
@@ -66,7 +74,8 @@ export interface EnvironmentConfig {
   readonly network: {
     readonly vpcCidr: string;
     readonly availabilityZones: readonly string[];
-    readonly natStrategy: NatStrategy;
+    /** Absent on a single host, which has public subnets only. */
+    readonly natStrategy?: NatStrategy;
     readonly subnets: SubnetLayout;
     readonly flowLogs: { readonly enabled: boolean; readonly retentionDays: number };
   };
@@ -74,6 +83,8 @@ export interface EnvironmentConfig {
   readonly alb: AlbDefinition;
   readonly database?: DatabaseConfig;
   readonly cache?: CacheConfig;
+  /** Present when the services run on one EC2 instance with docker compose instead of ECS. */
+  readonly singleHost?: SingleHostConfig;
   readonly observability: ObservabilityDefinition;
 }
 
@@ -133,7 +144,8 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
   const zones = availabilityZones(env.region, env.network.azCount);
   const vpc = parseCidr(env.network.vpcCidr);
   const bits = env.network.subnetBits;
-  const tiers = ["public", "private", "isolated"] as const;
+  // A single host sits in a public subnet: it has no application or data tier to isolate.
+  const tiers = env.singleHost ? (["public"] as const) : (["public", "private", "isolated"] as const);
   const prefixes = tiers.flatMap((tier) => zones.map(() => vpc.prefix + bits[tier]));
   let subnets: SubnetLayout | undefined;
   if (prefixes.some((p) => p > 28)) {
@@ -145,7 +157,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
       const blocks = allocate(vpc, prefixes).map(formatCidr);
       const tier = (index: number): SubnetSpec[] =>
         zones.map((availabilityZone, az) => ({ availabilityZone, cidrBlock: blocks[index * zones.length + az] }));
-      subnets = { public: tier(0), private: tier(1), isolated: tier(2) };
+      subnets = env.singleHost ? { public: tier(0), private: [], isolated: [] } : { public: tier(0), private: tier(1), isolated: tier(2) };
     } catch (error) {
       problems.push(problem(name, "network.vpcCidr", `${(error as Error).message}; use a larger VPC, fewer AZs or more subnetBits`));
     }
@@ -201,14 +213,23 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
     network: {
       vpcCidr: env.network.vpcCidr,
       availabilityZones: zones,
-      natStrategy: env.network.natStrategy,
+      ...(env.network.natStrategy ? { natStrategy: env.network.natStrategy } : {}),
       subnets,
       flowLogs: env.network.flowLogs,
     },
     services,
-    alb: env.alb,
+    alb: env.alb ?? albSchema.parse({}),
     ...(database ? { database } : {}),
     ...(cache ? { cache } : {}),
+    ...(env.singleHost
+      ? {
+          singleHost: {
+            ...env.singleHost,
+            architecture: instanceArchitecture(env.singleHost.instanceType),
+            burstable: burstable(env.singleHost.instanceType),
+          },
+        }
+      : {}),
     observability: env.observability,
   };
 }

@@ -20,7 +20,7 @@ export const thresholdsSchema = z
     databaseConnections: z.number().int().min(1).default(100),
     databaseLatencyMs: z.number().positive().default(20),
     replicaLagSeconds: z.number().positive().default(60),
-    /** Burstable classes: CPU credits left below which the database alarms. */
+    /** Burstable classes: CPU credits left below which the database (or the single host) alarms. */
     cpuCreditBalance: z.number().min(0).default(20),
     cacheEngineCpuPercent: z.number().min(1).max(100).default(80),
     cacheMemoryPercent: z.number().min(1).max(100).default(80),
@@ -28,6 +28,10 @@ export const thresholdsSchema = z
     cacheEvictions: z.number().int().min(1).default(100),
     cacheConnections: z.number().int().min(1).default(1000),
     cacheReplicationLagSeconds: z.number().positive().default(30),
+    /** Single host: average CPU, memory and disk use, percent. */
+    hostCpuPercent: z.number().min(1).max(100).default(80),
+    hostMemoryPercent: z.number().min(1).max(100).default(90),
+    hostDiskPercent: z.number().min(1).max(100).default(80),
   })
   .refine((t) => t.latencyP95Seconds <= t.latencyP99Seconds, {
     path: ["latencyP95Seconds"],

@@ -1,23 +1,22 @@
 import { z } from "zod";
-import { CidrError, parseCidr } from "./cidr";
+import { cidrBlock, dnsName, hostedZoneName, SECRET_ARN } from "./fields";
 import { describeFargateMemory, FARGATE_CPU, fargateMemoryOptions } from "./fargate";
 import { cacheSchema, databaseSchema } from "./data-schema";
 import { retentionDays } from "./log-retention";
 import { observabilitySchema } from "./observability-schema";
 import { REGIONS, REGION_ZONES } from "./regions";
+import {
+  DATABASE_CONTAINER,
+  HOST_RESERVED_MIB,
+  INSTANCE_MEMORY_MIB,
+  PROXY_CONTAINER,
+  PROXY_MEMORY_MIB,
+  singleHostSchema,
+} from "./single-host-schema";
 
 export const NAT_STRATEGIES = ["single", "perAz"] as const;
 
 const lowerKebab = /^[a-z][a-z0-9-]*[a-z0-9]$/;
-
-const cidrBlock = z.string().superRefine((value, ctx) => {
-  try {
-    parseCidr(value);
-  } catch (error) {
-    if (!(error instanceof CidrError)) throw error;
-    ctx.addIssue({ code: "custom", message: error.message });
-  }
-});
 
 /** How many extra prefix bits each tier's subnets take from the VPC CIDR (cidrsubnet's newbits). */
 const subnetBits = z.number().int().min(1).max(12);
@@ -27,8 +26,10 @@ export const networkSchema = z.strictObject({
     const prefix = Number(value.split("/")[1]);
     return prefix >= 16 && prefix <= 24;
   }, "a VPC CIDR must have a prefix length from /16 to /24"),
-  azCount: z.number().int().min(2, "must be at least 2: one AZ is a single point of failure"),
-  natStrategy: z.enum(NAT_STRATEGIES, { error: `must be one of: ${NAT_STRATEGIES.join(", ")}` }),
+  /** At least 2 for ECS environments; a single host takes 1 or 2. */
+  azCount: z.number().int().min(1),
+  /** ECS environments only: a single host has no private subnets to route through NAT. */
+  natStrategy: z.enum(NAT_STRATEGIES, { error: `must be one of: ${NAT_STRATEGIES.join(", ")}` }).optional(),
   subnetBits: z
     .strictObject({
       public: subnetBits.default(5),
@@ -51,8 +52,6 @@ export const DATA_STORES = ["database", "cache"] as const;
 /** Container variables a data store sets in the services that connect to it. */
 const DATA_STORE_VARIABLE_PREFIX = { database: "DATABASE_", cache: "REDIS_" } as const;
 
-/** Secrets Manager secret or SSM parameter ARNs: the only things a container secret may name. */
-const SECRET_ARN = /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|ssm:[a-z0-9-]+:\d{12}:parameter\/[\w/.-]+)$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Variable names that say they hold a credential: such values belong in `secrets`, never in plain `environment`. */
 export const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY)/i;
@@ -156,20 +155,18 @@ export const serviceSchema = z
     if (svc.role !== "worker" && svc.spotPercent > 0) issue("spotPercent", "only workers may run on Fargate Spot (interruptions)");
   });
 
-export const albSchema = z
-  .strictObject({
-    idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
-    /** With a domain: ACM certificate validated in the zone, HTTPS, HTTP→HTTPS redirect, alias record. */
-    domain: z
-      .strictObject({
-        name: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS name like app.example.com"),
-        hostedZone: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be the Route53 public zone name, like example.com"),
-      })
-      .optional(),
-    /** Port of the test listener blue/green deployments use. */
-    testListenerPort: z.number().int().min(1).max(65535).default(8443),
-  })
-  .default({ idleTimeoutSeconds: 60, testListenerPort: 8443 });
+export const albSchema = z.strictObject({
+  idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
+  /** With a domain: ACM certificate validated in the zone, HTTPS, HTTP→HTTPS redirect, alias record. */
+  domain: z
+    .strictObject({
+      name: dnsName,
+      hostedZone: hostedZoneName,
+    })
+    .optional(),
+  /** Port of the test listener blue/green deployments use. */
+  testListenerPort: z.number().int().min(1).max(65535).default(8443),
+});
 
 export const environmentSchema = z
   .strictObject({
@@ -180,11 +177,14 @@ export const environmentSchema = z
     production: z.boolean().default(false),
     network: networkSchema,
     services: z.array(serviceSchema).default([]),
-    alb: albSchema,
+    /** ECS environments with web services. @default { idleTimeoutSeconds: 60, testListenerPort: 8443 } */
+    alb: albSchema.optional(),
     /** PostgreSQL on RDS, in the isolated subnets. */
     database: databaseSchema.optional(),
     /** Redis or Valkey on ElastiCache, in the isolated subnets. */
     cache: cacheSchema.optional(),
+    /** Run the services on one EC2 instance with docker compose instead of ECS Fargate. */
+    singleHost: singleHostSchema.optional(),
     /** Alarm recipients and thresholds; the alarms and the dashboard follow from what the stack holds. */
     observability: observabilitySchema,
     tags: z
@@ -201,7 +201,8 @@ export const environmentSchema = z
       seen.set(svc.name, i);
       if (env.production && svc.image.tag === "latest") serviceIssue(i, "image", 'production images need a fixed tag, not "latest"');
       for (const store of svc.connectsTo) {
-        if (!env[store]) serviceIssue(i, "connectsTo", `connects to the ${store}, but the environment defines no ${store} section`);
+        const missing = dataStoreMissing(env, store);
+        if (missing) serviceIssue(i, "connectsTo", missing);
         const prefix = DATA_STORE_VARIABLE_PREFIX[store];
         const taken = [...Object.keys(svc.environment), ...Object.keys(svc.secrets)].filter((v) => v.startsWith(prefix));
         if (taken.length) serviceIssue(i, "connectsTo", `${taken.join(", ")}: ${prefix}* variables are set from the ${store}; rename them`);
@@ -212,13 +213,16 @@ export const environmentSchema = z
         priorities.set(svc.routing.priority, svc.name);
       }
     });
-    if (env.services.some((svc) => svc.deployment === "blueGreen") && [80, 443].includes(env.alb.testListenerPort)) {
+    if (env.services.some((svc) => svc.deployment === "blueGreen") && [80, 443].includes(env.alb?.testListenerPort ?? 8443)) {
       ctx.addIssue({
         code: "custom",
         path: ["alb", "testListenerPort"],
         message: "must differ from the production listeners' ports (80, 443)",
       });
     }
+    if (env.singleHost) singleHostIssues(env, ctx);
+    else if (!env.network.natStrategy)
+      ctx.addIssue({ code: "custom", path: ["network", "natStrategy"], message: `is required: one of ${NAT_STRATEGIES.join(", ")}` });
     if (env.production && env.cache?.accessControl === "none") {
       ctx.addIssue({ code: "custom", path: ["cache", "accessControl"], message: "production caches need authenticated access (iam)" });
     }
@@ -230,7 +234,61 @@ export const environmentSchema = z
         message: `${env.region} offers ${zones} availability zones; asked for ${env.network.azCount}`,
       });
     }
+  })
+  // Reported beside any other problem of the definition, not only once the rest is valid.
+  .superRefine(
+    (env, ctx) => {
+      if (!env.singleHost && env.network.azCount < 2)
+        ctx.addIssue({ code: "custom", path: ["network", "azCount"], message: "must be at least 2: one AZ is a single point of failure" });
+    },
+    {
+      when: ({ value }) => {
+        const network = (value as { network?: { azCount?: unknown } } | undefined)?.network;
+        return typeof network?.azCount === "number";
+      },
+    },
+  );
+
+type ParsedEnvironment = z.output<typeof environmentSchema>;
+
+/** Why a service cannot connect to `store`, or undefined when it can. */
+function dataStoreMissing(env: ParsedEnvironment, store: (typeof DATA_STORES)[number]): string | undefined {
+  if (!env.singleHost) return env[store] ? undefined : `connects to the ${store}, but the environment defines no ${store} section`;
+  if (store === "cache") return "a single host runs no cache; use an ECS environment for Redis";
+  return env.singleHost.database ? undefined : "connects to the database, but singleHost defines no database";
+}
+
+/** What a single host cannot run: ECS-only sections and service settings, and more memory than it has. */
+function singleHostIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  const host = env.singleHost!;
+  if (env.network.azCount > 2)
+    issue(["network", "azCount"], "a single host uses 1 availability zone, or 2 to leave room for a load balancer");
+  if (env.network.natStrategy)
+    issue(["network", "natStrategy"], "a single host sits in a public subnet and needs no NAT; remove natStrategy");
+  if (env.alb) issue(["alb"], "a single host has no load balancer: its reverse proxy routes requests (singleHost.domain for HTTPS)");
+  if (env.database) issue(["database"], 'a single host runs no RDS database: use singleHost.database (mode "container" or "external")');
+  if (env.cache) issue(["cache"], "a single host runs no ElastiCache cache; use an ECS environment for Redis");
+  env.services.forEach((svc, i) => {
+    if (svc.name === PROXY_CONTAINER || svc.name === DATABASE_CONTAINER)
+      issue(["services", i, "name"], `"${svc.name}" is taken on a single host by its own ${svc.name} container`);
+    if (svc.scaling) issue(["services", i, "scaling"], "a single host runs one container per service; it cannot autoscale");
+    if ((svc.desiredCount ?? 1) !== 1) issue(["services", i, "desiredCount"], "a single host runs exactly one container per service");
+    if (svc.deployment !== "rolling")
+      issue(["services", i, "deployment"], "blue/green needs a load balancer; a single host restarts containers in place");
+    if (svc.spotPercent > 0)
+      issue(["services", i, "spotPercent"], "Fargate Spot is for ECS environments; a single host is one on-demand instance");
   });
+  const available = (INSTANCE_MEMORY_MIB[host.instanceType] ?? Infinity) - HOST_RESERVED_MIB;
+  const database = host.database?.mode === "container" ? host.database.memory : 0;
+  const wanted = env.services.reduce((sum, svc) => sum + svc.memory, database + PROXY_MEMORY_MIB);
+  if (wanted > available) {
+    issue(
+      ["singleHost", "instanceType"],
+      `${host.instanceType} leaves ${available} MiB for containers; the services, the database and the proxy ask for ${wanted} MiB`,
+    );
+  }
+}
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];

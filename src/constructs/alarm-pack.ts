@@ -3,7 +3,7 @@ import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-lo
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
 import type { Thresholds } from "../config/observability-schema";
-import type { MonitoringInventory } from "./monitoring-inventory";
+import type { MonitoringInventory, WatchedHost } from "./monitoring-inventory";
 
 export interface MetricRef {
   readonly namespace: string;
@@ -27,6 +27,8 @@ export interface AlarmSpec {
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
   readonly treatMissingData: "breaching" | "notBreaching" | "missing" | "ignore";
+  /** EC2 actions (recover, reboot) taken on ALARM besides notifying. @default none */
+  readonly ec2Actions?: readonly string[];
   /** Either one metric, or an expression over named metrics. */
   readonly metric?: MetricRef;
   readonly expression?: { readonly expression: string; readonly label: string; readonly metrics: Readonly<Record<string, MetricRef>> };
@@ -174,20 +176,13 @@ function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: s
               },
             }),
       },
-      {
-        id: `${svc.name}-error-lines`,
-        component,
-        description: `${svc.name}: more than ${t.errorLines} ERROR lines in 5 minutes. Check the dashboard's ERROR lines of ${svc.name} first.`,
-        comparison: "GreaterThanThreshold",
-        threshold: t.errorLines,
-        periodSeconds: 300,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        treatMissingData: "notBreaching",
-        metric: { namespace: logMetricNamespace(namePrefix), name: errorMetricName(svc.name), dimensions: {}, stat: "Sum" },
-      },
+      errorLinesAlarm(svc.name, component, t, namePrefix),
     );
   }
+
+  for (const host of inventory.of("host")) specs.push(...hostAlarms(host, t, namePrefix));
+  for (const container of inventory.of("container"))
+    specs.push(errorLinesAlarm(container.name, `Container ${container.name}`, t, namePrefix));
 
   for (const db of inventory.of("database")) {
     const rds = (name: string, stat: string): MetricRef => ({
@@ -330,6 +325,127 @@ function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: s
   return specs;
 }
 
+function errorLinesAlarm(name: string, component: string, t: Thresholds, namePrefix: string): AlarmSpec {
+  return {
+    id: `${name}-error-lines`,
+    component,
+    description: `${name}: more than ${t.errorLines} ERROR lines in 5 minutes. Check the dashboard's ERROR lines of ${name} first.`,
+    comparison: "GreaterThanThreshold",
+    threshold: t.errorLines,
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: "notBreaching",
+    metric: { namespace: logMetricNamespace(namePrefix), name: errorMetricName(name), dimensions: {}, stat: "Sum" },
+  };
+}
+
+/** A single host: status checks (with EC2's own recovery), CPU, credits, memory, disks, and the containers' health report. */
+function hostAlarms(host: WatchedHost, t: Thresholds, namePrefix: string): AlarmSpec[] {
+  const ec2 = (name: string, stat: string): MetricRef => ({
+    namespace: "AWS/EC2",
+    name,
+    dimensions: { InstanceId: host.instanceId },
+    stat,
+  });
+  const agent = (name: string, dimensions: Record<string, string>): MetricRef => ({
+    namespace: "CWAgent",
+    name,
+    dimensions: { InstanceId: host.instanceId, ...dimensions },
+    stat: "Average",
+  });
+  const alarm = alarmOf(`Host ${host.name}`, host.name, namePrefix);
+  const every5min = { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2 };
+  const everyMinute = (minutes: number) => ({ periodSeconds: 60, evaluationPeriods: minutes, datapointsToAlarm: minutes });
+  return [
+    alarm(
+      "system-status-check",
+      "the system status check failed (AWS hardware or network); EC2 recovers the instance onto other hardware. Check that it came back.",
+      {
+        comparison: "GreaterThanThreshold",
+        threshold: 0,
+        ...everyMinute(2),
+        treatMissingData: "missing",
+        metric: ec2("StatusCheckFailed_System", "Maximum"),
+        ec2Actions: [`arn:aws:automate:${host.region}:ec2:recover`],
+      },
+    ),
+    alarm(
+      "instance-status-check",
+      "the instance status check failed (kernel, memory, file system); EC2 reboots it. Check the system log first.",
+      {
+        comparison: "GreaterThanThreshold",
+        threshold: 0,
+        ...everyMinute(3),
+        treatMissingData: "missing",
+        metric: ec2("StatusCheckFailed_Instance", "Maximum"),
+        ec2Actions: [`arn:aws:automate:${host.region}:ec2:reboot`],
+      },
+    ),
+    alarm("cpu", `CPU above ${t.hostCpuPercent}%. Check which container uses it (docker stats over Session Manager) first.`, {
+      comparison: "GreaterThanThreshold",
+      threshold: t.hostCpuPercent,
+      ...every5min,
+      treatMissingData: "missing",
+      metric: ec2("CPUUtilization", "Average"),
+    }),
+    ...(host.burstable
+      ? [
+          alarm(
+            "cpu-credits",
+            `fewer than ${t.cpuCreditBalance} CPU credits left: the instance is about to be throttled or charged for surplus credits. Check the CPU graph first.`,
+            {
+              comparison: "LessThanThreshold",
+              threshold: t.cpuCreditBalance,
+              ...every5min,
+              treatMissingData: "missing",
+              metric: ec2("CPUCreditBalance", "Minimum"),
+            },
+          ),
+        ]
+      : []),
+    alarm("memory", `memory use above ${t.hostMemoryPercent}%. Check the containers' memory limits and docker stats first.`, {
+      comparison: "GreaterThanThreshold",
+      threshold: t.hostMemoryPercent,
+      ...every5min,
+      treatMissingData: "missing",
+      metric: agent("mem_used_percent", {}),
+    }),
+    ...host.diskPaths.map((path) =>
+      alarm(
+        `disk${path === "/" ? "-root" : path.replace(/\//g, "-")}`,
+        `${path} is more than ${t.hostDiskPercent}% full. Check docker images (docker system df) and logs first.`,
+        {
+          comparison: "GreaterThanThreshold",
+          threshold: t.hostDiskPercent,
+          ...every5min,
+          treatMissingData: "missing",
+          metric: agent("disk_used_percent", { path, fstype: "xfs" }),
+        },
+      ),
+    ),
+    // The health timer reports every minute; silence for 15 minutes means the host or the report is down.
+    alarm(
+      "unhealthy-containers",
+      "containers are down or unhealthy, or the host stopped reporting. Read the health parameter (see the stack's outputs) first.",
+      {
+        comparison: "GreaterThanThreshold",
+        threshold: 0,
+        periodSeconds: 300,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: "breaching",
+        metric: {
+          namespace: host.metricNamespace,
+          name: "UnhealthyContainers",
+          dimensions: { InstanceId: host.instanceId },
+          stat: "Maximum",
+        },
+      },
+    ),
+  ];
+}
+
 /** Metric name of a service's ERROR-line count. */
 function errorMetricName(service: string): string {
   return `${service}-error-lines`;
@@ -381,7 +497,7 @@ export class AlarmPack extends Construct {
   constructor(scope: Construct, id: string, props: AlarmPackProps) {
     super(scope, id);
     const { namePrefix, topicArn } = props;
-    for (const svc of props.inventory.of("service")) {
+    for (const svc of [...props.inventory.of("service"), ...props.inventory.of("container")]) {
       new CloudwatchLogMetricFilter(this, `errors-${svc.name}`, {
         name: `${namePrefix}-${svc.name}-errors`,
         logGroupName: svc.logGroupName,
@@ -404,7 +520,7 @@ export class AlarmPack extends Construct {
         evaluationPeriods: spec.evaluationPeriods,
         datapointsToAlarm: spec.datapointsToAlarm,
         treatMissingData: spec.treatMissingData,
-        alarmActions: [topicArn],
+        alarmActions: [topicArn, ...(spec.ec2Actions ?? [])],
         okActions: [topicArn],
       };
       if (spec.metric) {

@@ -69,6 +69,9 @@ export class OperationsDashboard extends Construct {
       services.length ? `[ECS cluster](${console}/ecs/v2/clusters/${services[0].clusterName}/services?region=${region})` : "",
       props.inventory.of("database").length ? `[RDS](${console}/rds/home?region=${region}#databases:)` : "",
       props.inventory.of("cache").length ? `[ElastiCache](${console}/elasticache/home?region=${region}#/redis)` : "",
+      ...props.inventory
+        .of("host")
+        .map((host) => `[${host.name}](${console}/ec2/home?region=${region}#InstanceDetails:instanceId=${host.instanceId})`),
       `[Alarms](${console}/cloudwatch/home?region=${region}#alarmsV2:?search=${namePrefix}-)`,
     ].filter(Boolean);
     const widgets: Widget[] = [
@@ -87,7 +90,7 @@ export class OperationsDashboard extends Construct {
       widgets.push({ type: "text", width: WIDTH, height: 1, properties: { markdown: `## ${component}` } });
       widgets.push(...props.alarms.filter((a) => a.component === component).map((spec) => alarmGraph(spec, region)));
     }
-    for (const svc of services) {
+    for (const svc of [...services, ...props.inventory.of("container")]) {
       widgets.push({
         type: "log",
         width: WIDTH,

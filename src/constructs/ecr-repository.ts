@@ -23,10 +23,12 @@ export interface ImageRepositoryProps {
 
 /** An ECR repository: immutable tags, scan on push, KMS encryption, and a lifecycle that bounds it. */
 export class ImageRepository extends Construct {
+  readonly repositoryName: string;
   readonly repositoryUrl: string;
   readonly repositoryArn: string;
   constructor(scope: Construct, id: string, props: ImageRepositoryProps) {
     super(scope, id);
+    this.repositoryName = props.repositoryName;
     const repository = new EcrRepository(this, "repository", {
       name: props.repositoryName,
       imageTagMutability: "IMMUTABLE",

@@ -15,6 +15,7 @@ import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import { targetGroupNames, type ServiceConfig } from "../config/environment";
+import { terraformLiteral } from "../terraform-text";
 import type { DataStoreAccess } from "./data-store-access";
 import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
 import type { MonitoringInventory } from "./monitoring-inventory";
@@ -139,7 +140,9 @@ export class FargateService extends Construct {
         toPort: store.port,
       });
     }
-    const environment = Object.assign({}, service.environment, ...dataStores.map((store) => store.environment)) as Record<string, string>;
+    // The definition's own values are text: Terraform must not read `${` in them as a reference.
+    const ownEnvironment = Object.fromEntries(Object.entries(service.environment).map(([n, value]) => [n, terraformLiteral(value)]));
+    const environment = Object.assign(ownEnvironment, ...dataStores.map((store) => store.environment)) as Record<string, string>;
     const secrets = Object.assign({}, service.secrets, ...dataStores.map((store) => store.secrets)) as Record<string, string>;
 
     const port = service.port;
@@ -147,7 +150,7 @@ export class FargateService extends Construct {
       name: service.name,
       image: `${props.image.repositoryUrl}:${service.image.tag}`,
       essential: true,
-      ...(service.command ? { command: service.command } : {}),
+      ...(service.command ? { command: service.command.map(terraformLiteral) } : {}),
       ...(port ? { portMappings: [{ containerPort: port, protocol: "tcp" }] } : {}),
       environment: Object.entries(environment).map(([n, value]) => ({ name: n, value })),
       secrets: Object.entries(secrets).map(([n, valueFrom]) => ({ name: n, valueFrom })),
@@ -158,7 +161,7 @@ export class FargateService extends Construct {
       ...(service.containerHealthCheck
         ? {
             healthCheck: {
-              command: ["CMD", ...service.containerHealthCheck.command],
+              command: ["CMD", ...service.containerHealthCheck.command.map(terraformLiteral)],
               interval: service.containerHealthCheck.intervalSeconds,
               timeout: service.containerHealthCheck.timeoutSeconds,
               retries: service.containerHealthCheck.retries,

@@ -42,7 +42,29 @@ export interface WatchedCache {
   readonly memberClusterIds: readonly string[];
 }
 
-export type Watched = WatchedLoadBalancer | WatchedTargetGroup | WatchedService | WatchedDatabase | WatchedCache;
+export interface WatchedHost {
+  readonly kind: "host";
+  readonly name: string;
+  readonly instanceId: string;
+  /** For the EC2 recover and reboot alarm actions. */
+  readonly region: string;
+  /** t-family instances spend CPU credits. */
+  readonly burstable: boolean;
+  /** Mount points whose use the CloudWatch agent reports (xfs). */
+  readonly diskPaths: readonly string[];
+  /** Namespace of the host's own health metric. */
+  readonly metricNamespace: string;
+}
+
+/** A service's container on a single host: its log is watched like an ECS service's. */
+export interface WatchedContainer {
+  readonly kind: "container";
+  readonly name: string;
+  readonly logGroupName: string;
+}
+
+export type Watched =
+  WatchedLoadBalancer | WatchedTargetGroup | WatchedService | WatchedDatabase | WatchedCache | WatchedHost | WatchedContainer;
 
 export class MonitoringInventory {
   private readonly entries: Watched[] = [];

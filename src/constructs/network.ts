@@ -38,6 +38,7 @@ export interface NetworkProps {
   /**
    * `single`: one NAT gateway in the first AZ, shared by every private subnet (cheaper; egress
    * fails with that AZ). `perAz`: one per AZ, each AZ's private subnets routed to their own.
+   * A layout without private subnets gets no NAT at all.
    * @default "perAz"
    */
   readonly natStrategy?: NatStrategy;
@@ -49,9 +50,9 @@ export interface NetworkProps {
 }
 
 /**
- * A VPC with public, private (app) and isolated (data) subnets over several AZs, an internet
- * gateway, NAT for the private tier, an S3 gateway endpoint, a default security group that
- * allows nothing, and flow logs.
+ * A VPC with public, private (app) and isolated (data) subnets over several AZs (or public ones
+ * only, for a single host), an internet gateway, NAT for the private tier, an S3 gateway
+ * endpoint, a default security group that allows nothing, and flow logs.
  */
 export class Network extends Construct {
   readonly vpcId: string;
@@ -102,7 +103,7 @@ export class Network extends Construct {
       (subnet, i) => new RouteTableAssociation(this, `public-rta-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }),
     );
 
-    const natCount = natStrategy === "single" ? 1 : publicSubnets.length;
+    const natCount = privateSubnets.length === 0 ? 0 : natStrategy === "single" ? 1 : publicSubnets.length;
     const privateRouteTables = Array.from({ length: natCount }, (_, i) => {
       const az = subnets.public[i].availabilityZone;
       const eip = new Eip(this, `nat-eip-${i}`, { domain: "vpc", tags: name(`nat-${az}`) });
@@ -125,17 +126,20 @@ export class Network extends Construct {
     );
 
     // The data tier only reaches addresses inside the VPC (and S3 through the endpoint below).
-    const isolatedRoutes = new RouteTable(this, "isolated-rt", { vpcId: vpc.id, tags: name("isolated") });
+    const isolatedRoutes = isolatedSubnets.length
+      ? new RouteTable(this, "isolated-rt", { vpcId: vpc.id, tags: name("isolated") })
+      : undefined;
     isolatedSubnets.forEach(
-      (subnet, i) => new RouteTableAssociation(this, `isolated-rta-${i}`, { subnetId: subnet.id, routeTableId: isolatedRoutes.id }),
+      (subnet, i) => new RouteTableAssociation(this, `isolated-rta-${i}`, { subnetId: subnet.id, routeTableId: isolatedRoutes!.id }),
     );
 
-    const internalRouteTableIds = [...privateRouteTables.map((t) => t.id), isolatedRoutes.id];
+    const internalRouteTableIds = [...privateRouteTables.map((t) => t.id), ...(isolatedRoutes ? [isolatedRoutes.id] : [])];
     new VpcEndpoint(this, "s3-endpoint", {
       vpcId: vpc.id,
       serviceName: `com.amazonaws.${props.region}.s3`,
       vpcEndpointType: "Gateway",
-      routeTableIds: internalRouteTableIds,
+      // Public-only layouts (a single host) still reach S3 without the internet gateway's path.
+      routeTableIds: internalRouteTableIds.length ? internalRouteTableIds : [publicRoutes.id],
       tags: name("s3"),
     });
 

@@ -1,13 +1,18 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../config/environment";
+import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import type { EnvironmentConfig, SingleHostConfig } from "../config/environment";
 import type { AppSettings } from "../config/settings";
 import { AlarmPack } from "../constructs/alarm-pack";
 import { AlarmTopic } from "../constructs/alarm-topic";
 import { CacheCluster } from "../constructs/cache-cluster";
+import { ContainerDatabase } from "../constructs/container-database";
 import { OperationsDashboard } from "../constructs/dashboard";
 import type { DataStoreAccess } from "../constructs/data-store-access";
+import { DataVolume } from "../constructs/data-volume";
+import { DATA_MOUNT, DockerHost } from "../constructs/docker-host";
 import { ImageRepository } from "../constructs/ecr-repository";
 import { ServiceCluster } from "../constructs/ecs-cluster";
 import { FargateService } from "../constructs/fargate-service";
@@ -60,8 +65,11 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "private_subnet_ids", { value: this.network.privateSubnetIds });
     new TerraformOutput(this, "isolated_subnet_ids", { value: this.network.isolatedSubnetIds });
 
-    const dataStores = this.addDataStores(env, accountId, protect, telemetry);
-    if (env.services.length > 0) this.addServices(env, accountId, protect, dataStores, telemetry);
+    if (env.singleHost) this.addSingleHost(env, env.singleHost, accountId, protect, telemetry);
+    else {
+      const dataStores = this.addDataStores(env, accountId, protect, telemetry);
+      if (env.services.length > 0) this.addServices(env, accountId, protect, dataStores, telemetry);
+    }
     if (telemetry.inventory.size > 0) this.addObservability(env, accountId, telemetryKey.keyArn, telemetry.inventory);
   }
 
@@ -154,23 +162,115 @@ export class EnvironmentStack extends TerraformStack {
     return { ...(database ? { database } : {}), ...(cache ? { cache } : {}) };
   }
 
-  /** `protect`: deletion protection and prevent_destroy on what holds data or serves users. */
-  private addServices(env: EnvironmentConfig, accountId: string, protect: boolean, dataStores: DataStores, telemetry: Telemetry): void {
-    const { namePrefix } = env;
+  /** One ECR repository per repository name the services use; services may share one. */
+  private addRepositories(env: EnvironmentConfig, protect: boolean): Map<string, ImageRepository> {
     const repositories = new Map<string, ImageRepository>();
     for (const service of env.services) {
       const name = service.image.repository;
       if (!repositories.has(name)) {
         repositories.set(
           name,
-          new ImageRepository(this, `ecr-${name}`, { repositoryName: `${namePrefix}/${name}`, forceDelete: !protect }),
+          new ImageRepository(this, `ecr-${name}`, { repositoryName: `${env.namePrefix}/${name}`, forceDelete: !protect }),
         );
       }
     }
+    new TerraformOutput(this, "repository_urls", {
+      value: Object.fromEntries([...repositories].map(([name, repo]) => [name, repo.repositoryUrl])),
+    });
+    return repositories;
+  }
+
+  /** The application bucket, when a service declares storage access. */
+  private addStorage(env: EnvironmentConfig, accountId: string, protect: boolean): SecureBucket | undefined {
+    if (!env.services.some((s) => s.storage)) return undefined;
+    const storage = new SecureBucket(this, "app-bucket", { bucketName: `${env.namePrefix}-app-${accountId}`, preventDestroy: protect });
+    new TerraformOutput(this, "app_bucket", { value: storage.bucketName });
+    return storage;
+  }
+
+  /** The services on one EC2 instance with docker compose, with its database, data volume and DNS name. */
+  private addSingleHost(env: EnvironmentConfig, host: SingleHostConfig, accountId: string, protect: boolean, telemetry: Telemetry): void {
+    const { namePrefix } = env;
+    const key = new EncryptionKey(this, "data-key", {
+      alias: `${namePrefix}-data`,
+      description: `${namePrefix}: the host's volumes, their snapshots, and secrets`,
+      accountId,
+      preventDestroy: protect,
+    });
+    const repositories = this.addRepositories(env, protect);
+    const storage = this.addStorage(env, accountId, protect);
+    const db = host.database;
+    const dataVolume =
+      db?.mode === "container"
+        ? new DataVolume(this, "data-volume", {
+            namePrefix,
+            accountId,
+            availabilityZone: env.network.subnets.public[0].availabilityZone,
+            sizeGb: db.volumeGb,
+            kmsKeyArn: key.keyArn,
+            snapshotRetentionDays: db.snapshotRetentionDays,
+            preventDestroy: protect,
+          })
+        : undefined;
+    const containerDb =
+      db?.mode === "container"
+        ? new ContainerDatabase(this, "database", {
+            namePrefix,
+            config: db,
+            kmsKeyArn: key.keyArn,
+            dataDirectory: `${DATA_MOUNT}/postgres`,
+            protect,
+          })
+        : undefined;
+    const database = containerDb
+      ? { ...containerDb.access, container: containerDb.container }
+      : db?.mode === "external"
+        ? { environment: {}, secrets: { DATABASE_URL: db.urlSecretArn }, statements: [] }
+        : undefined;
+    const dockerHost = new DockerHost(this, "host", {
+      namePrefix,
+      region: env.region,
+      accountId,
+      vpcId: this.network.vpcId,
+      subnetId: this.network.publicSubnetIds[0],
+      host,
+      services: env.services,
+      repositories: new Map([...repositories].map(([name, repo]) => [name, { name: repo.repositoryName, arn: repo.repositoryArn }])),
+      kmsKeyArn: key.keyArn,
+      logsKmsKeyArn: telemetry.logsKmsKeyArn,
+      ...(database ? { database } : {}),
+      ...(dataVolume ? { dataVolume } : {}),
+      ...(storage ? { storageBucketArn: storage.bucketArn } : {}),
+      inventory: telemetry.inventory,
+    });
+    if (host.domain) {
+      const zone = new DataAwsRoute53Zone(this, "zone", { name: host.domain.hostedZone, privateZone: false });
+      new Route53Record(this, "host-record", {
+        zoneId: zone.zoneId,
+        name: host.domain.name,
+        type: "A",
+        ttl: 300,
+        records: [dockerHost.publicIp],
+      });
+    }
+    new TerraformOutput(this, "service_url", { value: host.domain ? `https://${host.domain.name}` : `http://${dockerHost.publicIp}` });
+    new TerraformOutput(this, "host_instance_id", { value: dockerHost.instanceId });
+    new TerraformOutput(this, "host_public_ip", { value: dockerHost.publicIp });
+    new TerraformOutput(this, "host_session_command", {
+      value: `aws ssm start-session --region ${env.region} --target ${dockerHost.instanceId}`,
+    });
+    new TerraformOutput(this, "host_health_command", {
+      value: `aws ssm get-parameter --region ${env.region} --name ${dockerHost.healthParameterName} --query Parameter.Value --output text`,
+    });
+    if (containerDb) new TerraformOutput(this, "database_credentials_secret_arn", { value: containerDb.credentialsSecretArn });
+  }
+
+  /** `protect`: deletion protection and prevent_destroy on what holds data or serves users. */
+  private addServices(env: EnvironmentConfig, accountId: string, protect: boolean, dataStores: DataStores, telemetry: Telemetry): void {
+    const { namePrefix } = env;
+    const repositories = this.addRepositories(env, protect);
     const cluster = new ServiceCluster(this, "cluster", { clusterName: namePrefix });
-    const storage = env.services.some((s) => s.storage)
-      ? new SecureBucket(this, "app-bucket", { bucketName: `${namePrefix}-app-${accountId}`, preventDestroy: protect })
-      : undefined;
+    const storage = this.addStorage(env, accountId, protect);
     const webServices = env.services.filter((s) => s.role === "web");
     const loadBalancer = webServices.length
       ? new LoadBalancer(this, "alb", {
@@ -219,13 +319,9 @@ export class EnvironmentStack extends TerraformStack {
     }
 
     new TerraformOutput(this, "cluster_name", { value: cluster.clusterName });
-    new TerraformOutput(this, "repository_urls", {
-      value: Object.fromEntries([...repositories].map(([name, repo]) => [name, repo.repositoryUrl])),
-    });
     if (loadBalancer) {
       new TerraformOutput(this, "service_url", { value: loadBalancer.url });
       new TerraformOutput(this, "alb_dns_name", { value: loadBalancer.dnsName });
     }
-    if (storage) new TerraformOutput(this, "app_bucket", { value: storage.bucketName });
   }
 }

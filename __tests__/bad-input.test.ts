@@ -1,0 +1,472 @@
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildApp } from "../src/app";
+import { ConfigError } from "../src/config/errors";
+import type { EnvironmentInput } from "../src/config/schema";
+import { api, cache, database, validInput, withData, withNetwork, withServices, worker } from "./helpers";
+
+/**
+ * Every malformed definition, section by section, goes through the whole app as a file beside a
+ * valid one: synth must fail with a message naming the environment and the field, and write no
+ * stack at all.
+ */
+
+const networkCases: [string, string, unknown, string][] = [
+  [
+    "malformed CIDR",
+    "dev",
+    withNetwork({ vpcCidr: "10.0.0/16" }),
+    'environment "dev": network.vpcCidr: "10.0.0/16" is not an IPv4 CIDR block',
+  ],
+  [
+    "CIDR with host bits",
+    "dev",
+    withNetwork({ vpcCidr: "10.0.1.0/16" }),
+    'environment "dev": network.vpcCidr: "10.0.1.0/16" has host bits set',
+  ],
+  [
+    "CIDR octet out of range",
+    "dev",
+    withNetwork({ vpcCidr: "10.300.0.0/16" }),
+    'environment "dev": network.vpcCidr: "10.300.0.0/16" has an octet above 255',
+  ],
+  [
+    "VPC larger than /16",
+    "dev",
+    withNetwork({ vpcCidr: "10.0.0.0/8" }),
+    'environment "dev": network.vpcCidr: a VPC CIDR must have a prefix length from /16 to /24',
+  ],
+  [
+    "VPC smaller than /24",
+    "dev",
+    withNetwork({ vpcCidr: "10.0.0.0/26" }),
+    'environment "dev": network.vpcCidr: a VPC CIDR must have a prefix length from /16 to /24',
+  ],
+  [
+    "subnets that overlap the VPC's end",
+    "dev",
+    withNetwork({ vpcCidr: "10.0.0.0/24", azCount: 4, subnetBits: { public: 2, private: 2, isolated: 2 } }),
+    'environment "dev": network.vpcCidr: the subnets need 768 addresses but 10.0.0.0/24 holds 256',
+  ],
+  [
+    "subnets below /28",
+    "dev",
+    withNetwork({ vpcCidr: "10.0.0.0/24", subnetBits: { public: 5, private: 3, isolated: 5 } }),
+    'environment "dev": network.subnetBits: subnets of 10.0.0.0/24 would be smaller than /28',
+  ],
+  ["azCount below 2", "dev", withNetwork({ azCount: 1 }), 'environment "dev": network.azCount: must be at least 2'],
+  [
+    "no NAT strategy",
+    "dev",
+    withNetwork({ natStrategy: undefined }),
+    'environment "dev": network.natStrategy: is required: one of single, perAz',
+  ],
+  [
+    "azCount above the region's",
+    "dev",
+    { ...withNetwork({ azCount: 4 }), region: "eu-west-1" },
+    'environment "dev": network.azCount: eu-west-1 offers 3 availability zones; asked for 4',
+  ],
+  ["azCount not an integer", "dev", withNetwork({ azCount: 2.5 }), 'environment "dev": network.azCount: Invalid input: expected int'],
+  [
+    "azCount of the wrong type",
+    "dev",
+    withNetwork({ azCount: "2" }),
+    'environment "dev": network.azCount: Invalid input: expected number, received string',
+  ],
+  [
+    "unknown NAT strategy",
+    "dev",
+    withNetwork({ natStrategy: "perSubnet" }),
+    'environment "dev": network.natStrategy: must be one of: single, perAz',
+  ],
+  [
+    "unknown region",
+    "dev",
+    { ...validInput(), region: "mars-north-1" },
+    'environment "dev": region: must be one of the supported regions: us-east-1',
+  ],
+  [
+    "names over AWS limits",
+    "dev",
+    { ...validInput(), project: "a-very-long-product-name" },
+    'environment "dev": project: "a-very-long-product-name-dev" (project-environment) is 28 characters; at most 20',
+  ],
+  [
+    "project with invalid characters",
+    "dev",
+    { ...validInput(), project: "Web_App" },
+    'environment "dev": project: must be lower-case letters, digits and hyphens',
+  ],
+  [
+    "missing project",
+    "dev",
+    { region: "us-east-1", network: validInput().network },
+    'environment "dev": project: Invalid input: expected string, received undefined',
+  ],
+  [
+    "missing network",
+    "dev",
+    { project: "webapp", region: "us-east-1" },
+    'environment "dev": network: Invalid input: expected object, received undefined',
+  ],
+  [
+    "missing VPC CIDR",
+    "dev",
+    withNetwork({ vpcCidr: undefined }),
+    'environment "dev": network.vpcCidr: Invalid input: expected string, received undefined',
+  ],
+  [
+    "unknown top-level key",
+    "dev",
+    { ...validInput(), vpcCidr: "10.0.0.0/16" },
+    'environment "dev": (top level): Unrecognized key: "vpcCidr"',
+  ],
+  ["unknown network key", "dev", withNetwork({ natGateways: 2 }), 'environment "dev": network: Unrecognized key: "natGateways"'],
+  [
+    "flow-log retention CloudWatch refuses",
+    "dev",
+    withNetwork({ flowLogs: { retentionDays: 10 } }),
+    'environment "dev": network.flowLogs.retentionDays: must be one of CloudWatch\'s retention periods',
+  ],
+  ["invalid environment name", "Prod_1", validInput(), 'environment "Prod_1": name: must be 1-16 lower-case letters'],
+  ["reserved environment name", "bootstrap", validInput(), 'environment "bootstrap": name: "bootstrap" is reserved'],
+];
+
+const serviceCases: [string, EnvironmentInput, string][] = [
+  ["cpu Fargate does not offer", withServices([{ ...api, cpu: 300 }]), "services.0.cpu: must be one of Fargate's CPU sizes"],
+  [
+    "memory that does not fit the cpu",
+    withServices([{ ...api, cpu: 1024, memory: 1024 }]),
+    "services.0.memory: with cpu 1024, memory must be 2048-8192 in steps of 1024",
+  ],
+  ["min above max", withServices([{ ...api, scaling: { min: 5, max: 2 } }]), "services.0.scaling.min: must not exceed max"],
+  [
+    "a scheduler with autoscaling",
+    withServices([{ name: "beat", role: "scheduler", image: { tag: "1" }, cpu: 256, memory: 512, scaling: { min: 1, max: 2 } }]),
+    "services.0.scaling: a scheduler runs exactly one task; it cannot autoscale",
+  ],
+  [
+    "a name too long for its target groups",
+    withServices([{ ...api, name: "applications", deployment: "blueGreen", scaling: undefined }], { project: "webapp-platform" }),
+    'services.0.name: target group name "webapp-platform-dev-applications-b" is 34 characters; AWS allows 32',
+  ],
+  [
+    "an unknown secret reference",
+    withServices([{ ...api, secrets: { DB: "my-db-password" } }]),
+    'services.0.secrets: DB: "my-db-password" is not a Secrets Manager secret or SSM parameter ARN',
+  ],
+  [
+    "latest in production",
+    withServices([{ ...api, image: { tag: "latest" } }], { production: true }),
+    'services.0.image: production images need a fixed tag, not "latest"',
+  ],
+  ["a web service without a port", withServices([{ ...api, port: undefined }]), "services.0.port: web services need a container port"],
+  [
+    "a worker with routing",
+    withServices([{ ...api, role: "worker" }]),
+    "services.0.routing: only web services are behind the load balancer",
+  ],
+  [
+    "two services with one name",
+    withServices([api, { ...api, routing: { paths: ["/x"], priority: 11 } }]),
+    'services.1.name: "api" is already the name of services[0]',
+  ],
+  ["two rules with one priority", withServices([api, { ...api, name: "web" }]), 'services.1.routing: priority 10 is already used by "api"'],
+  ["Spot for a web service", withServices([{ ...api, spotPercent: 50 }]), "services.0.spotPercent: only workers may run on Fargate Spot"],
+  ["an unknown role", withServices([{ ...api, role: "cron" }]), "services.0.role: must be one of: web, worker, scheduler"],
+  [
+    "a credential in plain environment values",
+    withServices([{ ...api, environment: { STRIPE_API_KEY: "sk_live_x" } }]),
+    "services.0.environment: STRIPE_API_KEY looks like a credential; pass it in secrets",
+  ],
+  [
+    "a container health check without a command",
+    withServices([{ ...api, containerHealthCheck: { command: [] } }]),
+    "services.0.containerHealthCheck.command: give the command",
+  ],
+];
+
+const dataCases: [string, Partial<EnvironmentInput>, unknown[], string][] = [
+  [
+    "Multi-AZ cache without failover",
+    { cache: { ...cache, nodes: 2, multiAz: true, automaticFailover: false } },
+    [],
+    'environment "dev": cache.multiAz: Multi-AZ needs automaticFailover',
+  ],
+  [
+    "failover with one node",
+    { cache: { ...cache, automaticFailover: true } },
+    [],
+    'environment "dev": cache.automaticFailover: needs at least 2 nodes',
+  ],
+  [
+    "RBAC without transit encryption",
+    { cache: { ...cache, transitEncryption: false } },
+    [],
+    'environment "dev": cache.transitEncryption: RBAC (accessControl iam) needs transit encryption',
+  ],
+  [
+    "a replica while backups are off",
+    { database: { ...database, readReplicas: 1, backupRetentionDays: 0 } },
+    [],
+    'environment "dev": database.readReplicas: a read replica needs automated backups on its primary',
+  ],
+  [
+    "a replica of a primary with an RDS-managed password",
+    { database: { ...database, readReplicas: 1, passwordManagement: "rdsManaged" } },
+    [],
+    'environment "dev": database.readReplicas: RDS refuses read replicas of a primary whose password it manages',
+  ],
+  [
+    "a database identifier over 63 characters with its replica suffix",
+    { database: { ...database, identifier: `d${"b".repeat(53)}`, readReplicas: 1 } },
+    [],
+    `environment "dev": database.identifier: "d${"b".repeat(53)}-replica-1" is 64 characters; RDS allows 63`,
+  ],
+  [
+    "a replication group id over 40 characters",
+    { cache: { ...cache, identifier: `c${"a".repeat(40)}` } },
+    [],
+    `environment "dev": cache.identifier: "c${"a".repeat(40)}" is 41 characters; ElastiCache allows 40`,
+  ],
+  [
+    "an identifier with invalid characters",
+    { database: { ...database, identifier: "main_db" } },
+    [],
+    'environment "dev": database.identifier: must be lower-case letters, digits and single hyphens',
+  ],
+  [
+    "an identifier with a double hyphen",
+    { cache: { ...cache, identifier: "main--cache" } },
+    [],
+    'environment "dev": cache.identifier: must be lower-case letters, digits and single hyphens',
+  ],
+  [
+    "an instance class PostgreSQL does not offer",
+    { database: { instanceClass: "db.t2.micro" } },
+    [],
+    'environment "dev": database.instanceClass: RDS for PostgreSQL does not offer db.t2',
+  ],
+  [
+    "a malformed instance class",
+    { database: { instanceClass: "t4g.small" } },
+    [],
+    'environment "dev": database.instanceClass: "t4g.small" is not an instance class like db.t4g.small',
+  ],
+  [
+    "a cache node type ElastiCache does not offer",
+    { cache: { nodeType: "cache.m1.small" } },
+    [],
+    'environment "dev": cache.nodeType: ElastiCache does not offer cache.m1',
+  ],
+  [
+    "an engine version of another engine",
+    { cache: { ...cache, engine: "valkey", engineVersion: "7.1" } },
+    [],
+    'environment "dev": cache.engineVersion: valkey versions: 7.2, 8.0',
+  ],
+  [
+    "an unsupported PostgreSQL major version",
+    { database: { ...database, engineVersion: "11.22" } },
+    [],
+    'environment "dev": database.engineVersion: the major version must be one of 13, 14, 15, 16, 17',
+  ],
+  [
+    "a storage ceiling below the allocation",
+    { database: { ...database, allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } },
+    [],
+    'environment "dev": database.maxAllocatedStorageGb: must exceed allocatedStorageGb (100)',
+  ],
+  [
+    "a reserved user name",
+    { database: { ...database, username: "rdsadmin" } },
+    [],
+    'environment "dev": database.username: names starting with rds or pg_ are reserved',
+  ],
+  [
+    "a backup window that is not a window",
+    { database: { ...database, backupWindow: "3am" } },
+    [],
+    'environment "dev": database.backupWindow: must be a UTC window like "03:00-04:00"',
+  ],
+  [
+    "a maintenance window that touches the backup window",
+    { database: { ...database, backupWindow: "03:00-04:00", maintenanceWindow: "mon:04:00-mon:05:00" } },
+    [],
+    'environment "dev": database.maintenanceWindow: must not overlap or touch the backup window (03:00-04:00)',
+  ],
+  [
+    "a cache maintenance window inside the snapshot window, across midnight",
+    { cache: { ...cache, snapshotWindow: "23:00-01:00", maintenanceWindow: "tue:00:30-tue:01:30" } },
+    [],
+    'environment "dev": cache.maintenanceWindow: must not overlap or touch the snapshot window (23:00-01:00)',
+  ],
+  [
+    "a service connecting to a database the environment lacks",
+    {},
+    [worker],
+    'environment "dev": services.0.connectsTo: connects to the database, but the environment defines no database section',
+  ],
+  [
+    "a service variable that the data store would overwrite",
+    { database, cache },
+    [{ ...worker, environment: { DATABASE_HOST: "db.internal" } }],
+    'environment "dev": services.0.connectsTo: DATABASE_HOST: DATABASE_* variables are set from the database; rename them',
+  ],
+  [
+    "an unknown data store",
+    { database },
+    [{ ...worker, connectsTo: ["queue"] }],
+    'environment "dev": services.0.connectsTo.0: must list only: database, cache',
+  ],
+];
+
+const observabilityCases: [string, unknown, string][] = [
+  ["a malformed e-mail", { alarmEmails: ["oncall"] }, 'environment "dev": observability.alarmEmails.0: must be an e-mail address'],
+  [
+    "a plain-HTTP endpoint",
+    { alarmHttpsEndpoints: ["http://hooks.example.com"] },
+    "observability.alarmHttpsEndpoints.0: must be an https:// URL",
+  ],
+  [
+    "p95 above p99",
+    { thresholds: { latencyP95Seconds: 3, latencyP99Seconds: 2 } },
+    "observability.thresholds.latencyP95Seconds: must not exceed latencyP99Seconds",
+  ],
+  ["a percentage over 100", { thresholds: { serviceCpuPercent: 120 } }, "observability.thresholds.serviceCpuPercent"],
+  ["an unknown threshold", { thresholds: { diskPercent: 80 } }, "observability.thresholds"],
+];
+
+/** A valid single host; each case breaks one thing. */
+function withHost(extra: Record<string, unknown> = {}, host: Record<string, unknown> = {}, service: Record<string, unknown> = {}) {
+  return {
+    project: "webapp",
+    region: "us-east-1",
+    network: { vpcCidr: "10.40.0.0/16", azCount: 1 },
+    singleHost: { instanceType: "t3.small", database: { mode: "container" }, ...host },
+    services: [{ ...api, scaling: undefined, secrets: {}, connectsTo: ["database"], ...service }],
+    ...extra,
+  };
+}
+
+const singleHostCases: [string, unknown, string][] = [
+  ["SSH open to the world", withHost({}, { sshCidr: "0.0.0.0/0" }), "singleHost.sshCidr: must be a narrow range"],
+  ["an instance type outside the table", withHost({}, { instanceType: "t2.micro" }), "singleHost.instanceType: must be a t3/t3a/t4g"],
+  [
+    "services that do not fit the instance",
+    withHost({}, { instanceType: "t3.micro" }),
+    "singleHost.instanceType: t3.micro leaves 512 MiB for containers; the services, the database and the proxy ask for 1152 MiB",
+  ],
+  [
+    "a NAT strategy",
+    withHost({ network: { vpcCidr: "10.40.0.0/16", azCount: 1, natStrategy: "single" } }),
+    "network.natStrategy: a single host sits in a public subnet",
+  ],
+  [
+    "three availability zones",
+    withHost({ network: { vpcCidr: "10.40.0.0/16", azCount: 3 } }),
+    "network.azCount: a single host uses 1 availability zone, or 2",
+  ],
+  ["an RDS database", withHost({ database }), "database: a single host runs no RDS database: use singleHost.database"],
+  ["an ElastiCache cache", withHost({ cache }), "cache: a single host runs no ElastiCache cache"],
+  ["a load balancer", withHost({ alb: { idleTimeoutSeconds: 30 } }), "alb: a single host has no load balancer"],
+  ["autoscaling", withHost({}, {}, { scaling: { min: 1, max: 2 } }), "services.0.scaling: a single host runs one container per service"],
+  [
+    "two containers of a service",
+    withHost({}, {}, { desiredCount: 2 }),
+    "services.0.desiredCount: a single host runs exactly one container per service",
+  ],
+  ["blue/green", withHost({}, {}, { deployment: "blueGreen" }), "services.0.deployment: blue/green needs a load balancer"],
+  ["a cache connection", withHost({}, {}, { connectsTo: ["cache"] }), "services.0.connectsTo: a single host runs no cache"],
+  [
+    "a database connection without a database",
+    withHost({}, { database: undefined }),
+    "services.0.connectsTo: connects to the database, but singleHost defines no database",
+  ],
+  [
+    "a service named like the proxy",
+    withHost({}, {}, { name: "proxy" }),
+    'services.0.name: "proxy" is taken on a single host by its own proxy container',
+  ],
+  ["an unknown database mode", withHost({}, { database: { mode: "rds" } }), "singleHost.database"],
+  [
+    "an external database URL given in clear",
+    withHost({}, { database: { mode: "external", urlSecretArn: "postgresql://app:pw@db/app" } }),
+    "singleHost.database.urlSecretArn: must be a Secrets Manager secret or SSM parameter ARN",
+  ],
+  [
+    "an unpinned postgres image",
+    withHost({}, { database: { mode: "container", image: "postgres:latest" } }),
+    "singleHost.database.image: must be an official image with a major version",
+  ],
+  [
+    "a root volume too small for images",
+    withHost({}, { rootVolumeGb: 8 }),
+    "singleHost.rootVolumeGb: Docker images need room: at least 20 GiB",
+  ],
+  ["an unknown single-host key", withHost({}, { keyName: "my-key" }), 'singleHost: Unrecognized key: "keyName"'],
+];
+
+interface Case {
+  readonly section: string;
+  readonly title: string;
+  readonly name: string;
+  readonly input: unknown;
+  /** What follows `environment "<name>": ` in the message. */
+  readonly message: string;
+}
+
+const withoutPrefix = (message: string) => message.replace(/^environment "[^"]*": /, "");
+
+const cases: Case[] = [
+  ...networkCases.map(([title, name, input, message]) => ({
+    section: "network and top level",
+    title,
+    name,
+    input,
+    message: withoutPrefix(message),
+  })),
+  ...serviceCases.map(([title, input, message]) => ({ section: "services", title, name: "dev", input, message: withoutPrefix(message) })),
+  ...dataCases.map(([title, data, services, message]) => ({
+    section: "data",
+    title,
+    name: "dev",
+    input: withData(data, services),
+    message: withoutPrefix(message),
+  })),
+  ...observabilityCases.map(([title, observability, message]) => ({
+    section: "observability",
+    title,
+    name: "dev",
+    input: { ...validInput(), observability },
+    message: withoutPrefix(message),
+  })),
+  ...singleHostCases.map(([title, input, message]) => ({ section: "single host", title, name: "edge", input, message })),
+];
+
+describe("a malformed definition fails synth, naming the environment and the field, and writes no stack", () => {
+  it("covers every section with at least 40 cases", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(cases.map((c) => c.section))).toEqual(
+      new Set(["network and top level", "services", "data", "observability", "single host"]),
+    );
+  });
+
+  it.each(cases)("$section: $title", ({ name, input, message }) => {
+    const dir = mkdtempSync(join(tmpdir(), "bad-input-"));
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(input));
+    writeFileSync(join(dir, "valid.json"), JSON.stringify(validInput()));
+    const outdir = join(dir, "cdktf.out");
+    let error: unknown;
+    try {
+      buildApp({ environmentsDir: dir, env: {}, outdir }).synth();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(`environment "${name}": ${message}`);
+    expect(existsSync(outdir)).toBe(false);
+  });
+});

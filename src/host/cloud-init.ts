@@ -1,0 +1,132 @@
+/**
+ * The host's user data: a cloud-config that writes the compose project, the proxy configuration,
+ * the scripts in ./files and the systemd units, then runs the first-boot installer. It holds no
+ * secret: only where each secret is read from.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { HOST_DIR, type RenderedCompose } from "./compose";
+
+const LIBEXEC = "/usr/local/libexec/app-host";
+/** EC2 refuses user data over 16 KiB. */
+export const MAX_USER_DATA_BYTES = 16 * 1024;
+
+export interface CloudInitProps {
+  /** Settings of the scripts and units (APP_*), in /etc/app-host/host.env. */
+  readonly settings: Readonly<Record<string, string>>;
+  readonly compose: RenderedCompose;
+  readonly caddyfile: string;
+  /** The CloudWatch agent's configuration. */
+  readonly cloudWatchAgent: unknown;
+  /** Mount point the containers' unit waits for. @default none */
+  readonly dataMount?: string;
+}
+
+interface WriteFile {
+  path: string;
+  permissions: string;
+  owner: "root:root";
+  encoding?: "gz+b64";
+  content: string;
+}
+
+/** A file whose content holds cdktf references: written as text, its literal parts escaped by the caller. */
+function file(path: string, content: string, permissions = "0644"): WriteFile {
+  return { path, permissions, owner: "root:root", content };
+}
+
+/**
+ * A file known in full at synth time, compressed: EC2 takes 16 KiB of user data, and base64 holds
+ * no `${` for Terraform to read.
+ */
+function staticFile(path: string, content: string, permissions = "0644"): WriteFile {
+  return { path, permissions, owner: "root:root", encoding: "gz+b64", content: gzipSync(content).toString("base64") };
+}
+
+function script(path: string, name: string): WriteFile {
+  return staticFile(path, readFileSync(join(__dirname, "files", name), "utf8"), "0755");
+}
+
+function units(dataMount?: string): WriteFile[] {
+  const compose = `/usr/bin/docker compose --project-name \${APP_NAME} --file ${HOST_DIR}/compose.json`;
+  return [
+    staticFile(
+      "/etc/systemd/system/app-host.service",
+      [
+        "[Unit]",
+        "Description=Application containers (docker compose)",
+        "Requires=docker.service",
+        "After=docker.service network-online.target",
+        "Wants=network-online.target",
+        ...(dataMount ? [`RequiresMountsFor=${dataMount}`] : []),
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        `EnvironmentFile=${HOST_DIR}/host.env`,
+        `ExecStartPre=${LIBEXEC}/prepare`,
+        // --wait: the start fails unless every container with a health check turns healthy.
+        `ExecStart=${compose} up --detach --wait --wait-timeout 600 --remove-orphans`,
+        `ExecStop=${compose} down`,
+        "TimeoutStartSec=900",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+      ].join("\n"),
+    ),
+    staticFile(
+      "/etc/systemd/system/app-host-health.service",
+      [
+        "[Unit]",
+        "Description=Application health report",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        `EnvironmentFile=${HOST_DIR}/host.env`,
+        `ExecStart=${LIBEXEC}/health`,
+        "",
+      ].join("\n"),
+    ),
+    staticFile(
+      "/etc/systemd/system/app-host-health.timer",
+      [
+        "[Unit]",
+        "Description=Application health report every minute",
+        "",
+        "[Timer]",
+        "OnBootSec=2min",
+        "OnUnitActiveSec=1min",
+        "",
+        "[Install]",
+        "WantedBy=timers.target",
+        "",
+      ].join("\n"),
+    ),
+  ];
+}
+
+export function renderCloudInit(props: CloudInitProps): string {
+  const settings = Object.entries(props.settings)
+    .map(([name, value]) => `${name}=${value}\n`)
+    .join("");
+  const config = {
+    write_files: [
+      file(`${HOST_DIR}/host.env`, settings),
+      staticFile(`${HOST_DIR}/compose.json`, JSON.stringify(props.compose.file, null, 2)),
+      staticFile(`${HOST_DIR}/Caddyfile`, props.caddyfile),
+      file(`${HOST_DIR}/secrets.json`, JSON.stringify(props.compose.secrets), "0600"),
+      file(`${HOST_DIR}/health-checks.json`, JSON.stringify(props.compose.healthChecks)),
+      staticFile(`${HOST_DIR}/cloudwatch-agent.json`, JSON.stringify(props.cloudWatchAgent, null, 2)),
+      script(`${LIBEXEC}/install`, "install.sh"),
+      script(`${LIBEXEC}/prepare`, "prepare.sh"),
+      script(`${LIBEXEC}/render-env`, "render-env.py"),
+      script(`${LIBEXEC}/health`, "health.py"),
+      ...units(props.dataMount),
+    ],
+    runcmd: [[`${LIBEXEC}/install`]],
+  };
+  // JSON is YAML: cloud-init reads it as a cloud-config.
+  return `#cloud-config\n${JSON.stringify(config)}\n`;
+}

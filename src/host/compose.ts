@@ -1,0 +1,194 @@
+/**
+ * Renders the environment's service definitions, the ones ECS environments run on Fargate, as a
+ * docker compose project for one host: the same images, commands, variables, secrets, health
+ * checks and resource sizes, behind a reverse proxy that routes the way the load balancer would.
+ */
+import type { ServiceConfig } from "../config/environment";
+import { DATABASE_CONTAINER, PROXY_CONTAINER } from "../config/single-host-schema";
+
+/** Pinned reverse proxy: Caddy routes by path and host, and obtains certificates for a domain. */
+export const PROXY_IMAGE = "caddy:2.8.4-alpine";
+export const HOST_DIR = "/etc/app-host";
+export const ENV_DIR = `${HOST_DIR}/env`;
+
+export interface HostDatabase {
+  /** Plain variables of the services that connect to it. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Variable → secret (`<arn>:<json-key>::`) or parameter ARN, read at every start. */
+  readonly secrets: Readonly<Record<string, string>>;
+}
+
+/** PostgreSQL run on the host itself. */
+export interface DatabaseContainer {
+  readonly image: string;
+  readonly databaseName: string;
+  readonly username: string;
+  readonly memoryMiB: number;
+  /** Where the password is read from at start (a secret's JSON key). */
+  readonly passwordFrom: string;
+  /** Host directory on the data volume. */
+  readonly dataDirectory: string;
+}
+
+export interface ComposeProps {
+  /** Compose project name; containers are named `<project>-<service>-1`. */
+  readonly project: string;
+  readonly region: string;
+  readonly services: readonly ServiceConfig[];
+  /** ECR repository name of a service's image; the registry comes from APP_REGISTRY on the host. */
+  readonly repositoryOf: (service: ServiceConfig) => string;
+  /** CloudWatch log group of a container. */
+  readonly logGroupOf: (container: string) => string;
+  readonly database?: HostDatabase & { readonly container?: DatabaseContainer };
+  /** Host ports the proxy publishes: 80, and 443 with a domain. */
+  readonly proxyPorts: readonly number[];
+  readonly proxyMemoryMiB: number;
+}
+
+export interface ComposeService {
+  image: string;
+  command?: string[];
+  restart: "unless-stopped";
+  environment?: Record<string, string>;
+  env_file?: string[];
+  expose?: string[];
+  ports?: string[];
+  volumes?: string[];
+  read_only?: boolean;
+  tmpfs?: string[];
+  mem_limit: string;
+  cpus?: number;
+  security_opt: string[];
+  depends_on?: Record<string, { condition: "service_healthy" | "service_started" }>;
+  healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; start_period: string };
+  logging: { driver: "awslogs"; options: Record<string, string> };
+}
+
+export interface ComposeFile {
+  name: string;
+  services: Record<string, ComposeService>;
+}
+
+/** What the health timer checks: every container, and each web service's health path. */
+export interface HealthCheck {
+  readonly service: string;
+  readonly port?: number;
+  readonly path?: string;
+}
+
+export interface RenderedCompose {
+  readonly file: ComposeFile;
+  /** Container → variable → where render-env reads it from. */
+  readonly secrets: Record<string, Record<string, string>>;
+  readonly healthChecks: HealthCheck[];
+}
+
+/** A literal value in a compose file, which compose would otherwise interpolate. */
+function literal(text: string): string {
+  return text.replace(/\$/g, "$$$$");
+}
+
+export function renderCompose(props: ComposeProps): RenderedCompose {
+  const services: Record<string, ComposeService> = {};
+  const secrets: Record<string, Record<string, string>> = {};
+  const healthChecks: HealthCheck[] = [];
+  const logging = (container: string): ComposeService["logging"] => ({
+    driver: "awslogs",
+    options: { "awslogs-group": props.logGroupOf(container), "awslogs-region": props.region },
+  });
+  const envFile = (container: string, variables: Record<string, string>) => {
+    if (Object.keys(variables).length === 0) return {};
+    secrets[container] = variables;
+    return { env_file: [`${ENV_DIR}/${container}.env`] };
+  };
+  const db = props.database;
+  const dbContainer = db?.container;
+
+  if (dbContainer) {
+    services[DATABASE_CONTAINER] = {
+      image: dbContainer.image,
+      restart: "unless-stopped",
+      environment: {
+        POSTGRES_DB: dbContainer.databaseName,
+        POSTGRES_USER: dbContainer.username,
+        // A subdirectory: the volume's root holds lost+found, which initdb refuses.
+        PGDATA: "/var/lib/postgresql/data/pgdata",
+      },
+      ...envFile(DATABASE_CONTAINER, { POSTGRES_PASSWORD: dbContainer.passwordFrom }),
+      volumes: [`${dbContainer.dataDirectory}:/var/lib/postgresql/data`],
+      mem_limit: `${dbContainer.memoryMiB}m`,
+      security_opt: ["no-new-privileges:true"],
+      healthcheck: {
+        test: ["CMD", "pg_isready", "--username", dbContainer.username, "--dbname", dbContainer.databaseName],
+        interval: "10s",
+        timeout: "5s",
+        retries: 5,
+        start_period: "30s",
+      },
+      logging: logging(DATABASE_CONTAINER),
+    };
+    healthChecks.push({ service: DATABASE_CONTAINER });
+  }
+
+  for (const svc of props.services) {
+    const usesDatabase = svc.connectsTo.includes("database") && db !== undefined;
+    const environment = {
+      ...Object.fromEntries(Object.entries(svc.environment).map(([name, value]) => [name, literal(value)])),
+      ...(usesDatabase ? db.environment : {}),
+    };
+    const hc = svc.containerHealthCheck;
+    services[svc.name] = {
+      // Compose fills in the registry from the unit's environment, which keeps this file free of Terraform references.
+      image: `\${APP_REGISTRY}/${props.repositoryOf(svc)}:${svc.image.tag}`,
+      ...(svc.command ? { command: svc.command.map(literal) } : {}),
+      restart: "unless-stopped",
+      ...(Object.keys(environment).length ? { environment } : {}),
+      ...envFile(svc.name, { ...svc.secrets, ...(usesDatabase ? db.secrets : {}) }),
+      // Reachable by the proxy on the compose network; never published on the host.
+      ...(svc.port ? { expose: [String(svc.port)] } : {}),
+      read_only: svc.readonlyRootFilesystem,
+      tmpfs: ["/tmp"],
+      mem_limit: `${svc.memory}m`,
+      cpus: svc.cpu / 1024,
+      security_opt: ["no-new-privileges:true"],
+      ...(usesDatabase && dbContainer ? { depends_on: { [DATABASE_CONTAINER]: { condition: "service_healthy" } } } : {}),
+      ...(hc
+        ? {
+            healthcheck: {
+              test: ["CMD", ...hc.command.map(literal)],
+              interval: `${hc.intervalSeconds}s`,
+              timeout: `${hc.timeoutSeconds}s`,
+              retries: hc.retries,
+              start_period: `${hc.startPeriodSeconds}s`,
+            },
+          }
+        : {}),
+      logging: logging(svc.name),
+    };
+    healthChecks.push(
+      svc.role === "web" && svc.port ? { service: svc.name, port: svc.port, path: svc.healthCheckPath } : { service: svc.name },
+    );
+  }
+
+  const web = props.services.filter((svc) => svc.role === "web");
+  services[PROXY_CONTAINER] = {
+    image: PROXY_IMAGE,
+    restart: "unless-stopped",
+    ports: props.proxyPorts.map((port) => `${port}:${port}`),
+    volumes: [`${HOST_DIR}/Caddyfile:/etc/caddy/Caddyfile:ro`, "/var/lib/app-host/caddy:/data"],
+    mem_limit: `${props.proxyMemoryMiB}m`,
+    security_opt: ["no-new-privileges:true"],
+    ...(web.length ? { depends_on: Object.fromEntries(web.map((svc) => [svc.name, { condition: "service_started" as const }])) } : {}),
+    healthcheck: {
+      test: ["CMD", "wget", "--quiet", "--spider", "http://127.0.0.1:2019/config/"],
+      interval: "30s",
+      timeout: "5s",
+      retries: 3,
+      start_period: "10s",
+    },
+    logging: logging(PROXY_CONTAINER),
+  };
+  healthChecks.push({ service: PROXY_CONTAINER });
+
+  return { file: { name: props.project, services }, secrets, healthChecks };
+}
