@@ -12,6 +12,20 @@ buildApp({ environmentsDir: ENVIRONMENTS_DIR, env: {}, outdir }).synth();
 const stack = (name: string) => JSON.parse(readFileSync(join(outdir, "stacks", name, "cdk.tf.json"), "utf8")) as TerraformJson;
 
 describe("policy suppressions", () => {
+  it("are each listed in the README's security table", () => {
+    const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("## Security checks"), readme.indexOf("Also checked on every run"));
+    const ids = new Set(
+      ["bootstrap", "dev", "staging", "prod", "single-host"].flatMap((name) =>
+        Object.values(stack(name).resource)
+          .flatMap((byName) => Object.values(byName) as Suppressed[])
+          .flatMap((r) => (r["//"]?.checkov?.skip ?? []).map((s) => s.id)),
+      ),
+    );
+    expect(ids.size).toBeGreaterThan(15);
+    expect([...ids].filter((id) => !new RegExp(`\\b${id}\\b`).test(table))).toEqual([]);
+  });
+
   const parsed = stack("dev");
   const all = Object.values(parsed.resource).flatMap((byName) => Object.values(byName) as Suppressed[]);
   const entries = all.flatMap((r) => r["//"]?.checkov?.skip ?? []);

@@ -4,5 +4,6 @@
  * files must escape them. Never apply it to text holding cdktf tokens: they are interpolations.
  */
 export function terraformLiteral(text: string): string {
-  return text.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+  // Replacer functions: in a replacement string, `$$` would itself mean one `$`.
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }

@@ -77,6 +77,7 @@ export class ContainerDatabase extends Construct {
       },
       secrets: { DATABASE_PASSWORD: passwordFrom },
       statements: [
+        { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secret.arn },
         {
           Sid: "DecryptDatabaseCredentials",
           Effect: "Allow",

@@ -10,6 +10,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import type { ServiceConfig, SingleHostConfig } from "../config/environment";
 import { DATABASE_CONTAINER, PROXY_CONTAINER, PROXY_MEMORY_MIB } from "../config/single-host-schema";
@@ -182,8 +183,8 @@ export class DockerHost extends Construct {
       vpcId: props.vpcId,
       tags: { Name: `${namePrefix}-host` },
     });
-    const ingress = (port: number, cidr: string, description: string) => {
-      const rule = new VpcSecurityGroupIngressRule(this, `ingress-${port}`, {
+    const ingress = (port: number, cidr: string, description: string) =>
+      new VpcSecurityGroupIngressRule(this, `ingress-${port}`, {
         securityGroupId: securityGroup.id,
         description,
         cidrIpv4: cidr,
@@ -191,9 +192,12 @@ export class DockerHost extends Construct {
         fromPort: port,
         toPort: port,
       });
-      return rule;
-    };
-    ingress(80, "0.0.0.0/0", https ? "HTTP: certificate challenges and the redirect to HTTPS" : "HTTP to the reverse proxy");
+    const http = ingress(80, "0.0.0.0/0", https ? "HTTP: certificate challenges and the redirect to HTTPS" : "HTTP to the reverse proxy");
+    suppressPolicyCheck(
+      http,
+      "CKV_AWS_260",
+      "port 80 is the public entry of a web product; with a domain the proxy only redirects to HTTPS",
+    );
     if (https) ingress(443, "0.0.0.0/0", "HTTPS to the reverse proxy");
     if (host.sshCidr) ingress(22, host.sshCidr, "SSH from the configured range");
     const egress = (port: number, description: string) =>
@@ -267,7 +271,10 @@ export class DockerHost extends Construct {
     props: DockerHostProps,
     own: { logGroupArns: string[]; healthParameterArn: string; metricNamespace: string },
   ): PolicyStatement[] {
-    const valueFroms = Object.values(this.compose.secrets).flatMap((variables) => Object.values(variables));
+    // The definitions' own secret ARNs; the database's statements cover the secrets it creates.
+    const valueFroms = [...props.services.flatMap((s) => Object.values(s.secrets)), ...Object.values(props.database?.secrets ?? {})].filter(
+      (v) => !Token.isUnresolved(v),
+    );
     // A secret reference may carry `:<json-key>:<stage>:<version>`; IAM names the secret itself.
     const secretArns = [
       ...new Set(valueFroms.filter((v) => v.includes(":secretsmanager:")).map((v) => v.split(":").slice(0, 7).join(":"))),

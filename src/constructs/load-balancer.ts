@@ -101,7 +101,7 @@ export class LoadBalancer extends Construct {
         suppressPolicyCheck(rule, "CKV_AWS_260", "port 80 is the public entry of a web product; with a domain it only redirects to HTTPS");
     }
 
-    const logs = props.accessLogs ? this.accessLogBucket(namePrefix, props.accessLogs) : undefined;
+    const logs = props.accessLogs ? this.accessLogBucket(namePrefix, props.accessLogs, props.deletionProtection ?? true) : undefined;
     const lb = new Lb(this, "alb", {
       name: `${namePrefix}-alb`,
       loadBalancerType: "application",
@@ -192,11 +192,17 @@ export class LoadBalancer extends Construct {
     });
   }
 
-  private accessLogBucket(namePrefix: string, options: NonNullable<LoadBalancerProps["accessLogs"]>): SecureBucket {
+  private accessLogBucket(
+    namePrefix: string,
+    options: NonNullable<LoadBalancerProps["accessLogs"]>,
+    deletionProtection: boolean,
+  ): SecureBucket {
     const elbAccount = new DataAwsElbServiceAccount(this, "elb-account");
     return new SecureBucket(this, "access-logs", {
       bucketName: `${namePrefix}-alb-logs-${options.accountId}`,
       versioned: false,
+      // The access log is an audit trail: as protected as the load balancer.
+      preventDestroy: deletionProtection,
       // ALB log delivery writes as the region's Elastic Load Balancing account.
       policyStatements: (arn) => [
         {
