@@ -3,8 +3,8 @@
  * the scripts in ./files and the systemd units, then runs the first-boot installer. It holds no
  * secret: only where each secret is read from.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { HOST_DIR, type RenderedCompose } from "./compose";
 
@@ -44,8 +44,19 @@ function staticFile(path: string, content: string, permissions = "0644"): WriteF
   return { path, permissions, owner: "root:root", encoding: "gz+b64", content: gzipSync(content).toString("base64") };
 }
 
+/** src/host/files, found from the project root: this module runs from src/ under jest and from dist/src/ when built. */
+function filesDir(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, "package.json"))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = parent;
+  }
+  return join(dir, "src", "host", "files");
+}
+
 function script(path: string, name: string): WriteFile {
-  return staticFile(path, readFileSync(join(__dirname, "files", name), "utf8"), "0755");
+  return staticFile(path, readFileSync(join(filesDir(), name), "utf8"), "0755");
 }
 
 function units(dataMount?: string): WriteFile[] {
