@@ -1,0 +1,60 @@
+/**
+ * `npm run cost`: synthesizes every stack and prints each environment's itemised monthly
+ * estimate (scripts/lib/cost.ts: what runs around the clock, at the us-east-1 on-demand prices
+ * there), then writes the summary into the README between `<!-- cost -->` and `<!-- /cost -->`.
+ * With `--check` it changes nothing and exits 1 when the README's copy is stale.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { estimate, total, usd, type CostItem } from "./lib/cost";
+import type { StackJson } from "./lib/diagram";
+import { printTable } from "./lib/process";
+import { replaceBlock } from "./lib/readme";
+import { ROOT, STACKS_DIR, synthAll } from "./lib/terraform";
+
+/** The README's summary: one row per environment, its total and its three largest items. */
+export function summary(estimates: readonly [string, readonly CostItem[]][]): string {
+  const rows = estimates.map(([stack, items]) => {
+    const largest = [...items]
+      .sort((a, b) => b.monthly - a.monthly)
+      .slice(0, 3)
+      .map((i) => `${i.item} ${usd(i.monthly)}`);
+    return `| ${stack} | ${usd(total(items))} | ${largest.join("; ")} |`;
+  });
+  return ["| environment | per month | largest items |", "| --- | --: | --- |", ...rows, ""].join("\n");
+}
+
+export function estimateStacks(stacksDir: string, stacks: readonly string[]): [string, CostItem[]][] {
+  return stacks.map((stack) => [stack, estimate(JSON.parse(readFileSync(join(stacksDir, stack, "cdk.tf.json"), "utf8")) as StackJson)]);
+}
+
+async function main(): Promise<void> {
+  const check = process.argv.includes("--check");
+  const stacks = (await synthAll()).filter((s) => s !== "bootstrap");
+  const estimates = estimateStacks(STACKS_DIR, stacks);
+  for (const [stack, items] of estimates) {
+    console.log(`\n${stack}: ${usd(total(items))} per month`);
+    printTable(
+      ["item", "quantity", "per month"],
+      items.map((i) => [i.item, i.quantity, usd(i.monthly)]),
+    );
+  }
+  const readmePath = join(ROOT, "README.md");
+  const before = readFileSync(readmePath, "utf8");
+  const readme = replaceBlock(before, "cost", summary(estimates));
+  if (readme === before) console.log("\nREADME cost summary is current");
+  else if (check) {
+    console.error("\nREADME cost summary is stale: run npm run cost");
+    process.exitCode = 1;
+  } else {
+    writeFileSync(readmePath, readme);
+    console.log("\nREADME cost summary updated");
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}

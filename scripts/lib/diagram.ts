@@ -1,0 +1,179 @@
+import { gunzipSync } from "node:zlib";
+
+/**
+ * A Mermaid flowchart of one synthesized stack, read from its Terraform JSON (not drawn by
+ * hand): the VPC's subnets by tier and AZ, the internet's entry points, the load balancer's
+ * routes, the services or the single host, the data stores, and every security-group edge
+ * between them with its port.
+ */
+
+export interface StackJson {
+  resource: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+interface Node {
+  readonly id: string;
+  readonly label: string;
+  readonly shape: "box" | "round" | "cylinder";
+}
+
+const REF = /^\$\{(aws_[a-z0-9_]+)\.([\w-]+)\.[a-z_]+\}$/;
+
+/** The resource a `${type.name.attr}` reference points at, as `type.name`. */
+function target(reference: unknown): string | undefined {
+  const match = typeof reference === "string" ? REF.exec(reference) : null;
+  return match ? `${match[1]}.${match[2]}` : undefined;
+}
+
+function all(tf: StackJson, type: string): [string, Record<string, unknown>][] {
+  return Object.entries(tf.resource[type] ?? {}).map(([name, r]) => [`${type}.${name}`, r]);
+}
+
+/** The compose services a single host's user data (cloud-config) installs. */
+export function composeServices(userData: string): Record<string, unknown> {
+  if (!userData.startsWith("#cloud-config\n")) return {};
+  const config = JSON.parse(userData.slice("#cloud-config\n".length)) as {
+    write_files: { path: string; encoding?: string; content: string }[];
+  };
+  const file = config.write_files.find((f) => f.path.endsWith("/compose.json"));
+  if (!file) return {};
+  const text = file.encoding === "gz+b64" ? gunzipSync(Buffer.from(file.content, "base64")).toString("utf8") : file.content;
+  return (JSON.parse(text) as { services: Record<string, unknown> }).services;
+}
+
+/** A Mermaid id from a resource address, without cdktf's hash suffix. */
+const nodeId = (address: string) => address.replace(/_[0-9A-F]{8}$/, "").replace(/[^A-Za-z0-9]/g, "_");
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+
+export function renderDiagram(tf: StackJson): string {
+  const nodes = new Map<string, Node & { readonly tier?: string }>();
+  /** Security group → the node that owns it. */
+  const owners = new Map<string, string>();
+  const edges = new Set<string>();
+  const add = (address: string, label: string, shape: Node["shape"], tier?: string) => {
+    nodes.set(address, { id: nodeId(address), label, shape, ...(tier ? { tier } : {}) });
+  };
+  const own = (address: string, groups: unknown) => {
+    for (const group of list(groups)) {
+      const sg = target(group);
+      if (sg) owners.set(sg, address);
+    }
+  };
+
+  const subnets = all(tf, "aws_subnet").map(([, s]) => ({
+    tier: String((s.tags as Record<string, string>).Tier),
+    az: String(s.availability_zone),
+    cidr: String(s.cidr_block),
+  }));
+  const vpc = all(tf, "aws_vpc")[0]?.[1];
+
+  for (const [address, lb] of all(tf, "aws_lb")) {
+    add(address, `ALB ${String(lb.name)}`, "box", "public");
+    own(address, lb.security_groups);
+  }
+  for (const [address, nat] of all(tf, "aws_nat_gateway")) {
+    add(
+      address,
+      `NAT gateway ${String((nat.tags as Record<string, string>).Name)
+        .split("-")
+        .slice(-3)
+        .join("-")}`,
+      "round",
+      "public",
+    );
+  }
+  const taskSizes = new Map(all(tf, "aws_ecs_task_definition").map(([address, t]) => [address, `${t.cpu} CPU / ${t.memory} MiB`]));
+  for (const [address, svc] of all(tf, "aws_ecs_service")) {
+    const size = taskSizes.get(target(svc.task_definition) ?? "") ?? "";
+    add(address, `ECS ${String(svc.name)}<br/>${size}`, "box", "private");
+    own(address, (svc.network_configuration as Record<string, unknown>)?.security_groups);
+  }
+  for (const [address, host] of all(tf, "aws_instance")) {
+    const containers = Object.keys(composeServices(String(host.user_data ?? "")));
+    add(address, `EC2 ${String(host.instance_type)}<br/>docker compose: ${containers.join(", ")}`, "box", "public");
+    own(address, host.vpc_security_group_ids);
+  }
+  for (const [address, db] of all(tf, "aws_db_instance")) {
+    const role = db.replicate_source_db ? "read replica" : db.multi_az ? "primary, Multi-AZ" : "primary";
+    add(address, `RDS PostgreSQL ${String(db.identifier)}<br/>${String(db.instance_class)}, ${role}`, "cylinder", "isolated");
+    own(address, db.vpc_security_group_ids);
+  }
+  for (const [address, cache] of all(tf, "aws_elasticache_replication_group")) {
+    add(
+      address,
+      `ElastiCache ${String(cache.engine)} ${String(cache.replication_group_id)}<br/>${String(cache.num_cache_clusters)} × ${String(cache.node_type)}`,
+      "cylinder",
+      "isolated",
+    );
+    own(address, cache.security_group_ids);
+  }
+  for (const [address, volume] of all(tf, "aws_ebs_volume")) {
+    add(address, `EBS data volume<br/>${String(volume.size)} GiB gp3, daily snapshots`, "cylinder", "public");
+  }
+  for (const [, attachment] of all(tf, "aws_volume_attachment")) {
+    const volume = target(attachment.volume_id);
+    const instance = target(attachment.instance_id);
+    if (volume && instance) edges.add(`${nodeId(instance)} --- ${nodeId(volume)}`);
+  }
+
+  // Who may reach whom: every ingress rule, from the internet or from another group's owner.
+  let internet = false;
+  for (const [, rule] of all(tf, "aws_vpc_security_group_ingress_rule")) {
+    const to = owners.get(target(rule.security_group_id) ?? "");
+    if (!to) continue;
+    const port = rule.from_port === rule.to_port ? String(rule.from_port) : `${rule.from_port}-${rule.to_port}`;
+    if (rule.cidr_ipv4 === "0.0.0.0/0") {
+      internet = true;
+      edges.add(`internet -->|"${port}"| ${nodeId(to)}`);
+    } else if (rule.cidr_ipv4) {
+      edges.add(`admins(["${String(rule.cidr_ipv4)}"]) -->|"${port}"| ${nodeId(to)}`);
+    } else {
+      const from = owners.get(target(rule.referenced_security_group_id) ?? "");
+      if (from) edges.add(`${nodeId(from)} -->|"${port}"| ${nodeId(to)}`);
+    }
+  }
+
+  // The load balancer's routes: each listener rule's conditions, to the service behind its target group.
+  const serviceOfTargetGroup = new Map<string, string>();
+  for (const [address, svc] of all(tf, "aws_ecs_service")) {
+    for (const lb of list(svc.load_balancer)) {
+      const group = target((lb as Record<string, unknown>).target_group_arn);
+      if (group) serviceOfTargetGroup.set(group, address);
+    }
+  }
+  const listenerLb = new Map(
+    all(tf, "aws_lb_listener").map(([address, l]) => [address, { lb: target(l.load_balancer_arn), port: l.port }]),
+  );
+  for (const [, rule] of all(tf, "aws_lb_listener_rule")) {
+    const listener = listenerLb.get(target(rule.listener_arn) ?? "");
+    const action = list(rule.action)[0] as Record<string, unknown> | undefined;
+    const service = serviceOfTargetGroup.get(target(action?.target_group_arn) ?? "");
+    if (!listener?.lb || !service || listener.port === 8443) continue;
+    const patterns = list(rule.condition).flatMap((c) => {
+      const condition = c as Record<string, { values?: string[] }>;
+      return [...(condition.path_pattern?.values ?? []), ...(condition.host_header?.values ?? [])];
+    });
+    edges.add(`${nodeId(listener.lb)} -.->|"${patterns.join(" ")}"| ${nodeId(service)}`);
+  }
+
+  const lines = ["flowchart LR"];
+  if (internet) lines.push('  internet(("Internet"))');
+  lines.push(`  subgraph vpc["VPC ${String(vpc?.cidr_block ?? "")}"]`);
+  for (const tier of ["public", "private", "isolated"]) {
+    const tierSubnets = subnets.filter((s) => s.tier === tier);
+    if (tierSubnets.length === 0) continue;
+    lines.push(`    subgraph ${tier}["${tier} subnets: ${tierSubnets.map((s) => `${s.az} ${s.cidr}`).join(", ")}"]`);
+    for (const node of [...nodes.values()].filter((n) => n.tier === tier)) lines.push(`      ${shape(node)}`);
+    lines.push("    end");
+  }
+  lines.push("  end");
+  lines.push(...[...edges].sort().map((e) => `  ${e}`));
+  return `${lines.join("\n")}\n`;
+}
+
+function shape(node: Node): string {
+  const label = `"${node.label}"`;
+  if (node.shape === "cylinder") return `${node.id}[(${label})]`;
+  if (node.shape === "round") return `${node.id}(${label})`;
+  return `${node.id}[${label}]`;
+}
