@@ -6,7 +6,7 @@ import { resolveEnvironment } from "../src/config/environment";
 import { ConfigError } from "../src/config/errors";
 import { loadEnvironments } from "../src/config/load";
 import { readSettings } from "../src/config/settings";
-import { ENVIRONMENTS_DIR, validInput, withNetwork } from "./helpers";
+import { ALL_STACKS, ENVIRONMENTS_DIR, EXAMPLES_DIR, validInput, withNetwork } from "./helpers";
 
 /** Runs `fn` and returns the ConfigError it throws (failing the test if it throws nothing else). */
 function configError(fn: () => unknown): ConfigError {
@@ -79,8 +79,8 @@ describe("definition files", () => {
 
   it("a valid app writes every stack", () => {
     const outdir = join(mkdtempSync(join(tmpdir(), "out-")), "cdktf.out");
-    buildApp({ environmentsDir: ENVIRONMENTS_DIR, env: {}, outdir }).synth();
-    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual(["bootstrap", "dev", "prod", "single-host", "staging"]);
+    buildApp({ environmentsDir: ENVIRONMENTS_DIR, examplesDir: EXAMPLES_DIR, env: {}, outdir }).synth();
+    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual(ALL_STACKS);
   });
 });
 

@@ -7,6 +7,20 @@ import { EnvironmentStack } from "../src/stacks/environment-stack";
 import { loadEnvironments } from "../src/config/load";
 
 export const ENVIRONMENTS_DIR = join(__dirname, "..", "environments");
+export const EXAMPLES_DIR = join(__dirname, "..", "examples");
+/** Every stack the app writes: the bootstrap stack, the environments and the examples. */
+export const ALL_STACKS = [
+  "autoblog-ecs",
+  "autoblog-host",
+  "bluegreen",
+  "bootstrap",
+  "dev",
+  "fastapi-host",
+  "portfolio",
+  "prod",
+  "single-host",
+  "staging",
+];
 
 export const SETTINGS: AppSettings = { state: { bucket: "test-state-bucket", region: "us-east-1" } };
 

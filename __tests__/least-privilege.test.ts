@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import { loadEnvironments } from "../src/config/load";
 import { BootstrapStack } from "../src/stacks/bootstrap-stack";
-import { ENVIRONMENTS_DIR, SETTINGS, synthEnvironment, type Statement, type TerraformJson } from "./helpers";
+import { ALL_STACKS, ENVIRONMENTS_DIR, EXAMPLES_DIR, SETTINGS, synthEnvironment, type Statement, type TerraformJson } from "./helpers";
 
 /**
  * Allow statements that may name every resource or a whole service, each with the reason. A
@@ -51,7 +51,7 @@ function statements(stack: string, tf: TerraformJson): Found[] {
 }
 
 const all: Found[] = [
-  ...loadEnvironments(ENVIRONMENTS_DIR).flatMap((env) => statements(env.name, synthEnvironment(env).parsed)),
+  ...loadEnvironments(ENVIRONMENTS_DIR, EXAMPLES_DIR).flatMap((env) => statements(env.name, synthEnvironment(env).parsed)),
   ...statements("bootstrap", JSON.parse(Testing.synth(new BootstrapStack(Testing.app(), SETTINGS))) as TerraformJson),
 ];
 
@@ -59,7 +59,7 @@ const list = (value: string | string[] | undefined) => ([] as string[]).concat(v
 
 describe("least privilege, over every policy document of every stack", () => {
   it("finds the documents to check", () => {
-    expect(new Set(all.map((f) => f.stack))).toEqual(new Set(["dev", "staging", "prod", "single-host", "bootstrap"]));
+    expect(new Set(all.map((f) => f.stack))).toEqual(new Set(ALL_STACKS));
     expect(all.length).toBeGreaterThan(100);
   });
 

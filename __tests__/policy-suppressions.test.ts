@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../src/app";
-import { ENVIRONMENTS_DIR, resourcesOf, type TerraformJson } from "./helpers";
+import { ALL_STACKS, ENVIRONMENTS_DIR, EXAMPLES_DIR, resourcesOf, type TerraformJson } from "./helpers";
 
 type Suppressed = { "//"?: { checkov?: { skip?: { id: string; reason: string }[] } } };
 
 // Testing.synth drops the "//" metadata these live in; a real synth keeps it.
 const outdir = mkdtempSync(join(tmpdir(), "policy-"));
-buildApp({ environmentsDir: ENVIRONMENTS_DIR, env: {}, outdir }).synth();
+buildApp({ environmentsDir: ENVIRONMENTS_DIR, examplesDir: EXAMPLES_DIR, env: {}, outdir }).synth();
 const stack = (name: string) => JSON.parse(readFileSync(join(outdir, "stacks", name, "cdk.tf.json"), "utf8")) as TerraformJson;
 
 describe("policy suppressions", () => {
@@ -16,7 +16,7 @@ describe("policy suppressions", () => {
     const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
     const table = readme.slice(readme.indexOf("## Security checks"), readme.indexOf("Also checked on every run"));
     const ids = new Set(
-      ["bootstrap", "dev", "staging", "prod", "single-host"].flatMap((name) =>
+      ALL_STACKS.flatMap((name) =>
         Object.values(stack(name).resource)
           .flatMap((byName) => Object.values(byName) as Suppressed[])
           .flatMap((r) => (r["//"]?.checkov?.skip ?? []).map((s) => s.id)),

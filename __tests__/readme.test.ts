@@ -5,13 +5,13 @@ import { estimateStacks, summary } from "../scripts/cost";
 import { renderDiagram, type StackJson } from "../scripts/lib/diagram";
 import { readBlock } from "../scripts/lib/readme";
 import { buildApp } from "../src/app";
-import { ENVIRONMENTS_DIR } from "./helpers";
+import { ALL_STACKS, ENVIRONMENTS_DIR, EXAMPLES_DIR } from "./helpers";
 
 const outdir = mkdtempSync(join(tmpdir(), "readme-"));
-buildApp({ environmentsDir: ENVIRONMENTS_DIR, env: {}, outdir }).synth();
+buildApp({ environmentsDir: ENVIRONMENTS_DIR, examplesDir: EXAMPLES_DIR, env: {}, outdir }).synth();
 const stacksDir = join(outdir, "stacks");
 const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
-const environments = ["dev", "prod", "single-host", "staging"];
+const environments = ALL_STACKS.filter((s) => s !== "bootstrap");
 
 describe("the README's generated parts are current (npm run diagram, npm run cost)", () => {
   it.each(environments)("the %s diagram", (stack) => {

@@ -22,6 +22,7 @@ import { resourceCount, ROOT, synthAll, terraform, terraformEnv } from "./lib/te
 
 const WORK_DIR = join(ROOT, ".local", "e2e");
 const ENVIRONMENTS_DIR = process.env.ENVIRONMENTS_DIR ?? join(ROOT, "environments");
+const EXAMPLES_DIR = process.env.EXAMPLES_DIR ?? join(ROOT, "examples");
 const OUT_DIR = join(WORK_DIR, "cdktf.out");
 /** The same app synthesized with ALLOW_DESTROY=true: how production stacks are decommissioned. */
 const TEARDOWN_DIR = join(WORK_DIR, "cdktf.teardown");
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
   try {
     const stacks = await synthAll(OUT_DIR, { LOCAL_AWS_ENDPOINT: localAws.endpoint });
     await synthAll(TEARDOWN_DIR, { LOCAL_AWS_ENDPOINT: localAws.endpoint, ALLOW_DESTROY: "true" });
-    const environments = loadEnvironments(ENVIRONMENTS_DIR);
+    const environments = loadEnvironments(ENVIRONMENTS_DIR, EXAMPLES_DIR);
     const production = new Set(environments.filter((e) => e.production).map((e) => e.name));
     const zones = new Set(
       environments.flatMap((e) => [e.alb.domain?.hostedZone, e.singleHost?.domain?.hostedZone].filter((z) => z !== undefined)),

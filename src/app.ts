@@ -7,6 +7,11 @@ import { EnvironmentStack } from "./stacks/environment-stack";
 export interface BuildAppOptions {
   /** Folder of `<environment>.json` definitions. */
   readonly environmentsDir: string;
+  /**
+   * Folder of example definitions (the reference designs), built like environments.
+   * @default none
+   */
+  readonly examplesDir?: string;
   /** Process environment to read settings from (state bucket, local AWS). */
   readonly env: NodeJS.ProcessEnv;
   /** @default cdktf's own (cdktf.out, or what the CLI passes) */
@@ -19,7 +24,7 @@ export interface BuildAppOptions {
  */
 export function buildApp(options: BuildAppOptions): App {
   const settings = readSettings(options.env);
-  const environments = loadEnvironments(options.environmentsDir);
+  const environments = loadEnvironments(options.environmentsDir, ...(options.examplesDir ? [options.examplesDir] : []));
   const app = new App(options.outdir ? { outdir: options.outdir } : {});
   new BootstrapStack(app, settings);
   for (const env of environments) new EnvironmentStack(app, env, settings);

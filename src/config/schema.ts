@@ -170,6 +170,8 @@ export const albSchema = z.strictObject({
 
 export const environmentSchema = z
   .strictObject({
+    /** Free text for readers (what a definition changed from its design, and why); the build ignores it. */
+    about: z.array(z.string()).optional(),
     /** Short product name; prefixes every resource name. */
     project: z.string().regex(lowerKebab, "must be lower-case letters, digits and hyphens, starting with a letter"),
     region: z.enum(REGIONS as [string, ...string[]], { error: `must be one of the supported regions: ${REGIONS.join(", ")}` }),

@@ -189,7 +189,7 @@ export class FargateService extends Construct {
 
     let targetGroups: LbTargetGroup[] = [];
     if (web && port) {
-      new VpcSecurityGroupIngressRule(this, "ingress-alb", {
+      const fromAlb = new VpcSecurityGroupIngressRule(this, "ingress-alb", {
         securityGroupId: securityGroup.id,
         description: `port ${port} from the load balancer`,
         referencedSecurityGroupId: web.securityGroupId,
@@ -197,6 +197,12 @@ export class FargateService extends Construct {
         fromPort: port,
         toPort: port,
       });
+      if (port === 80)
+        suppressPolicyCheck(
+          fromAlb,
+          "CKV_AWS_260",
+          "only the load balancer's security group may reach the container's port 80; checkov reads every port-80 ingress as world-open",
+        );
       targetGroups = targetGroupNames(namePrefix, service).map(
         (tgName, i) =>
           new LbTargetGroup(this, i === 0 ? "target-group" : "target-group-green", {
