@@ -11,7 +11,7 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { composeServices } from "../scripts/lib/user-data";
 import { loadEnvironments } from "../src/config/load";
 import { byPath, containerOf, EXAMPLES_DIR, ref, resourcesOf, statementsOf, synthEnvironment, type TerraformJson } from "./helpers";
 
@@ -19,11 +19,11 @@ const examples = Object.fromEntries(loadEnvironments(EXAMPLES_DIR).map((env) => 
 const synth = (name: string) => synthEnvironment(examples[name]);
 
 /** The compose project a single host's user data installs. */
-function compose(tf: TerraformJson): Record<string, { expose?: string[]; ports?: string[]; volumes?: string[]; env_file?: string[] }> {
-  const userData = resourcesOf(tf, "aws_instance")[0].user_data as string;
-  const files = (JSON.parse(userData.slice("#cloud-config\n".length)) as { write_files: { path: string; content: string }[] }).write_files;
-  const file = files.find((f) => f.path === "/etc/app-host/compose.json")!;
-  return JSON.parse(gunzipSync(Buffer.from(file.content, "base64")).toString("utf8")).services;
+function compose(tf: TerraformJson) {
+  return composeServices(resourcesOf(tf, "aws_instance")[0].user_data as string) as Record<
+    string,
+    { expose?: string[]; ports?: string[]; volumes?: string[] }
+  >;
 }
 
 const ingressPorts = (tf: TerraformJson) =>

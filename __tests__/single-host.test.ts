@@ -7,7 +7,7 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { hostFiles as readHostFiles } from "../scripts/lib/user-data";
 import type { EnvironmentInput } from "../src/config/schema";
 import {
   byPath,
@@ -22,11 +22,6 @@ import {
   type TerraformJson,
 } from "./helpers";
 
-interface CloudConfig {
-  write_files: { path: string; permissions: string; encoding?: string; content: string }[];
-  runcmd: string[][];
-}
-
 type ComposeService = Record<string, unknown> & {
   image: string;
   environment?: Record<string, string>;
@@ -39,13 +34,7 @@ type ComposeService = Record<string, unknown> & {
 function hostFiles(tf: TerraformJson): Record<string, string> {
   const userData = resourcesOf(tf, "aws_instance")[0].user_data as string;
   expect(userData.startsWith("#cloud-config\n")).toBe(true);
-  const config = JSON.parse(userData.slice("#cloud-config\n".length)) as CloudConfig;
-  return Object.fromEntries(
-    config.write_files.map((f) => [
-      f.path,
-      f.encoding === "gz+b64" ? gunzipSync(Buffer.from(f.content, "base64")).toString("utf8") : f.content,
-    ]),
-  );
+  return readHostFiles(userData);
 }
 
 function compose(tf: TerraformJson): { name: string; services: Record<string, ComposeService> } {

@@ -1,4 +1,4 @@
-import { gunzipSync } from "node:zlib";
+import { composeServices } from "./user-data";
 
 /**
  * A Mermaid flowchart of one synthesized stack, read from its Terraform JSON (not drawn by
@@ -27,18 +27,6 @@ function target(reference: unknown): string | undefined {
 
 function all(tf: StackJson, type: string): [string, Record<string, unknown>][] {
   return Object.entries(tf.resource[type] ?? {}).map(([name, r]) => [`${type}.${name}`, r]);
-}
-
-/** The compose services a single host's user data (cloud-config) installs. */
-export function composeServices(userData: string): Record<string, unknown> {
-  if (!userData.startsWith("#cloud-config\n")) return {};
-  const config = JSON.parse(userData.slice("#cloud-config\n".length)) as {
-    write_files: { path: string; encoding?: string; content: string }[];
-  };
-  const file = config.write_files.find((f) => f.path.endsWith("/compose.json"));
-  if (!file) return {};
-  const text = file.encoding === "gz+b64" ? gunzipSync(Buffer.from(file.content, "base64")).toString("utf8") : file.content;
-  return (JSON.parse(text) as { services: Record<string, unknown> }).services;
 }
 
 /** A Mermaid id from a resource address, without cdktf's hash suffix. */
