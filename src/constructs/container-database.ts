@@ -6,7 +6,7 @@ import { DATABASE_CONTAINER, type ContainerDatabase as ContainerDatabaseConfig }
 import { addEphemeralResource } from "../escape-hatches";
 import type { DatabaseContainer, HostDatabase } from "../host/compose";
 import { suppressPolicyCheck } from "../policy-suppressions";
-import type { PolicyStatement } from "./iam-policy";
+import { readSecretStatements, type PolicyStatement } from "./iam-policy";
 
 export interface ContainerDatabaseProps {
   readonly namePrefix: string;
@@ -76,16 +76,7 @@ export class ContainerDatabase extends Construct {
         DATABASE_USER: config.username,
       },
       secrets: { DATABASE_PASSWORD: passwordFrom },
-      statements: [
-        { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secret.arn },
-        {
-          Sid: "DecryptDatabaseCredentials",
-          Effect: "Allow",
-          Action: "kms:Decrypt",
-          Resource: props.kmsKeyArn,
-          Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
-        },
-      ],
+      statements: readSecretStatements("DatabaseCredentials", secret.arn, props.kmsKeyArn),
     };
   }
 }

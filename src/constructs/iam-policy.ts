@@ -14,6 +14,20 @@ export function policyDocument(statements: readonly PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
+/** Reading one secret and decrypting it with its key, through Secrets Manager only. */
+export function readSecretStatements(name: string, secretArn: string, kmsKeyArn: string): PolicyStatement[] {
+  return [
+    { Sid: `Read${name}`, Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
+    {
+      Sid: `Decrypt${name}`,
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: kmsKeyArn,
+      Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+    },
+  ];
+}
+
 /**
  * A trust policy that lets one AWS service assume the role on behalf of `sourceAccount` only,
  * so another account's use of the same service cannot borrow it (the confused-deputy guard).

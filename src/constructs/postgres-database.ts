@@ -15,7 +15,7 @@ import { LOG_RETENTION_REASON, suppressPolicyCheck, UNPROTECTED_REASON } from ".
 import { replicaIdentifiers, type DatabaseConfig } from "../config/environment";
 import { addEphemeralResource } from "../escape-hatches";
 import type { DataStoreAccess } from "./data-store-access";
-import { serviceTrustPolicy } from "./iam-policy";
+import { readSecretStatements, serviceTrustPolicy } from "./iam-policy";
 import type { MonitoringInventory } from "./monitoring-inventory";
 
 const POSTGRES_PORT = 5432;
@@ -300,14 +300,7 @@ export class PostgresDatabase extends Construct {
       environment: {},
       executionStatements: [
         { Sid: "ReadDatabaseSettings", Effect: "Allow", Action: "ssm:GetParameters", Resource: Object.values(parameter) },
-        { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: this.credentialsSecretArn },
-        {
-          Sid: "DecryptDatabaseCredentials",
-          Effect: "Allow",
-          Action: "kms:Decrypt",
-          Resource: this.kmsKeyArn,
-          Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
-        },
+        ...readSecretStatements("DatabaseCredentials", this.credentialsSecretArn, this.kmsKeyArn),
       ],
       taskStatements: [],
     };
