@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { estimateStacks, summary } from "../scripts/cost";
-import { renderDiagram, type StackJson } from "../scripts/lib/diagram";
+import { renderDiagram } from "../scripts/lib/diagram";
+import { readStack } from "../scripts/lib/terraform";
 import { readBlock } from "../scripts/lib/readme";
 import { buildApp } from "../src/app";
 import { ALL_STACKS, ENVIRONMENTS_DIR, EXAMPLES_DIR } from "./helpers";
@@ -15,8 +16,7 @@ const environments = ALL_STACKS.filter((s) => s !== "bootstrap");
 
 describe("the README's generated parts are current (npm run diagram, npm run cost)", () => {
   it.each(environments)("the %s diagram", (stack) => {
-    const tf = JSON.parse(readFileSync(join(stacksDir, stack, "cdk.tf.json"), "utf8")) as StackJson;
-    expect(readBlock(readme, `diagram:${stack}`)).toBe("```mermaid\n" + renderDiagram(tf) + "```\n");
+    expect(readBlock(readme, `diagram:${stack}`)).toBe("```mermaid\n" + renderDiagram(readStack(join(stacksDir, stack))) + "```\n");
   });
 
   it("the cost summary", () => {
@@ -25,7 +25,7 @@ describe("the README's generated parts are current (npm run diagram, npm run cos
 });
 
 describe("the diagram", () => {
-  const tf = JSON.parse(readFileSync(join(stacksDir, "dev", "cdk.tf.json"), "utf8")) as StackJson;
+  const tf = readStack(join(stacksDir, "dev"));
   const diagram = renderDiagram(tf);
 
   it("draws the subnets by tier and AZ, the load balancer's routes and the security-group edges", () => {

@@ -4,13 +4,11 @@
  * there), then writes the summary into the README between `<!-- cost -->` and `<!-- /cost -->`.
  * With `--check` it changes nothing and exits 1 when the README's copy is stale.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { estimate, total, usd, type CostItem } from "./lib/cost";
-import type { StackJson } from "./lib/diagram";
 import { printTable } from "./lib/process";
-import { replaceBlock } from "./lib/readme";
-import { ROOT, STACKS_DIR, synthAll } from "./lib/terraform";
+import { writeBlocks } from "./lib/readme";
+import { readStack, STACKS_DIR, synthAll } from "./lib/terraform";
 
 /** The README's summary: one row per environment, its total and its three largest items. */
 export function summary(estimates: readonly [string, readonly CostItem[]][]): string {
@@ -25,11 +23,10 @@ export function summary(estimates: readonly [string, readonly CostItem[]][]): st
 }
 
 export function estimateStacks(stacksDir: string, stacks: readonly string[]): [string, CostItem[]][] {
-  return stacks.map((stack) => [stack, estimate(JSON.parse(readFileSync(join(stacksDir, stack, "cdk.tf.json"), "utf8")) as StackJson)]);
+  return stacks.map((stack) => [stack, estimate(readStack(join(stacksDir, stack)))]);
 }
 
 async function main(): Promise<void> {
-  const check = process.argv.includes("--check");
   const stacks = (await synthAll()).filter((s) => s !== "bootstrap");
   const estimates = estimateStacks(STACKS_DIR, stacks);
   for (const [stack, items] of estimates) {
@@ -39,17 +36,8 @@ async function main(): Promise<void> {
       items.map((i) => [i.item, i.quantity, usd(i.monthly)]),
     );
   }
-  const readmePath = join(ROOT, "README.md");
-  const before = readFileSync(readmePath, "utf8");
-  const readme = replaceBlock(before, "cost", summary(estimates));
-  if (readme === before) console.log("\nREADME cost summary is current");
-  else if (check) {
-    console.error("\nREADME cost summary is stale: run npm run cost");
-    process.exitCode = 1;
-  } else {
-    writeFileSync(readmePath, readme);
-    console.log("\nREADME cost summary updated");
-  }
+  console.log("");
+  writeBlocks({ cost: summary(estimates) }, "cost summary", "npm run cost", process.argv.includes("--check"));
 }
 
 if (require.main === module) {

@@ -3,7 +3,7 @@
  * table below. Usage-priced items (data transfer, NAT and load-balancer traffic beyond one LCU,
  * log ingestion, S3 and ECR storage, requests) depend on traffic and are left out.
  */
-import type { StackJson } from "./diagram";
+import type { StackJson } from "./terraform";
 
 /**
  * us-east-1, on-demand, Linux, USD. Source: the AWS pricing pages of each service (EC2, Fargate,

@@ -1,3 +1,4 @@
+import type { StackJson } from "./terraform";
 import { composeServices } from "./user-data";
 
 /**
@@ -6,10 +7,6 @@ import { composeServices } from "./user-data";
  * routes, the services or the single host, the data stores, and every security-group edge
  * between them with its port.
  */
-
-export interface StackJson {
-  resource: Record<string, Record<string, Record<string, unknown>>>;
-}
 
 interface Node {
   readonly id: string;

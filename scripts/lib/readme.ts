@@ -1,4 +1,26 @@
 /** Generated blocks in the README, between `<!-- <name> -->` and `<!-- /<name> -->`. */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./terraform";
+
+const README = join(ROOT, "README.md");
+
+/**
+ * Puts `blocks` (name → content) into the README; with `check`, changes nothing and sets exit
+ * code 1 when any block differs. `what` names the blocks in the messages.
+ */
+export function writeBlocks(blocks: Readonly<Record<string, string>>, what: string, command: string, check: boolean): void {
+  const before = readFileSync(README, "utf8");
+  const after = Object.entries(blocks).reduce((readme, [name, content]) => replaceBlock(readme, name, content), before);
+  if (after === before) console.log(`README ${what}: current`);
+  else if (check) {
+    console.error(`README ${what}: stale; run ${command}`);
+    process.exitCode = 1;
+  } else {
+    writeFileSync(README, after);
+    console.log(`README ${what}: updated`);
+  }
+}
 
 export function readBlock(readme: string, name: string): string {
   const [start, end] = markers(readme, name);

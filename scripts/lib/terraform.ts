@@ -47,8 +47,18 @@ export async function synthAll(outdir = OUT_DIR, extraEnv: NodeJS.ProcessEnv = {
   return readdirSync(join(outdir, "stacks")).sort();
 }
 
+/** A synthesized stack's resources: type → logical name → arguments. */
+export interface StackJson {
+  resource: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+/** The Terraform JSON of a synthesized stack. */
+export function readStack(stackDir: string): StackJson {
+  const tf = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as Partial<StackJson>;
+  return { ...tf, resource: tf.resource ?? {} };
+}
+
 /** Number of resources (not data sources) a synthesized stack declares. */
 export function resourceCount(stackDir: string): number {
-  const tf = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as { resource?: Record<string, object> };
-  return Object.values(tf.resource ?? {}).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
+  return Object.values(readStack(stackDir).resource).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
 }

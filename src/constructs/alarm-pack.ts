@@ -42,10 +42,12 @@ function logMetricNamespace(namePrefix: string): string {
   return `${namePrefix}/logs`;
 }
 
+/** The usual evaluation: two of three five-minute periods. */
+const every5min = { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2 };
+
 /** Every alarm the inventory calls for, in a stable order. */
 function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: string): AlarmSpec[] {
   const specs: AlarmSpec[] = [];
-  const every5min = { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2 };
 
   for (const lb of inventory.of("loadBalancer")) {
     const alb = (name: string, stat: string): MetricRef => ({
@@ -355,7 +357,6 @@ function hostAlarms(host: WatchedHost, t: Thresholds, namePrefix: string): Alarm
     stat: "Average",
   });
   const alarm = alarmOf(`Host ${host.name}`, host.name, namePrefix);
-  const every5min = { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2 };
   const everyMinute = (minutes: number) => ({ periodSeconds: 60, evaluationPeriods: minutes, datapointsToAlarm: minutes });
   return [
     alarm(

@@ -29,8 +29,8 @@ export interface ContainerDatabaseProps {
  */
 export class ContainerDatabase extends Construct {
   readonly credentialsSecretArn: string;
-  readonly container: DatabaseContainer;
-  readonly access: HostDatabase & { readonly statements: readonly PolicyStatement[] };
+  /** What the host needs: the services' variables and secrets, the rights to read them, and the container. */
+  readonly access: HostDatabase & { readonly statements: readonly PolicyStatement[]; readonly container: DatabaseContainer };
 
   constructor(scope: Construct, id: string, props: ContainerDatabaseProps) {
     super(scope, id);
@@ -60,14 +60,6 @@ export class ContainerDatabase extends Construct {
     });
     this.credentialsSecretArn = secret.arn;
     const passwordFrom = `${secret.arn}:password::`;
-    this.container = {
-      image: config.image,
-      databaseName: config.databaseName,
-      username: config.username,
-      memoryMiB: config.memory,
-      passwordFrom,
-      dataDirectory: props.dataDirectory,
-    };
     this.access = {
       environment: {
         DATABASE_HOST: DATABASE_CONTAINER,
@@ -77,6 +69,14 @@ export class ContainerDatabase extends Construct {
       },
       secrets: { DATABASE_PASSWORD: passwordFrom },
       statements: readSecretStatements("DatabaseCredentials", secret.arn, props.kmsKeyArn),
+      container: {
+        image: config.image,
+        databaseName: config.databaseName,
+        username: config.username,
+        memoryMiB: config.memory,
+        passwordFrom,
+        dataDirectory: props.dataDirectory,
+      },
     };
   }
 }

@@ -13,13 +13,14 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import type { ServiceConfig, SingleHostConfig } from "../config/environment";
-import { DATABASE_CONTAINER, PROXY_CONTAINER, PROXY_MEMORY_MIB } from "../config/single-host-schema";
+import { DATABASE_CONTAINER, PROXY_CONTAINER } from "../config/single-host-schema";
 import { renderCaddyfile } from "../host/caddyfile";
-import { MAX_USER_DATA_BYTES, renderCloudInit } from "../host/cloud-init";
-import { renderCompose, type DatabaseContainer, type HostDatabase, type RenderedCompose } from "../host/compose";
+import { renderCloudInit } from "../host/cloud-init";
+import { renderCompose, type DatabaseContainer, type HostDatabase } from "../host/compose";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import type { DataVolume } from "./data-volume";
-import { policyDocument, type PolicyStatement } from "./iam-policy";
+import type { ImageRepository } from "./ecr-repository";
+import { appBucketStatements, namedSecretStatements, policyDocument, type PolicyStatement } from "./iam-policy";
 import type { MonitoringInventory } from "./monitoring-inventory";
 
 /**
@@ -46,8 +47,8 @@ export interface DockerHostProps {
   readonly subnetId: string;
   readonly host: SingleHostConfig;
   readonly services: readonly ServiceConfig[];
-  /** ECR repository (full name, arn) by the services' repository name. */
-  readonly repositories: ReadonlyMap<string, { readonly name: string; readonly arn: string }>;
+  /** The environment's ECR repositories, by the services' repository name. */
+  readonly repositories: ReadonlyMap<string, Pick<ImageRepository, "repositoryName" | "repositoryArn">>;
   /** Encrypts the root volume. */
   readonly kmsKeyArn: string;
   /** Encrypts the host's log groups. */
@@ -86,7 +87,6 @@ export class DockerHost extends Construct {
   readonly instanceId: string;
   readonly publicIp: string;
   readonly healthParameterName: string;
-  readonly compose: RenderedCompose;
 
   constructor(scope: Construct, id: string, props: DockerHostProps) {
     super(scope, id);
@@ -120,15 +120,14 @@ export class DockerHost extends Construct {
     suppressPolicyCheck(healthParameter, "CKV2_AWS_34", "a health report: container states, never a secret");
     this.healthParameterName = healthParameter.name;
 
-    this.compose = renderCompose({
+    const compose = renderCompose({
       project: namePrefix,
       region: props.region,
       services: props.services,
-      repositoryOf: (svc) => props.repositories.get(svc.image.repository)!.name,
+      repositoryOf: (svc) => props.repositories.get(svc.image.repository)!.repositoryName,
       logGroupOf: logGroupName,
       ...(props.database ? { database: props.database } : {}),
       proxyPorts: https ? [80, 443] : [80],
-      proxyMemoryMiB: PROXY_MEMORY_MIB,
     });
     const composeArch = host.architecture === "arm64" ? "aarch64" : "x86_64";
     const userData = renderCloudInit({
@@ -142,15 +141,11 @@ export class DockerHost extends Construct {
         APP_COMPOSE_SHA256: COMPOSE_PLUGIN.sha256[composeArch],
         ...(props.dataVolume ? { APP_DATA_VOLUME_ID: props.dataVolume.volumeId, APP_DATA_MOUNT: DATA_MOUNT } : {}),
       },
-      compose: this.compose,
+      compose,
       caddyfile: renderCaddyfile({ services: props.services, ...(host.domain ? { domain: host.domain.name } : {}) }),
       cloudWatchAgent: cloudWatchAgentConfig(logGroupName("system"), props.dataVolume ? [DATA_MOUNT] : []),
       ...(props.dataVolume ? { dataMount: DATA_MOUNT } : {}),
     });
-    const size = userDataSizeBound(userData);
-    if (size > MAX_USER_DATA_BYTES) {
-      throw new Error(`${namePrefix}: the host's compressed user data may reach ${size} bytes; EC2 accepts ${MAX_USER_DATA_BYTES}`);
-    }
 
     const role = new IamRole(this, "role", {
       name: `${namePrefix}-host`,
@@ -168,7 +163,7 @@ export class DockerHost extends Construct {
       role: role.id,
       name: "host",
       policy: policyDocument(
-        this.statements(props, {
+        hostStatements(props, {
           logGroupArns: [systemLogs.arn, ...[...containerLogs.values()].map((g) => g.arn)],
           healthParameterArn: healthParameter.arn,
           metricNamespace,
@@ -266,72 +261,49 @@ export class DockerHost extends Construct {
     for (const svc of props.services)
       props.inventory?.register({ kind: "container", name: svc.name, logGroupName: logGroupName(svc.name) });
   }
-
-  private statements(
-    props: DockerHostProps,
-    own: { logGroupArns: string[]; healthParameterArn: string; metricNamespace: string },
-  ): PolicyStatement[] {
-    // The definitions' own secret ARNs; the database's statements cover the secrets it creates.
-    const valueFroms = [...props.services.flatMap((s) => Object.values(s.secrets)), ...Object.values(props.database?.secrets ?? {})].filter(
-      (v) => !Token.isUnresolved(v),
-    );
-    // A secret reference may carry `:<json-key>:<stage>:<version>`; IAM names the secret itself.
-    const secretArns = [
-      ...new Set(valueFroms.filter((v) => v.includes(":secretsmanager:")).map((v) => v.split(":").slice(0, 7).join(":"))),
-    ];
-    const parameterArns = [...new Set(valueFroms.filter((v) => v.includes(":ssm:")))];
-    const repositoryArns = [...new Set(props.services.map((s) => props.repositories.get(s.image.repository)!.arn))];
-    const storage = props.services.map((s) => s.storage).filter((s) => s !== undefined);
-    const bucket = props.storageBucketArn;
-    return [
-      { Sid: "RegistryToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-      {
-        Sid: "PullOwnImages",
-        Effect: "Allow",
-        Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-        Resource: repositoryArns,
-      },
-      {
-        Sid: "WriteOwnLogs",
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-        Resource: own.logGroupArns.map((arn) => `${arn}:*`),
-      },
-      { Sid: "ReportHealth", Effect: "Allow", Action: "ssm:PutParameter", Resource: own.healthParameterArn },
-      {
-        // PutMetricData has no resource-level permissions; the namespace condition scopes it.
-        Sid: "PublishHostMetrics",
-        Effect: "Allow",
-        Action: "cloudwatch:PutMetricData",
-        Resource: "*",
-        Condition: { StringEquals: { "cloudwatch:namespace": ["CWAgent", own.metricNamespace] } },
-      },
-      ...(secretArns.length
-        ? [{ Sid: "ReadNamedSecrets", Effect: "Allow" as const, Action: "secretsmanager:GetSecretValue", Resource: secretArns }]
-        : []),
-      ...(parameterArns.length
-        ? [{ Sid: "ReadNamedParameters", Effect: "Allow" as const, Action: "ssm:GetParameter", Resource: parameterArns }]
-        : []),
-      ...(props.database?.statements ?? []),
-      ...(bucket && storage.length
-        ? [
-            { Sid: "ListAppBucket", Effect: "Allow" as const, Action: "s3:ListBucket", Resource: bucket },
-            {
-              Sid: "AppBucketObjects",
-              Effect: "Allow" as const,
-              Action: storage.includes("readWrite") ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] : ["s3:GetObject"],
-              Resource: `${bucket}/*`,
-            },
-          ]
-        : []),
-    ];
-  }
 }
 
-/** An upper bound of the user data's size once Terraform resolves it: a reference's address and attribute take up to 200 bytes. */
-function userDataSizeBound(userData: string): number {
-  const references = userData.match(/\$\{TfToken\[[^\]]+\]\}/g)?.length ?? 0;
-  return Buffer.byteLength(userData) + references * 200;
+/** The instance role's rights: its images, logs, health report and metrics, the secrets its services name, the app bucket. */
+function hostStatements(
+  props: DockerHostProps,
+  own: { logGroupArns: string[]; healthParameterArn: string; metricNamespace: string },
+): PolicyStatement[] {
+  // The definitions' own secret ARNs; the database's statements cover the secrets it creates.
+  const named = [...props.services.flatMap((s) => Object.values(s.secrets)), ...Object.values(props.database?.secrets ?? {})].filter(
+    (v) => !Token.isUnresolved(v),
+  );
+  const repositoryArns = [...new Set(props.services.map((s) => props.repositories.get(s.image.repository)!.repositoryArn))];
+  const storage = props.services.map((s) => s.storage).filter((s) => s !== undefined);
+  return [
+    { Sid: "RegistryToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    {
+      Sid: "PullOwnImages",
+      Effect: "Allow",
+      Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+      Resource: repositoryArns,
+    },
+    {
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      Resource: own.logGroupArns.map((arn) => `${arn}:*`),
+    },
+    { Sid: "ReportHealth", Effect: "Allow", Action: "ssm:PutParameter", Resource: own.healthParameterArn },
+    {
+      // PutMetricData has no resource-level permissions; the namespace condition scopes it.
+      Sid: "PublishHostMetrics",
+      Effect: "Allow",
+      Action: "cloudwatch:PutMetricData",
+      Resource: "*",
+      Condition: { StringEquals: { "cloudwatch:namespace": ["CWAgent", own.metricNamespace] } },
+    },
+    // render-env reads parameters one at a time with the AWS CLI.
+    ...namedSecretStatements(named, "ssm:GetParameter"),
+    ...(props.database?.statements ?? []),
+    ...(props.storageBucketArn && storage.length
+      ? appBucketStatements(props.storageBucketArn, storage.includes("readWrite") ? "readWrite" : "read")
+      : []),
+  ];
 }
 
 /** Memory and disk use (the alarms' metrics) and the host's own logs. */

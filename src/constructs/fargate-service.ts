@@ -17,7 +17,7 @@ import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppression
 import { targetGroupNames, type ServiceConfig } from "../config/environment";
 import { terraformLiteral } from "../terraform-text";
 import type { DataStoreAccess } from "./data-store-access";
-import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
+import { appBucketStatements, namedSecretStatements, policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
 import type { MonitoringInventory } from "./monitoring-inventory";
 import { ServiceAutoscaling } from "./service-autoscaling";
 
@@ -327,9 +327,6 @@ export class FargateService extends Construct {
   }
 
   private executionStatements(props: FargateServiceProps, logGroupArn: string): PolicyStatement[] {
-    const secretArns = Object.values(props.service.secrets);
-    const secretsManager = secretArns.filter((arn) => arn.includes(":secretsmanager:"));
-    const parameters = secretArns.filter((arn) => arn.includes(":ssm:"));
     return [
       {
         Sid: "PullOwnImage",
@@ -340,26 +337,15 @@ export class FargateService extends Construct {
       // ECR issues registry tokens account-wide: this action has no resource-level permissions.
       { Sid: "RegistryToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
       { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
-      ...(secretsManager.length
-        ? [{ Sid: "ReadNamedSecrets", Effect: "Allow" as const, Action: "secretsmanager:GetSecretValue", Resource: secretsManager }]
-        : []),
-      ...(parameters.length
-        ? [{ Sid: "ReadNamedParameters", Effect: "Allow" as const, Action: "ssm:GetParameters", Resource: parameters }]
-        : []),
+      ...namedSecretStatements(Object.values(props.service.secrets), "ssm:GetParameters"),
       ...(props.dataStores ?? []).flatMap((store) => store.executionStatements),
     ];
   }
 
   private taskStatements(props: FargateServiceProps): PolicyStatement[] {
     const statements: PolicyStatement[] = [];
-    const bucket = props.storageBucketArn;
-    if (props.service.storage && bucket) {
-      const objectActions = props.service.storage === "readWrite" ? ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] : ["s3:GetObject"];
-      statements.push(
-        { Sid: "ListAppBucket", Effect: "Allow", Action: "s3:ListBucket", Resource: bucket },
-        { Sid: "AppBucketObjects", Effect: "Allow", Action: objectActions, Resource: `${bucket}/*` },
-      );
-    }
+    if (props.service.storage && props.storageBucketArn)
+      statements.push(...appBucketStatements(props.storageBucketArn, props.service.storage));
     statements.push(...(props.dataStores ?? []).flatMap((store) => store.taskStatements));
     // ECS Exec's session channels have no resource-level permissions.
     if (props.service.exec) statements.push({ Sid: "EcsExec", Effect: "Allow", Action: ECS_EXEC_ACTIONS, Resource: "*" });

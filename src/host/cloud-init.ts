@@ -10,7 +10,7 @@ import { HOST_DIR, type RenderedCompose } from "./compose";
 
 const LIBEXEC = "/usr/local/libexec/app-host";
 /** EC2 refuses user data over 16 KiB. */
-export const MAX_USER_DATA_BYTES = 16 * 1024;
+const MAX_USER_DATA_BYTES = 16 * 1024;
 
 export interface CloudInitProps {
   /** Settings of the scripts and units (APP_*), in /etc/app-host/host.env. */
@@ -139,5 +139,16 @@ export function renderCloudInit(props: CloudInitProps): string {
     runcmd: [[`${LIBEXEC}/install`]],
   };
   // JSON is YAML: cloud-init reads it as a cloud-config.
-  return `#cloud-config\n${JSON.stringify(config)}\n`;
+  const userData = `#cloud-config\n${JSON.stringify(config)}\n`;
+  const size = sizeBound(userData);
+  if (size > MAX_USER_DATA_BYTES) {
+    throw new Error(`${props.settings.APP_NAME}: the host's user data may reach ${size} bytes; EC2 accepts ${MAX_USER_DATA_BYTES}`);
+  }
+  return userData;
+}
+
+/** An upper bound of the user data's size once Terraform resolves it: a reference's address and attribute take up to 200 bytes. */
+function sizeBound(userData: string): number {
+  const references = userData.match(/\$\{TfToken\[[^\]]+\]\}/g)?.length ?? 0;
+  return Buffer.byteLength(userData) + references * 200;
 }

@@ -4,7 +4,7 @@
  * checks and resource sizes, behind a reverse proxy that routes the way the load balancer would.
  */
 import type { ServiceConfig } from "../config/environment";
-import { DATABASE_CONTAINER, PROXY_CONTAINER } from "../config/single-host-schema";
+import { DATABASE_CONTAINER, PROXY_CONTAINER, PROXY_MEMORY_MIB } from "../config/single-host-schema";
 
 /** Pinned reverse proxy: Caddy routes by path and host, and obtains certificates for a domain. */
 export const PROXY_IMAGE = "caddy:2.8.4-alpine";
@@ -42,7 +42,6 @@ export interface ComposeProps {
   readonly database?: HostDatabase & { readonly container?: DatabaseContainer };
   /** Host ports the proxy publishes: 80, and 443 with a domain. */
   readonly proxyPorts: readonly number[];
-  readonly proxyMemoryMiB: number;
 }
 
 export interface ComposeService {
@@ -176,7 +175,7 @@ export function renderCompose(props: ComposeProps): RenderedCompose {
     restart: "unless-stopped",
     ports: props.proxyPorts.map((port) => `${port}:${port}`),
     volumes: [`${HOST_DIR}/Caddyfile:/etc/caddy/Caddyfile:ro`, "/var/lib/app-host/caddy:/data"],
-    mem_limit: `${props.proxyMemoryMiB}m`,
+    mem_limit: `${PROXY_MEMORY_MIB}m`,
     security_opt: ["no-new-privileges:true"],
     ...(web.length ? { depends_on: Object.fromEntries(web.map((svc) => [svc.name, { condition: "service_started" as const }])) } : {}),
     healthcheck: {

@@ -200,33 +200,29 @@ export class EnvironmentStack extends TerraformStack {
     const repositories = this.addRepositories(env, protect);
     const storage = this.addStorage(env, accountId, protect);
     const db = host.database;
-    const dataVolume =
-      db?.mode === "container"
-        ? new DataVolume(this, "data-volume", {
-            namePrefix,
-            accountId,
-            availabilityZone: env.network.subnets.public[0].availabilityZone,
-            sizeGb: db.volumeGb,
-            kmsKeyArn: key.keyArn,
-            snapshotRetentionDays: db.snapshotRetentionDays,
-            preventDestroy: protect,
-          })
-        : undefined;
-    const containerDb =
-      db?.mode === "container"
-        ? new ContainerDatabase(this, "database", {
-            namePrefix,
-            config: db,
-            kmsKeyArn: key.keyArn,
-            dataDirectory: `${DATA_MOUNT}/postgres`,
-            protect,
-          })
-        : undefined;
-    const database = containerDb
-      ? { ...containerDb.access, container: containerDb.container }
-      : db?.mode === "external"
-        ? { environment: {}, secrets: { DATABASE_URL: db.urlSecretArn }, statements: [] }
-        : undefined;
+    let dataVolume: DataVolume | undefined;
+    let containerDb: ContainerDatabase | undefined;
+    if (db?.mode === "container") {
+      dataVolume = new DataVolume(this, "data-volume", {
+        namePrefix,
+        accountId,
+        availabilityZone: env.network.subnets.public[0].availabilityZone,
+        sizeGb: db.volumeGb,
+        kmsKeyArn: key.keyArn,
+        snapshotRetentionDays: db.snapshotRetentionDays,
+        preventDestroy: protect,
+      });
+      containerDb = new ContainerDatabase(this, "database", {
+        namePrefix,
+        config: db,
+        kmsKeyArn: key.keyArn,
+        dataDirectory: `${DATA_MOUNT}/postgres`,
+        protect,
+      });
+    }
+    const database =
+      containerDb?.access ??
+      (db?.mode === "external" ? { environment: {}, secrets: { DATABASE_URL: db.urlSecretArn }, statements: [] } : undefined);
     const dockerHost = new DockerHost(this, "host", {
       namePrefix,
       region: env.region,
@@ -235,7 +231,7 @@ export class EnvironmentStack extends TerraformStack {
       subnetId: this.network.publicSubnetIds[0],
       host,
       services: env.services,
-      repositories: new Map([...repositories].map(([name, repo]) => [name, { name: repo.repositoryName, arn: repo.repositoryArn }])),
+      repositories,
       kmsKeyArn: key.keyArn,
       logsKmsKeyArn: telemetry.logsKmsKeyArn,
       ...(database ? { database } : {}),
