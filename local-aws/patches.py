@@ -582,6 +582,54 @@ def _data_lifecycle_manager() -> None:
     dlm.register()
 
 
+def _codebuild_pipeline_projects() -> None:
+    """
+    aws_codebuild_project run by CodePipeline: moto demands a location for CODEPIPELINE sources
+    and artifacts, which AWS does not take, and reports its own encryption key instead of the
+    project's, which would show as drift on every plan.
+    """
+    from moto.codebuild import responses
+    from moto.codebuild.responses import CodeBuildResponse
+
+    def pipeline_aware(validate):  # type: ignore[no-untyped-def]
+        def check(params):  # type: ignore[no-untyped-def]
+            if params.get("type") != "CODEPIPELINE":
+                validate(params)
+
+        return check
+
+    responses._validate_required_params_source = pipeline_aware(responses._validate_required_params_source)
+    responses._validate_required_params_artifacts = pipeline_aware(responses._validate_required_params_artifacts)
+    original = CodeBuildResponse.create_project
+
+    def create_project(self: CodeBuildResponse):  # type: ignore[no-untyped-def]
+        result = original(self)
+        key = self._get_param("encryptionKey")
+        if key:
+            self.codebuild_backend.codebuild_projects[self._get_param("name")].project_metadata["encryptionKey"] = key
+        return result
+
+    CodeBuildResponse.create_project = create_project
+
+
+def _codepipeline_timestamps() -> None:
+    """aws_codepipeline: moto sends the pipeline's created/updated times as ISO strings; the JSON protocol (and the provider) wants epoch seconds."""
+    from moto.codepipeline.models import CodePipeline
+    from moto.core.utils import unix_time
+
+    def metadata(self: CodePipeline) -> dict[str, object]:
+        return {"pipelineArn": self._arn, "created": unix_time(self._created), "updated": unix_time(self._updated)}
+
+    CodePipeline.metadata = property(metadata)  # type: ignore[assignment]
+
+
+def _code_connections() -> None:
+    """aws_codestarconnections_connection: moto has no CodeConnections; codeconnections.py is a minimal one."""
+    import codeconnections
+
+    codeconnections.register()
+
+
 PATCHES = [
     _s3_bucket_policy_conditions,
     _application_autoscaling_tags,
@@ -598,6 +646,9 @@ PATCHES = [
     _cloudwatch_composite_alarms,
     _instance_groups_from_primary_interface,
     _data_lifecycle_manager,
+    _codebuild_pipeline_projects,
+    _codepipeline_timestamps,
+    _code_connections,
 ]
 
 

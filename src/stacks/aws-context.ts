@@ -11,6 +11,7 @@ const LOCAL_AWS_SERVICES = [
   "codebuild",
   "codedeploy",
   "codepipeline",
+  "codestarconnections",
   "dlm",
   "ec2",
   "ecr",
