@@ -418,6 +418,71 @@ interface Case {
   readonly message: string;
 }
 
+const delivery = { repository: "acme/product", builds: { api: {} } };
+const sharing = { ...worker, connectsTo: [], image: { repository: "api", tag: "1.2.3" } };
+/** A pipeline with `fields` changed, any of them malformed. */
+const withDelivery = (fields: Record<string, unknown>, services: unknown[] = [api]) =>
+  withServices(services, { delivery: { ...delivery, ...fields } } as unknown as Partial<EnvironmentInput>);
+const deliveryCases: [string, EnvironmentInput, string][] = [
+  [
+    "a build naming an unknown service",
+    withDelivery({ builds: { web: {} } }),
+    "delivery.builds.web: names no service of this environment (services: api)",
+  ],
+  [
+    "a pipeline in an environment without services",
+    { ...validInput(), delivery } as EnvironmentInput,
+    "delivery.builds.api: names no service of this environment (services: none)",
+  ],
+  [
+    "one image repository built twice",
+    withServices([api, sharing], { delivery: { ...delivery, builds: { api: {}, worker: {} } } }),
+    'delivery.builds.worker: builds the same image repository "api" as "api"; build it once',
+  ],
+  [
+    "services on one built image starting from different tags",
+    withServices([api, { ...sharing, image: { repository: "api", tag: "2.0.0" } }], { delivery }),
+    'delivery.builds.api: the services on repository "api" start from different tags (1.2.3, 2.0.0)',
+  ],
+  [
+    "a production pipeline without an approval",
+    withServices([api], { production: true, delivery: { ...delivery, manualApproval: false } }),
+    "delivery.manualApproval: a production pipeline needs a person's approval before it deploys",
+  ],
+  ["no builds", withDelivery({ builds: {} }), "delivery.builds: name at least one service to build"],
+  [
+    "a repository that is not owner/name",
+    withDelivery({ repository: "https://github.com/acme/product" }),
+    'delivery.repository: must be a GitHub repository, "owner/name"',
+  ],
+  [
+    "a build context outside the repository",
+    withDelivery({ builds: { api: { context: "api/../.." } } }),
+    "delivery.builds.api.context: must be a relative path",
+  ],
+  [
+    "a Dockerfile path with shell syntax",
+    withDelivery({ builds: { api: { dockerfile: "$(whoami)" } } }),
+    "delivery.builds.api.dockerfile: must be a relative path",
+  ],
+  [
+    "a connection ARN of another service",
+    withDelivery({ connectionArn: "arn:aws:iam::123456789012:role/github" }),
+    "delivery.connectionArn: must be a CodeConnections (or CodeStar Connections) connection ARN",
+  ],
+  [
+    "an unknown compute type",
+    withDelivery({ computeType: "BUILD_GENERAL1_HUGE" }),
+    "delivery.computeType: must be one of: BUILD_GENERAL1_SMALL",
+  ],
+  [
+    "a log retention CloudWatch does not offer",
+    withDelivery({ logRetentionDays: 10 }),
+    "delivery.logRetentionDays: must be one of CloudWatch's retention periods",
+  ],
+  ["an unknown delivery key", withDelivery({ stages: [] }), 'delivery: Unrecognized key: "stages"'],
+];
+
 const withoutPrefix = (message: string) => message.replace(/^environment "[^"]*": /, "");
 
 const cases: Case[] = [
@@ -444,13 +509,14 @@ const cases: Case[] = [
     message: withoutPrefix(message),
   })),
   ...singleHostCases.map(([title, input, message]) => ({ section: "single host", title, name: "edge", input, message })),
+  ...deliveryCases.map(([title, input, message]) => ({ section: "delivery", title, name: "dev", input, message })),
 ];
 
 describe("a malformed definition fails synth, naming the environment and the field, and writes no stack", () => {
   it("covers every section with at least 40 cases", () => {
     expect(cases.length).toBeGreaterThanOrEqual(40);
     expect(new Set(cases.map((c) => c.section))).toEqual(
-      new Set(["network and top level", "services", "data", "observability", "single host"]),
+      new Set(["network and top level", "services", "data", "observability", "single host", "delivery"]),
     );
   });
 

@@ -114,7 +114,9 @@ describe("dev's data stores", () => {
     expect(resourcesOf(parsed, "aws_secretsmanager_secret")).toEqual([
       expect.objectContaining({ name: "webapp-dev/database/credentials", kms_key_id: keyArn, recovery_window_in_days: 0 }),
     ]);
-    const parameters = resourcesOf(parsed, "aws_ssm_parameter").map((p) => [p.name, p.type, p.value]);
+    const parameters = resourcesOf(parsed, "aws_ssm_parameter")
+      .filter((p) => String(p.name).startsWith("/webapp-dev/database/"))
+      .map((p) => [p.name, p.type, p.value]);
     expect(parameters.sort()).toEqual([
       ["/webapp-dev/database/host", "String", ref(parsed, "aws_db_instance", "database/primary", "address")],
       ["/webapp-dev/database/name", "String", "app"],

@@ -22,9 +22,16 @@ const synth = (name: string) => synthEnvironment(examples[name]);
 function compose(tf: TerraformJson) {
   return composeServices(resourcesOf(tf, "aws_instance")[0].user_data as string) as Record<
     string,
-    { expose?: string[]; ports?: string[]; volumes?: string[] }
+    { image: string; expose?: string[]; ports?: string[]; volumes?: string[] }
   >;
 }
+
+interface PipelineStage {
+  name: string;
+  action: { name: string; category: string; provider: string; configuration: Record<string, string> }[];
+}
+const pipelineStages = (tf: TerraformJson) => byPath(tf, "aws_codepipeline", "delivery/pipeline").stage as PipelineStage[];
+const pipelineStage = (tf: TerraformJson, name: string) => pipelineStages(tf).find((s) => s.name === name)!;
 
 const ingressPorts = (tf: TerraformJson) =>
   resourcesOf(tf, "aws_vpc_security_group_ingress_rule")
@@ -36,6 +43,8 @@ it("all five reference designs are examples, each saying what it changed", () =>
   for (const name of Object.keys(examples)) {
     const raw = JSON.parse(readFileSync(join(EXAMPLES_DIR, `${name}.json`), "utf8")) as { about?: string[] };
     expect(raw.about?.some((line) => line.startsWith("Changed:"))).toBe(true);
+    // Every design is expressed in full now: nothing is left waiting on a missing capability.
+    expect(raw.about?.some((line) => line.startsWith("Not expressed yet:"))).toBe(false);
   }
 });
 
@@ -62,6 +71,16 @@ describe("autoblog-host: one EC2 host, compose with PostgreSQL on its own volume
       ref(parsed, "aws_ecr_repository", "ecr-backend", "arn"),
       ref(parsed, "aws_ecr_repository", "ecr-frontend", "arn"),
     ]);
+  });
+
+  it("gets its images from CodeBuild, which pushes each to its repository for the host to pull and restart compose", () => {
+    const builds = pipelineStage(parsed, "Build").action;
+    expect(builds.map((a) => [a.provider, a.configuration.ProjectName])).toEqual([
+      ["CodeBuild", ref(parsed, "aws_codebuild_project", "delivery/build-backend/project", "name")],
+      ["CodeBuild", ref(parsed, "aws_codebuild_project", "delivery/build-frontend/project", "name")],
+    ]);
+    expect(pipelineStage(parsed, "Deploy").action.map((a) => a.name)).toEqual(["deploy-host"]);
+    expect(compose(parsed).backend.image).toBe("${APP_REGISTRY}/ex-autoblog-host/backend:${APP_RELEASE_BACKEND:-1.0.0}");
   });
 });
 
@@ -118,6 +137,14 @@ describe("fastapi-host: one small host in one public subnet, ECR + SSM role, ext
     expect(json).not.toHaveResource(EbsVolume);
     expect(ingressPorts(parsed)).toEqual([80]);
   });
+
+  it("is deployed through an SSM command, never SSH", () => {
+    const document = JSON.parse(byPath(parsed, "aws_ssm_document", "deploy-document").content as string);
+    expect(document.mainSteps[0].action).toBe("aws:runShellScript");
+    const send = statementsOf(byPath(parsed, "aws_iam_role_policy", "delivery/release/policy")).find((s) => s.Sid === "RunDeployDocument")!;
+    expect(send.Action).toBe("ssm:SendCommand");
+    expect(ingressPorts(parsed)).not.toContain(22);
+  });
 });
 
 describe("bluegreen: frontend :80 and API :3000 behind one ALB, RDS Multi-AZ, Secrets Manager, CodeDeploy blue/green", () => {
@@ -138,6 +165,15 @@ describe("bluegreen: frontend :80 and API :3000 behind one ALB, RDS Multi-AZ, Se
     expect(json).toHaveResourceWithProperties(DbInstance, { multi_az: true, deletion_protection: true });
     const secrets = containerOf(parsed, "api").secrets as { name: string; valueFrom: string }[];
     expect(secrets.find((s) => s.name === "DATABASE_PASSWORD")!.valueFrom).toContain("aws_secretsmanager_secret");
+  });
+
+  it("is released by CodePipeline: Source, CodeBuild, approval, then CodeDeploy blue/green", () => {
+    expect(pipelineStages(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
+    expect(
+      pipelineStage(parsed, "Deploy")
+        .action.filter((a) => a.category === "Deploy")
+        .map((a) => a.provider),
+    ).toEqual(["CodeDeployToECS", "CodeDeployToECS"]);
   });
 });
 

@@ -15,6 +15,13 @@ const ALLOWED_WILDCARDS: Record<string, string> = {
   CloudWatchLogsEncryptsThisAccountsLogGroups:
     "a key policy's Resource * is the key itself; the encryption context limits it to this account's log groups",
   PublishHostMetrics: "cloudwatch:PutMetricData has no resource-level permissions; a namespace condition limits it to the host's two",
+  EventBridgePublishesToTheEncryptedAlarmTopic: "a key policy's Resource * is the key itself",
+  ReadTaskDefinitions: "ecs:DescribeTaskDefinition has no resource-level permissions",
+  RegisterTaskDefinitions:
+    "ecs:RegisterTaskDefinition and DescribeTaskDefinition have no resource-level permissions; iam:PassRole limits the roles a definition may name to the services' own",
+  ListOwnClusterTasks: "ecs:ListTasks names no task; the ecs:cluster condition limits it to the environment's cluster",
+  FollowDeployCommand:
+    "ssm:GetCommandInvocation has no resource-level permissions; SendCommand is limited to the deploy document and the host",
 };
 
 /**

@@ -5,7 +5,7 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { committedEnvironment, resourcesOf, synthEnvironment, synthInput, validInput, type TerraformJson } from "./helpers";
+import { byPath, committedEnvironment, resourcesOf, synthEnvironment, synthInput, validInput, type TerraformJson } from "./helpers";
 
 /** Route tables that a subnet of the given tier is associated with. */
 function routeTablesOfTier(tf: TerraformJson, tier: string): string[] {
@@ -82,12 +82,12 @@ describe("network of dev (single NAT, 2 AZs)", () => {
   });
 
   it("lets the flow-log role write only to its own log group", () => {
-    const [policy] = resourcesOf(parsed, "aws_iam_role_policy");
+    const policy = byPath(parsed, "aws_iam_role_policy", "network/flow-log-policy");
     const document = JSON.parse(policy.policy as string);
     expect(document.Statement).toEqual([
       expect.objectContaining({ Effect: "Allow", Resource: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.[\w-]+\.arn\}:\*$/) }),
     ]);
-    const [role] = resourcesOf(parsed, "aws_iam_role");
+    const role = byPath(parsed, "aws_iam_role", "network/flow-log-role");
     expect(JSON.parse(role.assume_role_policy as string).Statement[0].Condition.StringEquals["aws:SourceAccount"]).toMatch(
       /data\.aws_caller_identity/,
     );

@@ -46,9 +46,16 @@ describe("the services of dev", () => {
     }
   });
 
-  it("pulls each image from its ECR repository at the configured tag", () => {
-    expect(containerOf(parsed, "api").image).toBe(`${ref(parsed, "aws_ecr_repository", "ecr-api", "repository_url")}:1.0.0`);
-    expect(containerOf(parsed, "worker").image).toBe(`${ref(parsed, "aws_ecr_repository", "ecr-api", "repository_url")}:1.0.0`);
+  it("pulls each image from its ECR repository at the released tag, which starts as the configured tag", () => {
+    // dev is delivered by its pipeline: the tag is the repository's release parameter.
+    const released = ref(parsed, "aws_ssm_parameter", "release-api/parameter", "insecure_value");
+    expect(containerOf(parsed, "api").image).toBe(`${ref(parsed, "aws_ecr_repository", "ecr-api", "repository_url")}:${released}`);
+    expect(containerOf(parsed, "worker").image).toBe(`${ref(parsed, "aws_ecr_repository", "ecr-api", "repository_url")}:${released}`);
+    expect(byPath(parsed, "aws_ssm_parameter", "release-api/parameter")).toMatchObject({
+      name: "/webapp-dev/release/api",
+      insecure_value: "1.0.0",
+      lifecycle: { ignore_changes: ["insecure_value"] },
+    });
     expect(resourcesOf(parsed, "aws_ecr_repository")).toHaveLength(2);
   });
 

@@ -1,7 +1,8 @@
 /**
  * A monthly estimate of one synthesized stack: what it runs around the clock, priced from the
  * table below. Usage-priced items (data transfer, NAT and load-balancer traffic beyond one LCU,
- * log ingestion, S3 and ECR storage, requests) depend on traffic and are left out.
+ * log ingestion, S3 and ECR storage, requests, CodeBuild build minutes and CodePipeline V2 action
+ * minutes) depend on traffic and releases and are left out.
  */
 import type { StackJson } from "./terraform";
 

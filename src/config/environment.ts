@@ -2,6 +2,7 @@ import { allocate, formatCidr, parseCidr } from "./cidr";
 import { ConfigError, problem } from "./errors";
 import { availabilityZones } from "./regions";
 import { CACHE_ENGINE_VERSIONS, type CacheDefinition, type DatabaseDefinition } from "./data-schema";
+import type { DeliveryDefinition } from "./delivery-schema";
 import type { ObservabilityDefinition } from "./observability-schema";
 import { albSchema, environmentSchema, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
 import { burstable, instanceArchitecture, type SingleHostDefinition } from "./single-host-schema";
@@ -60,6 +61,22 @@ export interface SingleHostConfig extends SingleHostDefinition {
   readonly burstable: boolean;
 }
 
+/** One image the pipeline builds, and the services each release of it deploys. */
+export interface ImageBuild {
+  /** ECR repository name within the environment. */
+  readonly repository: string;
+  /** Build context and Dockerfile, relative to the repository root. */
+  readonly context: string;
+  readonly dockerfile: string;
+  readonly services: readonly ServiceConfig[];
+}
+
+/** AWS-native delivery with its defaults resolved. */
+export interface DeliveryConfig extends Omit<DeliveryDefinition, "builds" | "manualApproval"> {
+  readonly builds: readonly ImageBuild[];
+  readonly manualApproval: boolean;
+}
+
 /** A validated environment with everything derivable already derived. */
 export interface EnvironmentConfig {
   readonly name: string;
@@ -86,6 +103,8 @@ export interface EnvironmentConfig {
   /** Present when the services run on one EC2 instance with docker compose instead of ECS. */
   readonly singleHost?: SingleHostConfig;
   readonly observability: ObservabilityDefinition;
+  /** Present when a pipeline in AWS builds and deploys the images. */
+  readonly delivery?: DeliveryConfig;
 }
 
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,15}$/;
@@ -231,7 +250,21 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
         }
       : {}),
     observability: env.observability,
+    ...(env.delivery ? { delivery: resolveDelivery(env.delivery, services, env.production) } : {}),
   };
+}
+
+function resolveDelivery(delivery: DeliveryDefinition, services: readonly ServiceConfig[], production: boolean): DeliveryConfig {
+  const builds = Object.entries(delivery.builds).map(([name, build]): ImageBuild => {
+    const repository = services.find((s) => s.name === name)!.image.repository;
+    return {
+      repository,
+      context: build.context,
+      dockerfile: build.dockerfile ?? (build.context === "." ? "Dockerfile" : `${build.context}/Dockerfile`),
+      services: services.filter((s) => s.image.repository === repository),
+    };
+  });
+  return { ...delivery, builds, manualApproval: delivery.manualApproval ?? production };
 }
 
 function resolveDatabase(db: DatabaseDefinition, namePrefix: string, production: boolean): DatabaseConfig {

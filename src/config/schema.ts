@@ -2,6 +2,7 @@ import { z } from "zod";
 import { cidrBlock, dnsName, hostedZoneName, SECRET_ARN } from "./fields";
 import { describeFargateMemory, FARGATE_CPU, fargateMemoryOptions } from "./fargate";
 import { cacheSchema, databaseSchema } from "./data-schema";
+import { deliverySchema } from "./delivery-schema";
 import { retentionDays } from "./log-retention";
 import { observabilitySchema } from "./observability-schema";
 import { REGIONS, REGION_ZONES } from "./regions";
@@ -189,6 +190,8 @@ export const environmentSchema = z
     singleHost: singleHostSchema.optional(),
     /** Alarm recipients and thresholds; the alarms and the dashboard follow from what the stack holds. */
     observability: observabilitySchema,
+    /** AWS-native delivery: CodePipeline, CodeBuild, and ECS, CodeDeploy or SSM deploys. @default none */
+    delivery: deliverySchema.optional(),
     tags: z
       .record(z.string().regex(/^[\w .:/=+@-]{1,128}$/, "tag keys are 1-128 letters, digits, spaces or _.:/=+-@"), z.string().max(256))
       .default({}),
@@ -222,6 +225,7 @@ export const environmentSchema = z
         message: "must differ from the production listeners' ports (80, 443)",
       });
     }
+    if (env.delivery) deliveryIssues(env, ctx);
     if (env.singleHost) singleHostIssues(env, ctx);
     else if (!env.network.natStrategy)
       ctx.addIssue({ code: "custom", path: ["network", "natStrategy"], message: `is required: one of ${NAT_STRATEGIES.join(", ")}` });
@@ -258,6 +262,34 @@ function dataStoreMissing(env: ParsedEnvironment, store: (typeof DATA_STORES)[nu
   if (!env.singleHost) return env[store] ? undefined : `connects to the ${store}, but the environment defines no ${store} section`;
   if (store === "cache") return "a single host runs no cache; use an ECS environment for Redis";
   return env.singleHost.database ? undefined : "connects to the database, but singleHost defines no database";
+}
+
+/** A pipeline must name this environment's services, build each image once, and ask for approval in production. */
+function deliveryIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
+  const delivery = env.delivery!;
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path: ["delivery", ...path], message });
+  const repositoryOf = (svc: ParsedEnvironment["services"][number]) => svc.image.repository ?? svc.name;
+  const builtBy = new Map<string, string>();
+  for (const name of Object.keys(delivery.builds)) {
+    const svc = env.services.find((s) => s.name === name);
+    if (!svc) {
+      const known = env.services.map((s) => s.name).join(", ") || "none";
+      issue(["builds", name], `names no service of this environment (services: ${known})`);
+      continue;
+    }
+    const repository = repositoryOf(svc);
+    const other = builtBy.get(repository);
+    if (other) issue(["builds", name], `builds the same image repository "${repository}" as "${other}"; build it once`);
+    builtBy.set(repository, name);
+    const tags = [...new Set(env.services.filter((s) => repositoryOf(s) === repository).map((s) => s.image.tag))];
+    if (tags.length > 1)
+      issue(
+        ["builds", name],
+        `the services on repository "${repository}" start from different tags (${tags.join(", ")}); a release deploys one`,
+      );
+  }
+  if (env.production && delivery.manualApproval === false)
+    issue(["manualApproval"], "a production pipeline needs a person's approval before it deploys");
 }
 
 /** What a single host cannot run: ECS-only sections and service settings, and more memory than it has. */

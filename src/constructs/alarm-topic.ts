@@ -14,11 +14,17 @@ export interface AlarmTopicProps {
   readonly emails?: readonly string[];
   /** @default none */
   readonly httpsEndpoints?: readonly string[];
+  /**
+   * EventBridge rules of this account that may publish (release failures).
+   * @default none
+   */
+  readonly eventRuleNames?: readonly string[];
 }
 
 /**
  * The SNS topic every alarm notifies: KMS-encrypted, publishable by this account's CloudWatch
- * alarms and by nothing else, over TLS only, with e-mail and HTTPS subscriptions.
+ * alarms and the EventBridge rules it names and by nothing else, over TLS only, with e-mail and
+ * HTTPS subscriptions.
  */
 export class AlarmTopic extends Construct {
   readonly topicArn: string;
@@ -41,6 +47,23 @@ export class AlarmTopic extends Construct {
             ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${props.region}:${props.accountId}:alarm:*` },
           },
         },
+        ...(props.eventRuleNames?.length
+          ? [
+              {
+                Sid: "EventRulesOfThisAccount",
+                Effect: "Allow" as const,
+                Principal: { Service: "events.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: topic.arn,
+                Condition: {
+                  StringEquals: { "aws:SourceAccount": props.accountId },
+                  ArnLike: {
+                    "aws:SourceArn": props.eventRuleNames.map((name) => `arn:aws:events:${props.region}:${props.accountId}:rule/${name}`),
+                  },
+                },
+              },
+            ]
+          : []),
         {
           Sid: "TlsOnly",
           Effect: "Deny",

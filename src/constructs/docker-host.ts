@@ -70,6 +70,12 @@ export interface DockerHostProps {
    */
   readonly storageBucketArn?: string;
   /**
+   * Release parameters under `path` (`/<prefix>/release/<repository>`) that a pipeline writes: the
+   * host runs the released tag of each repository in `repositories`, and reads them at every start.
+   * @default none: the definitions' tags
+   */
+  readonly releases?: { readonly path: string; readonly repositories: ReadonlySet<string> };
+  /**
    * Registers the host and its containers for alarms and the dashboard.
    * @default not watched
    */
@@ -125,6 +131,7 @@ export class DockerHost extends Construct {
       region: props.region,
       services: props.services,
       repositoryOf: (svc) => props.repositories.get(svc.image.repository)!.repositoryName,
+      ...(props.releases ? { released: props.releases.repositories } : {}),
       logGroupOf: logGroupName,
       ...(props.database ? { database: props.database } : {}),
       proxyPorts: https ? [80, 443] : [80],
@@ -139,6 +146,7 @@ export class DockerHost extends Construct {
         APP_METRIC_NAMESPACE: metricNamespace,
         APP_COMPOSE_URL: `https://github.com/docker/compose/releases/download/v${COMPOSE_PLUGIN.version}/docker-compose-linux-${composeArch}`,
         APP_COMPOSE_SHA256: COMPOSE_PLUGIN.sha256[composeArch],
+        ...(props.releases ? { APP_RELEASE_PATH: props.releases.path } : {}),
         ...(props.dataVolume ? { APP_DATA_VOLUME_ID: props.dataVolume.volumeId, APP_DATA_MOUNT: DATA_MOUNT } : {}),
       },
       compose,
@@ -289,6 +297,16 @@ function hostStatements(
       Resource: own.logGroupArns.map((arn) => `${arn}:*`),
     },
     { Sid: "ReportHealth", Effect: "Allow", Action: "ssm:PutParameter", Resource: own.healthParameterArn },
+    ...(props.releases
+      ? [
+          {
+            Sid: "ReadReleases",
+            Effect: "Allow" as const,
+            Action: "ssm:GetParametersByPath",
+            Resource: `arn:aws:ssm:${props.region}:${props.accountId}:parameter${props.releases.path}`,
+          },
+        ]
+      : []),
     {
       // PutMetricData has no resource-level permissions; the namespace condition scopes it.
       Sid: "PublishHostMetrics",

@@ -39,7 +39,8 @@ export interface FargateServiceProps {
   readonly vpcId: string;
   /** Private subnets: tasks get no public IP. */
   readonly subnetIds: string[];
-  readonly image: { readonly repositoryUrl: string; readonly repositoryArn: string };
+  /** `tag` defaults to the definition's `image.tag`; a delivered service takes its repository's release tag. */
+  readonly image: { readonly repositoryUrl: string; readonly repositoryArn: string; readonly tag?: string };
   /** Required for web services. */
   readonly loadBalancer?: LoadBalancerAttachment;
   /**
@@ -77,6 +78,21 @@ const ECS_EXEC_ACTIONS = [
   "ssmmessages:OpenDataChannel",
 ];
 
+/** What a pipeline needs to deploy a service. */
+export interface DeployTarget {
+  readonly clusterName: string;
+  readonly serviceName: string;
+  readonly serviceArn: string;
+  readonly container: string;
+  readonly port?: number;
+  /** Task definition family. */
+  readonly family: string;
+  /** The roles its task definitions name, which a deployer must be allowed to pass to ECS. */
+  readonly roleArns: readonly string[];
+  /** Blue/green services: the CodeDeploy application and deployment group that shift their traffic. */
+  readonly codeDeploy?: { readonly applicationName: string; readonly deploymentGroupName: string };
+}
+
 /**
  * One service on Fargate: its log group, least-privilege roles, task definition, security group,
  * ECS service (private subnets, circuit breaker with rollback) and, by role, its load-balancer
@@ -85,6 +101,7 @@ const ECS_EXEC_ACTIONS = [
 export class FargateService extends Construct {
   readonly serviceName: string;
   readonly securityGroupId: string;
+  readonly deployTarget: DeployTarget;
 
   constructor(scope: Construct, id: string, props: FargateServiceProps) {
     super(scope, id);
@@ -148,7 +165,7 @@ export class FargateService extends Construct {
     const port = service.port;
     const container = {
       name: service.name,
-      image: `${props.image.repositoryUrl}:${service.image.tag}`,
+      image: `${props.image.repositoryUrl}:${props.image.tag ?? service.image.tag}`,
       essential: true,
       ...(service.command ? { command: service.command.map(terraformLiteral) } : {}),
       ...(port ? { portMappings: [{ containerPort: port, protocol: "tcp" }] } : {}),
@@ -323,7 +340,17 @@ export class FargateService extends Construct {
       });
     }
 
-    if (blueGreen && web) this.addBlueGreen(name, props, web, targetGroups, ecsService);
+    const codeDeploy = blueGreen && web ? this.addBlueGreen(name, props, web, targetGroups, ecsService) : undefined;
+    this.deployTarget = {
+      clusterName: props.cluster.name,
+      serviceName: ecsService.name,
+      serviceArn: ecsService.id,
+      container: service.name,
+      ...(port ? { port } : {}),
+      family: name,
+      roleArns: [executionRole.arn, taskRole.arn],
+      ...(codeDeploy ? { codeDeploy } : {}),
+    };
   }
 
   private executionStatements(props: FargateServiceProps, logGroupArn: string): PolicyStatement[] {
@@ -358,14 +385,14 @@ export class FargateService extends Construct {
     web: LoadBalancerAttachment,
     targetGroups: LbTargetGroup[],
     service: EcsService,
-  ): void {
+  ): DeployTarget["codeDeploy"] {
     const role = new IamRole(this, "codedeploy-role", {
       name: `${name}-codedeploy`,
       assumeRolePolicy: serviceTrustPolicy("codedeploy.amazonaws.com", props.accountId),
     });
     new IamRolePolicyAttachment(this, "codedeploy-ecs", { role: role.name, policyArn: "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS" });
     const app = new CodedeployApp(this, "codedeploy-app", { name, computePlatform: "ECS" });
-    new CodedeployDeploymentGroup(this, "deployment-group", {
+    const group = new CodedeployDeploymentGroup(this, "deployment-group", {
       appName: app.name,
       deploymentGroupName: name,
       serviceRoleArn: role.arn,
@@ -385,5 +412,6 @@ export class FargateService extends Construct {
         },
       },
     });
+    return { applicationName: app.name, deploymentGroupName: group.deploymentGroupName };
   }
 }

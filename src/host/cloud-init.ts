@@ -6,9 +6,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { HOST_DIR, type RenderedCompose } from "./compose";
+import { HOST_DIR, RELEASES_FILE, type RenderedCompose } from "./compose";
 
 const LIBEXEC = "/usr/local/libexec/app-host";
+/** Releases one commit on the host: what the pipeline's SSM document runs. */
+export const DEPLOY_SCRIPT = `${LIBEXEC}/deploy`;
 /** EC2 refuses user data over 16 KiB. */
 const MAX_USER_DATA_BYTES = 16 * 1024;
 
@@ -60,7 +62,7 @@ function script(path: string, name: string): WriteFile {
 }
 
 function units(dataMount?: string): WriteFile[] {
-  const compose = `/usr/bin/docker compose --project-name \${APP_NAME} --file ${HOST_DIR}/compose.json`;
+  const compose = `/usr/bin/docker compose --project-name \${APP_NAME} --env-file ${RELEASES_FILE} --file ${HOST_DIR}/compose.json`;
   return [
     staticFile(
       "/etc/systemd/system/app-host.service",
@@ -76,6 +78,7 @@ function units(dataMount?: string): WriteFile[] {
         "Type=oneshot",
         "RemainAfterExit=yes",
         `EnvironmentFile=${HOST_DIR}/host.env`,
+        `ExecStartPre=${LIBEXEC}/read-releases`,
         `ExecStartPre=${LIBEXEC}/prepare`,
         // --wait: the start fails unless every container with a health check turns healthy.
         `ExecStart=${compose} up --detach --wait --wait-timeout 600 --remove-orphans`,
@@ -125,13 +128,16 @@ export function renderCloudInit(props: CloudInitProps): string {
   const config = {
     write_files: [
       file(`${HOST_DIR}/host.env`, settings),
+      file(RELEASES_FILE, ""),
       staticFile(`${HOST_DIR}/compose.json`, JSON.stringify(props.compose.file, null, 2)),
       staticFile(`${HOST_DIR}/Caddyfile`, props.caddyfile),
       file(`${HOST_DIR}/secrets.json`, JSON.stringify(props.compose.secrets), "0600"),
       file(`${HOST_DIR}/health-checks.json`, JSON.stringify(props.compose.healthChecks)),
       staticFile(`${HOST_DIR}/cloudwatch-agent.json`, JSON.stringify(props.cloudWatchAgent, null, 2)),
       script(`${LIBEXEC}/install`, "install.sh"),
+      script(`${LIBEXEC}/read-releases`, "read-releases.sh"),
       script(`${LIBEXEC}/prepare`, "prepare.sh"),
+      script(DEPLOY_SCRIPT, "deploy.sh"),
       script(`${LIBEXEC}/render-env`, "render-env.py"),
       script(`${LIBEXEC}/health`, "health.py"),
       ...units(props.dataMount),

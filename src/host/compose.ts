@@ -10,6 +10,13 @@ import { DATABASE_CONTAINER, PROXY_CONTAINER, PROXY_MEMORY_MIB } from "../config
 export const PROXY_IMAGE = "caddy:2.8.4-alpine";
 export const HOST_DIR = "/etc/app-host";
 export const ENV_DIR = `${HOST_DIR}/env`;
+/** Written before every start from the release parameters, and by each deploy: the tag each delivered image runs. */
+export const RELEASES_FILE = `${HOST_DIR}/release.env`;
+
+/** The compose variable holding a delivered repository's released tag. */
+export function releaseVariable(repository: string): string {
+  return `APP_RELEASE_${repository.toUpperCase().replace(/-/g, "_")}`;
+}
 
 export interface HostDatabase {
   /** Plain variables of the services that connect to it. */
@@ -37,6 +44,11 @@ export interface ComposeProps {
   readonly services: readonly ServiceConfig[];
   /** ECR repository name of a service's image; the registry comes from APP_REGISTRY on the host. */
   readonly repositoryOf: (service: ServiceConfig) => string;
+  /**
+   * Repositories a pipeline releases: their tag comes from RELEASES_FILE, the definition's tag until the first release.
+   * @default none
+   */
+  readonly released?: ReadonlySet<string>;
   /** CloudWatch log group of a container. */
   readonly logGroupOf: (container: string) => string;
   readonly database?: HostDatabase & { readonly container?: DatabaseContainer };
@@ -136,9 +148,11 @@ export function renderCompose(props: ComposeProps): RenderedCompose {
       ...(usesDatabase ? db.environment : {}),
     };
     const hc = svc.containerHealthCheck;
+    const released = props.released?.has(svc.image.repository);
+    const tag = released ? `\${${releaseVariable(svc.image.repository)}:-${svc.image.tag}}` : svc.image.tag;
     services[svc.name] = {
       // Compose fills in the registry from the unit's environment, which keeps this file free of Terraform references.
-      image: `\${APP_REGISTRY}/${props.repositoryOf(svc)}:${svc.image.tag}`,
+      image: `\${APP_REGISTRY}/${props.repositoryOf(svc)}:${tag}`,
       ...(svc.command ? { command: svc.command.map(literal) } : {}),
       restart: "unless-stopped",
       ...(Object.keys(environment).length ? { environment } : {}),

@@ -3,7 +3,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
-import type { EnvironmentConfig, SingleHostConfig } from "../config/environment";
+import type { DeliveryConfig, EnvironmentConfig, SingleHostConfig } from "../config/environment";
 import type { AppSettings } from "../config/settings";
 import { AlarmPack } from "../constructs/alarm-pack";
 import { AlarmTopic } from "../constructs/alarm-topic";
@@ -12,16 +12,20 @@ import { ContainerDatabase } from "../constructs/container-database";
 import { OperationsDashboard } from "../constructs/dashboard";
 import type { DataStoreAccess } from "../constructs/data-store-access";
 import { DataVolume } from "../constructs/data-volume";
+import { DeliveryPipeline, failedReleaseRuleName, type PipelineHost } from "../constructs/delivery-pipeline";
+import { DeployDocument } from "../constructs/deploy-document";
 import { DATA_MOUNT, DockerHost } from "../constructs/docker-host";
 import { ImageRepository } from "../constructs/ecr-repository";
 import { ServiceCluster } from "../constructs/ecs-cluster";
-import { FargateService } from "../constructs/fargate-service";
+import { FargateService, type DeployTarget } from "../constructs/fargate-service";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { EncryptionKey } from "../constructs/encryption-key";
 import { MonitoringInventory } from "../constructs/monitoring-inventory";
 import { Network } from "../constructs/network";
 import { PostgresDatabase } from "../constructs/postgres-database";
+import { ReleaseTag } from "../constructs/release-tag";
 import { SecureBucket } from "../constructs/secure-bucket";
+import { DEPLOY_SCRIPT } from "../host/cloud-init";
 import { addAwsProvider, addStateBackend } from "./aws-context";
 
 /** What every construct that creates something watchable or a log group is handed. */
@@ -34,6 +38,13 @@ interface Telemetry {
 interface DataStores {
   database?: PostgresDatabase;
   cache?: CacheCluster;
+}
+
+/** What a pipeline deploys to: the images' repositories, and the ECS services or the host that run them. */
+interface ReleaseTargets {
+  readonly repositories: ReadonlyMap<string, ImageRepository>;
+  readonly services: ReadonlyMap<string, DeployTarget>;
+  readonly host?: PipelineHost;
 }
 
 /** One environment's infrastructure; the stack is named after the environment. */
@@ -65,12 +76,75 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "private_subnet_ids", { value: this.network.privateSubnetIds });
     new TerraformOutput(this, "isolated_subnet_ids", { value: this.network.isolatedSubnetIds });
 
-    if (env.singleHost) this.addSingleHost(env, env.singleHost, accountId, protect, telemetry);
+    const releaseTags = this.addReleaseTags(env);
+    let targets: ReleaseTargets | undefined;
+    if (env.singleHost) targets = this.addSingleHost(env, env.singleHost, accountId, protect, telemetry, releaseTags);
     else {
       const dataStores = this.addDataStores(env, accountId, protect, telemetry);
-      if (env.services.length > 0) this.addServices(env, accountId, protect, dataStores, telemetry);
+      if (env.services.length > 0) targets = this.addServices(env, accountId, protect, dataStores, telemetry, releaseTags);
     }
-    if (telemetry.inventory.size > 0) this.addObservability(env, accountId, telemetryKey.keyArn, telemetry.inventory);
+    const topicArn =
+      telemetry.inventory.size > 0 ? this.addObservability(env, accountId, telemetryKey.keyArn, telemetry.inventory) : undefined;
+    if (env.delivery) {
+      if (!targets || !topicArn) throw new Error(`environment ${env.name}: delivery needs services to deploy`);
+      this.addDelivery(env, env.delivery, accountId, protect, telemetry, { ...targets, releaseTags, topicArn });
+    }
+  }
+
+  /** The release parameter of each image a pipeline builds: what its services run until the next release. */
+  private addReleaseTags(env: EnvironmentConfig): ReadonlyMap<string, ReleaseTag> {
+    return new Map(
+      (env.delivery?.builds ?? []).map((build) => [
+        build.repository,
+        new ReleaseTag(this, `release-${build.repository}`, {
+          parameterName: `${releasePath(env)}/${build.repository}`,
+          initialTag: build.services[0].image.tag,
+        }),
+      ]),
+    );
+  }
+
+  /** The pipeline, and on a single host the SSM document it deploys with. */
+  private addDelivery(
+    env: EnvironmentConfig,
+    delivery: DeliveryConfig,
+    accountId: string,
+    protect: boolean,
+    telemetry: Telemetry,
+    targets: ReleaseTargets & { releaseTags: ReadonlyMap<string, ReleaseTag>; topicArn: string },
+  ): void {
+    const pipeline = new DeliveryPipeline(this, "delivery", {
+      namePrefix: env.namePrefix,
+      region: env.region,
+      accountId,
+      repository: delivery.repository,
+      branch: delivery.branch,
+      ...(delivery.connectionArn ? { connectionArn: delivery.connectionArn } : {}),
+      images: delivery.builds.map((build) => {
+        const repository = targets.repositories.get(build.repository)!;
+        const release = targets.releaseTags.get(build.repository)!;
+        return {
+          repository: build.repository,
+          repositoryUrl: repository.repositoryUrl,
+          repositoryArn: repository.repositoryArn,
+          context: build.context,
+          dockerfile: build.dockerfile,
+          release: { parameterName: release.parameterName, parameterArn: release.parameterArn },
+          services: targets.host ? [] : build.services.map((s) => targets.services.get(s.name)!),
+        };
+      }),
+      ...(targets.host ? { host: targets.host } : {}),
+      ...(env.singleHost ? { architecture: env.singleHost.architecture } : {}),
+      manualApproval: delivery.manualApproval,
+      computeType: delivery.computeType,
+      logRetentionDays: delivery.logRetentionDays,
+      logsKmsKeyArn: telemetry.logsKmsKeyArn,
+      artifactRetentionDays: delivery.artifactRetentionDays,
+      notificationTopicArn: targets.topicArn,
+      protect,
+    });
+    new TerraformOutput(this, "pipeline_name", { value: pipeline.pipelineName });
+    new TerraformOutput(this, "pipeline_connection_arn", { value: pipeline.connectionArn });
   }
 
   /** Encrypts the alarm topic and every log group. */
@@ -96,12 +170,23 @@ export class EnvironmentStack extends TerraformStack {
           Resource: "*",
           Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${env.region}:${accountId}:log-group:*` } },
         },
+        ...(env.delivery
+          ? [
+              {
+                Sid: "EventBridgePublishesToTheEncryptedAlarmTopic",
+                Effect: "Allow" as const,
+                Principal: { Service: "events.amazonaws.com" },
+                Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                Resource: "*",
+              },
+            ]
+          : []),
       ],
     });
   }
 
-  /** The alarm topic, the alarm pack and the dashboard, all generated from the inventory. */
-  private addObservability(env: EnvironmentConfig, accountId: string, keyArn: string, inventory: MonitoringInventory): void {
+  /** The alarm topic, the alarm pack and the dashboard, all generated from the inventory. Returns the topic's ARN. */
+  private addObservability(env: EnvironmentConfig, accountId: string, keyArn: string, inventory: MonitoringInventory): string {
     const topic = new AlarmTopic(this, "alarm-topic", {
       topicName: `${env.namePrefix}-alarms`,
       region: env.region,
@@ -109,6 +194,7 @@ export class EnvironmentStack extends TerraformStack {
       kmsKeyArn: keyArn,
       emails: env.observability.alarmEmails,
       httpsEndpoints: env.observability.alarmHttpsEndpoints,
+      ...(env.delivery ? { eventRuleNames: [failedReleaseRuleName(env.namePrefix)] } : {}),
     });
     const alarms = new AlarmPack(this, "alarms", {
       namePrefix: env.namePrefix,
@@ -129,6 +215,7 @@ export class EnvironmentStack extends TerraformStack {
         (name) => `https://${env.region}.console.aws.amazon.com/cloudwatch/home?region=${env.region}#dashboards/dashboard/${name}`,
       ),
     });
+    return topic.topicArn;
   }
 
   private addDataStores(env: EnvironmentConfig, accountId: string, protect: boolean, telemetry: Telemetry): DataStores {
@@ -189,7 +276,14 @@ export class EnvironmentStack extends TerraformStack {
   }
 
   /** The services on one EC2 instance with docker compose, with its database, data volume and DNS name. */
-  private addSingleHost(env: EnvironmentConfig, host: SingleHostConfig, accountId: string, protect: boolean, telemetry: Telemetry): void {
+  private addSingleHost(
+    env: EnvironmentConfig,
+    host: SingleHostConfig,
+    accountId: string,
+    protect: boolean,
+    telemetry: Telemetry,
+    releaseTags: ReadonlyMap<string, ReleaseTag>,
+  ): ReleaseTargets {
     const { namePrefix } = env;
     const key = new EncryptionKey(this, "data-key", {
       alias: `${namePrefix}-data`,
@@ -237,6 +331,7 @@ export class EnvironmentStack extends TerraformStack {
       ...(database ? { database } : {}),
       ...(dataVolume ? { dataVolume } : {}),
       ...(storage ? { storageBucketArn: storage.bucketArn } : {}),
+      ...(releaseTags.size ? { releases: { path: releasePath(env), repositories: new Set(releaseTags.keys()) } } : {}),
       inventory: telemetry.inventory,
     });
     if (host.domain) {
@@ -259,10 +354,25 @@ export class EnvironmentStack extends TerraformStack {
       value: `aws ssm get-parameter --region ${env.region} --name ${dockerHost.healthParameterName} --query Parameter.Value --output text`,
     });
     if (containerDb) new TerraformOutput(this, "database_credentials_secret_arn", { value: containerDb.credentialsSecretArn });
+    if (!env.delivery) return { repositories, services: new Map() };
+    const document = new DeployDocument(this, "deploy-document", { documentName: `${namePrefix}-deploy`, deployScript: DEPLOY_SCRIPT });
+    return {
+      repositories,
+      services: new Map(),
+      host: { instanceId: dockerHost.instanceId, documentName: document.documentName, documentArn: document.documentArn },
+    };
   }
 
   /** `protect`: deletion protection and prevent_destroy on what holds data or serves users. */
-  private addServices(env: EnvironmentConfig, accountId: string, protect: boolean, dataStores: DataStores, telemetry: Telemetry): void {
+  private addServices(
+    env: EnvironmentConfig,
+    accountId: string,
+    protect: boolean,
+    dataStores: DataStores,
+    telemetry: Telemetry,
+    releaseTags: ReadonlyMap<string, ReleaseTag>,
+  ): ReleaseTargets {
+    const deployTargets = new Map<string, DeployTarget>();
     const { namePrefix } = env;
     const repositories = this.addRepositories(env, protect);
     const cluster = new ServiceCluster(this, "cluster", { clusterName: namePrefix });
@@ -293,7 +403,11 @@ export class EnvironmentStack extends TerraformStack {
         cluster: { arn: cluster.clusterArn, name: cluster.clusterName, ready: cluster.capacityProviders },
         vpcId: this.network.vpcId,
         subnetIds: this.network.privateSubnetIds,
-        image: { repositoryUrl: repository.repositoryUrl, repositoryArn: repository.repositoryArn },
+        image: {
+          repositoryUrl: repository.repositoryUrl,
+          repositoryArn: repository.repositoryArn,
+          ...(releaseTags.has(service.image.repository) ? { tag: releaseTags.get(service.image.repository)!.tag } : {}),
+        },
         ...(service.role === "web" && loadBalancer
           ? {
               loadBalancer: {
@@ -312,6 +426,7 @@ export class EnvironmentStack extends TerraformStack {
       if (service.role === "web" && loadBalancer && service.port)
         loadBalancer.allowTrafficTo(service.name, fargate.securityGroupId, service.port);
       new TerraformOutput(this, `service_${service.name.replace(/-/g, "_")}`, { value: fargate.serviceName });
+      deployTargets.set(service.name, fargate.deployTarget);
     }
 
     new TerraformOutput(this, "cluster_name", { value: cluster.clusterName });
@@ -319,5 +434,11 @@ export class EnvironmentStack extends TerraformStack {
       new TerraformOutput(this, "service_url", { value: loadBalancer.url });
       new TerraformOutput(this, "alb_dns_name", { value: loadBalancer.dnsName });
     }
+    return { repositories, services: deployTargets };
   }
+}
+
+/** Where an environment's release parameters live: `/<project>-<environment>/release`. */
+function releasePath(env: EnvironmentConfig): string {
+  return `/${env.namePrefix}/release`;
 }

@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import subprocess
+import sys
 import urllib.request
 
 CHECKS = "/etc/app-host/health-checks.json"
@@ -32,7 +33,7 @@ def imds(path):
 
 
 def containers(project):
-    out = run("docker", "compose", "--project-name", project, "--file", "/etc/app-host/compose.json", "ps", "--all", "--format", "json")
+    out = run("docker", "compose", "--project-name", project, "--env-file", "/etc/app-host/release.env", "--file", "/etc/app-host/compose.json", "ps", "--all", "--format", "json")
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
     return {row["Service"]: row for row in rows}
 
@@ -91,7 +92,9 @@ def main():
         "--metric-name", "UnhealthyContainers", "--unit", "Count", "--value", str(len(problems)),
         "--dimensions", f"InstanceId={imds('instance-id')}")
     print(text)
+    # A failing status fails a deploy that waits on this check.
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

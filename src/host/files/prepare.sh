@@ -3,4 +3,4 @@
 set -euo pipefail
 /usr/local/libexec/app-host/render-env
 aws ecr get-login-password --region "$APP_REGION" | docker login --username AWS --password-stdin "$APP_REGISTRY"
-docker compose --project-name "$APP_NAME" --file /etc/app-host/compose.json pull --quiet
+docker compose --project-name "$APP_NAME" --env-file /etc/app-host/release.env --file /etc/app-host/compose.json pull --quiet

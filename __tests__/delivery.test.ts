@@ -1,0 +1,358 @@
+import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
+import { load as parseYaml } from "js-yaml";
+import { hostFiles } from "../scripts/lib/user-data";
+import { loadEnvironments } from "../src/config/load";
+import {
+  byPath,
+  committedEnvironment,
+  EXAMPLES_DIR,
+  ref,
+  resourcesOf,
+  statementsOf,
+  synthEnvironment,
+  synthInput,
+  withServices,
+  type Resource,
+  type Statement,
+  type TerraformJson,
+} from "./helpers";
+
+interface Action {
+  name: string;
+  category: string;
+  provider: string;
+  run_order?: number;
+  input_artifacts?: string[];
+  output_artifacts?: string[];
+  configuration?: Record<string, string>;
+}
+interface Stage {
+  name: string;
+  action: Action[];
+}
+interface BuildSpec {
+  version: number;
+  phases: Record<string, { commands: string[] }>;
+  artifacts?: { files: string[] };
+}
+
+const examples = Object.fromEntries(loadEnvironments(EXAMPLES_DIR).map((env) => [env.name, env]));
+const stagesOf = (tf: TerraformJson) => byPath(tf, "aws_codepipeline", "delivery/pipeline").stage as Stage[];
+const stage = (tf: TerraformJson, name: string) => stagesOf(tf).find((s) => s.name === name)!;
+const project = (tf: TerraformJson, name: string) => byPath(tf, "aws_codebuild_project", `delivery/${name}/project`);
+/** A project's buildspec, read the way CodeBuild reads it: as YAML. */
+const buildSpecOf = (tf: TerraformJson, name: string) =>
+  parseYaml((project(tf, name).source as { buildspec: string }).buildspec) as BuildSpec;
+const commandsOf = (spec: BuildSpec) => Object.values(spec.phases).flatMap((phase) => phase.commands);
+const policyOf = (tf: TerraformJson, path: string) => statementsOf(byPath(tf, "aws_iam_role_policy", path));
+const sid = (statements: Statement[], id: string) => statements.find((s) => s.Sid === id);
+const list = (value: string | string[] | undefined) => ([] as string[]).concat(value ?? []);
+
+describe("dev: a pipeline of rolling ECS deploys", () => {
+  const { json, parsed } = synthEnvironment(committedEnvironment("dev"));
+
+  it("takes each commit of the branch through a new CodeConnections connection", () => {
+    expect(json).toHaveResourceWithProperties(CodestarconnectionsConnection, { name: "webapp-dev-github", provider_type: "GitHub" });
+    const [source] = stage(parsed, "Source").action;
+    expect(source).toMatchObject({
+      category: "Source",
+      provider: "CodeStarSourceConnection",
+      output_artifacts: ["source"],
+      configuration: {
+        ConnectionArn: ref(parsed, "aws_codestarconnections_connection", "delivery/connection", "arn"),
+        FullRepositoryId: "acme/product",
+        BranchName: "main",
+        DetectChanges: "true",
+      },
+    });
+  });
+
+  it("builds each image once, in its own project, from the commit id, then deploys without an approval outside production", () => {
+    expect(stagesOf(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Deploy"]);
+    const builds = stage(parsed, "Build").action;
+    expect(builds.map((a) => [a.name, a.provider, a.output_artifacts])).toEqual([
+      ["build-api", "CodeBuild", ["image_api"]],
+      ["build-frontend", "CodeBuild", ["image_frontend"]],
+    ]);
+    for (const build of builds)
+      expect(JSON.parse(build.configuration!.EnvironmentVariables)).toEqual([
+        { name: "IMAGE_TAG", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
+      ]);
+  });
+
+  it("deploys every service on a built image with the ECS action, then records the release", () => {
+    const deploy = stage(parsed, "Deploy").action;
+    const ecs = deploy.filter((a) => a.provider === "ECS");
+    expect(ecs.map((a) => [a.name, a.input_artifacts![0], a.configuration!.FileName, a.run_order])).toEqual([
+      ["deploy-api", "image_api", "imagedefinitions-api.json", 1],
+      ["deploy-worker", "image_api", "imagedefinitions-worker.json", 1],
+      ["deploy-scheduler", "image_api", "imagedefinitions-scheduler.json", 1],
+      ["deploy-frontend", "image_frontend", "imagedefinitions-frontend.json", 1],
+    ]);
+    expect(ecs[0].configuration!.ServiceName).toBe(ref(parsed, "aws_ecs_service", "service-api/service", "name"));
+    const record = deploy.find((a) => a.name === "record-release")!;
+    expect(record).toMatchObject({ provider: "CodeBuild", run_order: 2 });
+    expect(record.configuration!.ProjectName).toBe(ref(parsed, "aws_codebuild_project", "delivery/release/project", "name"));
+  });
+
+  it("generates a buildspec that builds, pushes under the commit id and writes an image definition per service", () => {
+    const spec = buildSpecOf(parsed, "build-api");
+    expect(spec.version).toBe(0.2);
+    const commands = commandsOf(spec);
+    expect(commands).toContain(`docker build --pull --tag "$REPOSITORY_URI:$IMAGE_TAG" --file 'api/Dockerfile' 'api'`);
+    expect(commands).toContain(`docker push "$REPOSITORY_URI:$IMAGE_TAG"`);
+    expect(commands.some((c) => c.includes("latest"))).toBe(false);
+    expect(spec.artifacts!.files).toEqual([
+      "imageDetail.json",
+      "imagedefinitions-api.json",
+      "imagedefinitions-worker.json",
+      "imagedefinitions-scheduler.json",
+    ]);
+    expect(commands).toContain(`printf '[{"name":"worker","imageUri":"%s"}]' "$REPOSITORY_URI:$IMAGE_TAG" > imagedefinitions-worker.json`);
+    // A commit id or nothing: the build refuses to run with another tag.
+    expect(commands[0]).toContain("^[0-9a-f]{7,40}$");
+    expect((project(parsed, "build-api").environment as { environment_variable: unknown[] }).environment_variable).toEqual([
+      { name: "REPOSITORY_URI", value: ref(parsed, "aws_ecr_repository", "ecr-api/repository", "repository_url"), type: "PLAINTEXT" },
+    ]);
+  });
+
+  it("lets each build push only to its own repository, with its own log group", () => {
+    const statements = policyOf(parsed, "delivery/build-api/policy");
+    expect(sid(statements, "PushOwnImage")!.Resource).toBe(ref(parsed, "aws_ecr_repository", "ecr-api/repository", "arn"));
+    expect(sid(statements, "WriteBuildLogs")!.Resource).toBe(
+      `${ref(parsed, "aws_cloudwatch_log_group", "delivery/build-api/logs", "arn")}:*`,
+    );
+    const pushes = statements.filter((s) => list(s.Action).includes("ecr:PutImage"));
+    expect(pushes).toHaveLength(1);
+    expect(sid(statements, "ReadTaskDefinitions")).toBeUndefined();
+    expect(byPath(parsed, "aws_cloudwatch_log_group", "delivery/build-api/logs")).toMatchObject({
+      name: "/codebuild/webapp-dev-build-api",
+      retention_in_days: 30,
+      kms_key_id: ref(parsed, "aws_kms_key", "telemetry-key", "arn"),
+    });
+    expect(project(parsed, "build-api")).toMatchObject({
+      environment: { privileged_mode: true, compute_type: "BUILD_GENERAL1_SMALL" },
+      encryption_key: ref(parsed, "aws_kms_key", "delivery/artifact-key", "arn"),
+    });
+  });
+
+  it("lets the pipeline read only its connection, run only its builds and deploy only its services", () => {
+    const statements = policyOf(parsed, "delivery/policy");
+    expect(sid(statements, "ReadSource")!.Resource).toBe(ref(parsed, "aws_codestarconnections_connection", "delivery/connection", "arn"));
+    expect(list(sid(statements, "RunOwnBuilds")!.Resource).sort()).toEqual(
+      ["build-api", "build-frontend", "release"].map((p) => ref(parsed, "aws_codebuild_project", `delivery/${p}/project`, "arn")).sort(),
+    );
+    expect(list(sid(statements, "DeployOwnServices")!.Resource).sort()).toEqual(
+      ["api", "frontend", "scheduler", "worker"].map((s) => ref(parsed, "aws_ecs_service", `service-${s}/service`)).sort(),
+    );
+    const pass = sid(statements, "PassOwnTaskRoles")!;
+    expect(pass.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } });
+    expect(list(pass.Resource)).toHaveLength(8);
+    expect(list(pass.Resource)).toContain(ref(parsed, "aws_iam_role", "service-api/task-role", "arn"));
+    expect(statements.some((s) => list(s.Action).some((a) => a.startsWith("codedeploy:")))).toBe(false);
+  });
+
+  it("records a release only in the images' own release parameters", () => {
+    const statements = policyOf(parsed, "delivery/release/policy");
+    expect(sid(statements, "RecordRelease")!.Resource).toEqual([
+      ref(parsed, "aws_ssm_parameter", "release-api/parameter", "arn"),
+      ref(parsed, "aws_ssm_parameter", "release-frontend/parameter", "arn"),
+    ]);
+    expect(statements.some((s) => list(s.Action).includes("ssm:SendCommand"))).toBe(false);
+    const commands = commandsOf(buildSpecOf(parsed, "release"));
+    expect(commands.some((c) => c.includes("aws ssm put-parameter") && c.includes("$RELEASE_PARAMETERS"))).toBe(true);
+  });
+
+  it("keeps artifacts in a TLS-only bucket that expires them, encrypted with the pipeline's key", () => {
+    const pipeline = byPath(parsed, "aws_codepipeline", "delivery/pipeline");
+    expect(pipeline).toMatchObject({ pipeline_type: "V2", execution_mode: "QUEUED" });
+    expect(pipeline.artifact_store).toEqual([
+      {
+        location: ref(parsed, "aws_s3_bucket", "delivery/artifacts/bucket", "bucket"),
+        type: "S3",
+        encryption_key: { id: ref(parsed, "aws_kms_key", "delivery/artifact-key", "arn"), type: "KMS" },
+      },
+    ]);
+    const deny = statementsOf(byPath(parsed, "aws_s3_bucket_policy", "delivery/artifacts/policy"))[0];
+    expect(deny).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    const [rule] = byPath(parsed, "aws_s3_bucket_lifecycle_configuration", "delivery/artifacts/lifecycle").rule as Resource[];
+    expect(rule).toMatchObject({ status: "Enabled", expiration: [{ days: 30 }] });
+  });
+
+  it("announces failed releases on the environment's alarm topic, which lets that rule publish", () => {
+    const rule = byPath(parsed, "aws_cloudwatch_event_rule", "delivery/failed");
+    expect(JSON.parse(rule.event_pattern as string)).toEqual({
+      source: ["aws.codepipeline"],
+      "detail-type": ["CodePipeline Pipeline Execution State Change"],
+      resources: [ref(parsed, "aws_codepipeline", "delivery/pipeline", "arn")],
+      detail: { state: ["FAILED"] },
+    });
+    const topicArn = ref(parsed, "aws_sns_topic", "alarm-topic", "arn");
+    expect(byPath(parsed, "aws_cloudwatch_event_target", "delivery/failed-notification").arn).toBe(topicArn);
+    const publish = sid(statementsOf(byPath(parsed, "aws_sns_topic_policy", "alarm-topic/policy")), "EventRulesOfThisAccount")!;
+    expect(publish.Condition!.ArnLike).toEqual({
+      "aws:SourceArn": ["arn:aws:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/webapp-dev-release-failed"],
+    });
+  });
+
+  it("holds no Terraform template syntax in any buildspec", () => {
+    for (const p of resourcesOf(parsed, "aws_codebuild_project")) {
+      const buildspec = (p.source as { buildspec: string }).buildspec;
+      expect(buildspec).not.toMatch(/[$%]\{/);
+    }
+  });
+});
+
+describe("bluegreen: CodePipeline → CodeDeploy blue/green, after an approval in production", () => {
+  const { parsed } = synthEnvironment(examples.bluegreen);
+
+  it("asks a person to approve each release between build and deploy", () => {
+    expect(stagesOf(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
+    expect(stage(parsed, "Approve").action[0]).toMatchObject({ category: "Approval", provider: "Manual" });
+  });
+
+  it("deploys both services with CodeDeployToECS, from the task definition and AppSpec the build writes", () => {
+    const deploys = stage(parsed, "Deploy").action.filter((a) => a.category === "Deploy");
+    expect(deploys.map((a) => a.provider)).toEqual(["CodeDeployToECS", "CodeDeployToECS"]);
+    expect(deploys[1].configuration).toEqual({
+      ApplicationName: ref(parsed, "aws_codedeploy_app", "service-api/codedeploy-app", "name"),
+      DeploymentGroupName: ref(parsed, "aws_codedeploy_deployment_group", "service-api/deployment-group", "deployment_group_name"),
+      TaskDefinitionTemplateArtifact: "image_api",
+      TaskDefinitionTemplatePath: "taskdef-api.json",
+      AppSpecTemplateArtifact: "image_api",
+      AppSpecTemplatePath: "appspec-api.yaml",
+      Image1ArtifactName: "image_api",
+      Image1ContainerName: "IMAGE1_NAME",
+    });
+  });
+
+  it("writes an AppSpec (YAML) for the service's container and port, and a task definition template from the family", () => {
+    const commands = commandsOf(buildSpecOf(parsed, "build-api"));
+    const appSpecCommand = commands.find((c) => c.endsWith("> appspec-api.yaml"))!;
+    const lines = [...appSpecCommand.matchAll(/'([^']*)'/g)].map((m) => m[1]).slice(1);
+    expect(parseYaml(lines.join("\n"))).toEqual({
+      version: 0,
+      Resources: [
+        {
+          TargetService: {
+            Type: "AWS::ECS::Service",
+            Properties: { TaskDefinition: "<TASK_DEFINITION>", LoadBalancerInfo: { ContainerName: "api", ContainerPort: 3000 } },
+          },
+        },
+      ],
+    });
+    const template = commands.find((c) => c.endsWith("> taskdef-api.json"))!;
+    expect(template).toContain("aws ecs describe-task-definition --task-definition ex-bluegreen-api");
+    expect(template).toContain('.image = "<IMAGE1_NAME>"');
+    expect(buildSpecOf(parsed, "build-api").artifacts!.files).toEqual(["imageDetail.json", "taskdef-api.json", "appspec-api.yaml"]);
+  });
+
+  it("lets the pipeline start deployments only in the services' own deployment groups", () => {
+    const statements = policyOf(parsed, "delivery/policy");
+    expect(list(sid(statements, "StartOwnBlueGreenDeployments")!.Resource)).toEqual(
+      ["frontend", "api"].map(
+        (s) =>
+          `arn:aws:codedeploy:us-east-1:\${data.aws_caller_identity.account.account_id}:deploymentgroup:${ref(parsed, "aws_codedeploy_app", `service-${s}/codedeploy-app`, "name")}/${ref(parsed, "aws_codedeploy_deployment_group", `service-${s}/deployment-group`, "deployment_group_name")}`,
+      ),
+    );
+    expect(sid(statements, "DeployOwnServices")).toBeUndefined();
+    expect(sid(policyOf(parsed, "delivery/build-api/policy"), "ReadTaskDefinitions")).toBeDefined();
+  });
+});
+
+describe("fastapi-host: a release on the single host through SSM", () => {
+  const { parsed } = synthEnvironment(examples["fastapi-host"]);
+
+  it("deploys by running the stack's SSM document on the host, then records the release", () => {
+    const deploy = stage(parsed, "Deploy").action;
+    expect(deploy.map((a) => [a.name, a.provider])).toEqual([["deploy-host", "CodeBuild"]]);
+    const variables = (project(parsed, "release").environment as { environment_variable: Resource[] }).environment_variable;
+    expect(variables).toEqual([
+      { name: "RELEASE_PARAMETERS", value: ref(parsed, "aws_ssm_parameter", "release-api/parameter", "name"), type: "PLAINTEXT" },
+      { name: "DEPLOY_DOCUMENT", value: ref(parsed, "aws_ssm_document", "deploy-document", "name"), type: "PLAINTEXT" },
+      { name: "DEPLOY_INSTANCE_ID", value: ref(parsed, "aws_instance", "host/instance"), type: "PLAINTEXT" },
+    ]);
+    const commands = commandsOf(buildSpecOf(parsed, "release"));
+    const send = commands.findIndex((c) => c.includes("aws ssm send-command"));
+    const record = commands.findIndex((c) => c.includes("aws ssm put-parameter"));
+    expect(send).toBeGreaterThan(0);
+    // Only a release that passed on the host is recorded.
+    expect(record).toBeGreaterThan(send);
+    expect(commands.some((c) => c.includes('[[ "$status" == Success ]]'))).toBe(true);
+  });
+
+  it("runs the host's deploy script with the commit id, which SSM checks before the host sees it", () => {
+    const document = JSON.parse(byPath(parsed, "aws_ssm_document", "deploy-document").content as string);
+    expect(document.parameters.Release.allowedPattern).toBe("^[0-9a-f]{7,40}$");
+    expect(document.mainSteps).toEqual([
+      {
+        action: "aws:runShellScript",
+        name: "deploy",
+        inputs: { timeoutSeconds: "1200", runCommand: ["/usr/local/libexec/app-host/deploy {{ Release }}"] },
+      },
+    ]);
+    const files = hostFiles(byPath(parsed, "aws_instance", "host/instance").user_data as string);
+    const script = files["/usr/local/libexec/app-host/deploy"];
+    expect(script).toContain("up --detach --wait");
+    expect(script).toContain('"$libexec/health"');
+    expect(script).toContain("restoring the previous release");
+  });
+
+  it("lets the release project command only this host, with only this document", () => {
+    const statements = policyOf(parsed, "delivery/release/policy");
+    expect(sid(statements, "RunDeployDocument")!.Resource).toEqual([
+      ref(parsed, "aws_ssm_document", "deploy-document", "arn"),
+      `arn:aws:ec2:us-east-1:\${data.aws_caller_identity.account.account_id}:instance/${ref(parsed, "aws_instance", "host/instance")}`,
+    ]);
+    expect(stagesOf(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Deploy"]);
+  });
+
+  it("starts the host on the released tag, read from the release parameters it alone may list", () => {
+    const files = hostFiles(byPath(parsed, "aws_instance", "host/instance").user_data as string);
+    const compose = JSON.parse(files["/etc/app-host/compose.json"]);
+    expect(compose.services.api.image).toBe("${APP_REGISTRY}/ex-fastapi-host/api:${APP_RELEASE_API:-1.0.0}");
+    expect(files["/etc/app-host/host.env"]).toContain("APP_RELEASE_PATH=/ex-fastapi-host/release\n");
+    expect(files["/etc/systemd/system/app-host.service"]).toContain("ExecStartPre=/usr/local/libexec/app-host/read-releases");
+    expect(sid(policyOf(parsed, "host/policy"), "ReadReleases")!.Resource).toBe(
+      "arn:aws:ssm:us-east-1:${data.aws_caller_identity.account.account_id}:parameter/ex-fastapi-host/release",
+    );
+  });
+});
+
+describe("delivery options", () => {
+  const services = [
+    { name: "api", role: "web", image: { tag: "1.0.0" }, cpu: 256, memory: 512, port: 8000, routing: { paths: ["/*"], priority: 10 } },
+  ];
+
+  it("asks for an approval in production unless told otherwise, and reuses an approved connection", () => {
+    const connectionArn = "arn:aws:codeconnections:us-east-1:123456789012:connection/0b4d4ecf-94ad-4e3b-a6e5-1a1b2c3d4e5f";
+    const { json, parsed } = synthInput(
+      "prod",
+      withServices(services, {
+        production: true,
+        observability: { alarmEmails: ["ops@example.com"] },
+        delivery: { repository: "acme/product", connectionArn, builds: { api: {} } },
+      }),
+    );
+    expect(stagesOf(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
+    expect(json).not.toHaveResource(CodestarconnectionsConnection);
+    expect(stage(parsed, "Source").action[0].configuration!.ConnectionArn).toBe(connectionArn);
+    expect(sid(policyOf(parsed, "delivery/policy"), "ReadSource")!.Resource).toBe(connectionArn);
+  });
+
+  it("builds arm64 images on arm64 build hosts for a Graviton single host", () => {
+    const { parsed } = synthInput(
+      "arm",
+      withServices(services, {
+        network: { vpcCidr: "10.0.0.0/16", azCount: 1 },
+        singleHost: { instanceType: "t4g.small" },
+        observability: { alarmEmails: ["ops@example.com"] },
+        delivery: { repository: "acme/product", builds: { api: { context: "src", dockerfile: "docker/api.Dockerfile" } } },
+      }),
+    );
+    expect(project(parsed, "build-api").environment).toMatchObject({ type: "ARM_CONTAINER" });
+    expect(commandsOf(buildSpecOf(parsed, "build-api"))).toContain(
+      `docker build --pull --tag "$REPOSITORY_URI:$IMAGE_TAG" --file 'docker/api.Dockerfile' 'src'`,
+    );
+  });
+});

@@ -1,0 +1,463 @@
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { Codepipeline, type CodepipelineStageAction } from "@cdktf/provider-aws/lib/codepipeline";
+import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { Construct } from "constructs";
+import {
+  appSpecFile,
+  DEPLOY_DOCUMENT_VARIABLE,
+  DEPLOY_INSTANCE_VARIABLE,
+  imageBuildSpec,
+  imageDefinitionsFile,
+  RELEASE_PARAMETERS_VARIABLE,
+  RELEASE_VARIABLE,
+  releaseSpec,
+  REPOSITORY_VARIABLE,
+  taskDefinitionFile,
+} from "../delivery/buildspec";
+import { BuildProject } from "./build-project";
+import { EncryptionKey } from "./encryption-key";
+import type { DeployTarget } from "./fargate-service";
+import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
+import { SecureBucket } from "./secure-bucket";
+
+/** One image the pipeline builds, where it goes, and what runs it. */
+export interface PipelineImage {
+  /** ECR repository name within the environment. */
+  readonly repository: string;
+  readonly repositoryUrl: string;
+  readonly repositoryArn: string;
+  /** Build context and Dockerfile, relative to the repository root. */
+  readonly context: string;
+  readonly dockerfile: string;
+  /** The release parameter the pipeline records the commit in once it is deployed. */
+  readonly release: { readonly parameterName: string; readonly parameterArn: string };
+  /** ECS services running the image; none on a single host. */
+  readonly services: readonly DeployTarget[];
+}
+
+/** The single host a release is deployed to, through its SSM document. */
+export interface PipelineHost {
+  readonly instanceId: string;
+  readonly documentName: string;
+  readonly documentArn: string;
+}
+
+export interface DeliveryPipelineProps {
+  readonly namePrefix: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** GitHub `owner/name` and the branch whose commits are released. */
+  readonly repository: string;
+  readonly branch: string;
+  /** An approved connection to reuse. @default a new one, pending until approved in the console */
+  readonly connectionArn?: string;
+  readonly images: readonly PipelineImage[];
+  /** Deploy by SSM command on this host instead of to ECS. @default ECS */
+  readonly host?: PipelineHost;
+  /** Architecture of the images, so of the build hosts. @default "x86_64" */
+  readonly architecture?: "x86_64" | "arm64";
+  /** A person approves each release between build and deploy. */
+  readonly manualApproval: boolean;
+  /** @default "BUILD_GENERAL1_SMALL" */
+  readonly computeType?: string;
+  readonly logRetentionDays: number;
+  readonly logsKmsKeyArn: string;
+  readonly artifactRetentionDays: number;
+  /** Failed releases are announced here (the environment's alarm topic). */
+  readonly notificationTopicArn: string;
+  /** prevent_destroy on the artifact key. */
+  readonly protect: boolean;
+}
+
+/** Name of the EventBridge rule that reports failed releases; the alarm topic lets it publish. */
+export const failedReleaseRuleName = (namePrefix: string) => `${namePrefix}-release-failed`;
+
+const SOURCE = "source";
+const artifactOf = (image: PipelineImage) => `image_${image.repository.replace(/-/g, "_")}`;
+const releaseVariables = JSON.stringify([{ name: RELEASE_VARIABLE, value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" }]);
+
+/**
+ * AWS-native delivery for one environment: GitHub (through a CodeConnections connection) →
+ * one CodeBuild project per image, tagged with the commit id → an optional manual approval →
+ * ECS rolling deploys and CodeDeploy blue/green deploys, or an SSM command on the single host →
+ * the release recorded in each image's release parameter. Artifacts are KMS-encrypted in a
+ * TLS-only bucket that expires them; every role reaches only its own resources; failures go to
+ * the environment's alarm topic.
+ */
+export class DeliveryPipeline extends Construct {
+  readonly pipelineName: string;
+  readonly connectionArn: string;
+
+  constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
+    super(scope, id);
+    const { namePrefix } = props;
+    const name = `${namePrefix}-release`;
+    const connectionArn =
+      props.connectionArn ??
+      new CodestarconnectionsConnection(this, "connection", { name: `${namePrefix}-github`, providerType: "GitHub" }).arn;
+    this.connectionArn = connectionArn;
+
+    const key = new EncryptionKey(this, "artifact-key", {
+      alias: `${namePrefix}-delivery`,
+      description: `${namePrefix}: pipeline artifacts and build outputs`,
+      accountId: props.accountId,
+      preventDestroy: props.protect,
+    });
+    const bucket = new SecureBucket(this, "artifacts", {
+      bucketName: `${name}-artifacts-${props.accountId}`,
+      lifecycleRules: [
+        {
+          id: "expire-artifacts",
+          status: "Enabled",
+          filter: [{}],
+          expiration: [{ days: props.artifactRetentionDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+      ],
+    });
+    const artifacts = { bucketArn: bucket.bucketArn, kmsKeyArn: key.keyArn };
+    const common = {
+      accountId: props.accountId,
+      artifacts,
+      logRetentionDays: props.logRetentionDays,
+      logsKmsKeyArn: props.logsKmsKeyArn,
+      ...(props.architecture ? { architecture: props.architecture } : {}),
+    };
+
+    const builds = props.images.map((image) => {
+      const rolling = image.services.filter((s) => !s.codeDeploy);
+      const blueGreen = image.services.filter((s) => s.codeDeploy);
+      return new BuildProject(this, `build-${image.repository}`, {
+        ...common,
+        name: `${namePrefix}-build-${image.repository}`,
+        description: `Builds ${image.repository} from ${props.repository} and pushes it tagged with the commit id`,
+        privileged: true,
+        ...(props.computeType ? { computeType: props.computeType } : {}),
+        environment: { [REPOSITORY_VARIABLE]: image.repositoryUrl },
+        buildspec: imageBuildSpec({
+          context: image.context,
+          dockerfile: image.dockerfile,
+          rolling: rolling.map((s) => ({ container: s.container })),
+          blueGreen: blueGreen.map((s) => ({ container: s.container, port: s.port!, family: s.family })),
+        }),
+        statements: [
+          { Sid: "RegistryToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+          {
+            Sid: "PushOwnImage",
+            Effect: "Allow",
+            Action: [
+              "ecr:BatchCheckLayerAvailability",
+              "ecr:BatchGetImage",
+              "ecr:GetDownloadUrlForLayer",
+              "ecr:InitiateLayerUpload",
+              "ecr:UploadLayerPart",
+              "ecr:CompleteLayerUpload",
+              "ecr:PutImage",
+            ],
+            Resource: image.repositoryArn,
+          },
+          // The task definition template starts from the family's newest revision; DescribeTaskDefinition takes no resource.
+          ...(blueGreen.length
+            ? [{ Sid: "ReadTaskDefinitions", Effect: "Allow" as const, Action: "ecs:DescribeTaskDefinition", Resource: "*" }]
+            : []),
+        ],
+      });
+    });
+
+    const host = props.host;
+    const release = new BuildProject(this, "release", {
+      ...common,
+      name: `${namePrefix}-release`,
+      description: host ? "Deploys a release on the host through SSM, then records it" : "Records a deployed release",
+      environment: {
+        [RELEASE_PARAMETERS_VARIABLE]: props.images.map((image) => image.release.parameterName).join(" "),
+        ...(host ? { [DEPLOY_DOCUMENT_VARIABLE]: host.documentName, [DEPLOY_INSTANCE_VARIABLE]: host.instanceId } : {}),
+      },
+      timeoutMinutes: host ? 30 : 5,
+      buildspec: releaseSpec(Boolean(host)),
+      statements: [
+        {
+          Sid: "RecordRelease",
+          Effect: "Allow",
+          Action: "ssm:PutParameter",
+          Resource: props.images.map((image) => image.release.parameterArn),
+        },
+        ...(host
+          ? [
+              {
+                Sid: "RunDeployDocument",
+                Effect: "Allow" as const,
+                Action: "ssm:SendCommand",
+                Resource: [host.documentArn, `arn:aws:ec2:${props.region}:${props.accountId}:instance/${host.instanceId}`],
+              },
+              // Command invocations have no resource-level permissions.
+              { Sid: "FollowDeployCommand", Effect: "Allow" as const, Action: "ssm:GetCommandInvocation", Resource: "*" },
+            ]
+          : []),
+      ],
+    });
+
+    const role = new IamRole(this, "role", {
+      name: `${name}-pipeline`,
+      assumeRolePolicy: serviceTrustPolicy("codepipeline.amazonaws.com", props.accountId),
+    });
+    const rolePolicy = new IamRolePolicy(this, "policy", {
+      role: role.id,
+      name: "release",
+      policy: policyDocument(this.pipelineStatements(props, connectionArn, artifacts, [...builds, release])),
+    });
+
+    const targets = props.images.flatMap((image) => image.services.map((service) => ({ image, service })));
+    const pipeline = new Codepipeline(this, "pipeline", {
+      name,
+      roleArn: role.arn,
+      pipelineType: "V2",
+      // Each commit is released in turn; a newer one never cuts short an approval or a deploy.
+      executionMode: "QUEUED",
+      artifactStore: [{ location: bucket.bucketName, type: "S3", encryptionKey: { id: key.keyArn, type: "KMS" } }],
+      stage: [
+        {
+          name: "Source",
+          action: [
+            {
+              name: "GitHub",
+              category: "Source",
+              owner: "AWS",
+              provider: "CodeStarSourceConnection",
+              version: "1",
+              namespace: "SourceVariables",
+              outputArtifacts: [SOURCE],
+              configuration: {
+                ConnectionArn: connectionArn,
+                FullRepositoryId: props.repository,
+                BranchName: props.branch,
+                OutputArtifactFormat: "CODE_ZIP",
+                DetectChanges: "true",
+              },
+            },
+          ],
+        },
+        {
+          name: "Build",
+          action: props.images.map((image, i): CodepipelineStageAction => ({
+            name: `build-${image.repository}`,
+            category: "Build",
+            owner: "AWS",
+            provider: "CodeBuild",
+            version: "1",
+            inputArtifacts: [SOURCE],
+            outputArtifacts: [artifactOf(image)],
+            configuration: { ProjectName: builds[i].projectName, EnvironmentVariables: releaseVariables },
+          })),
+        },
+        ...(props.manualApproval
+          ? [
+              {
+                name: "Approve",
+                action: [
+                  {
+                    name: "approve-release",
+                    category: "Approval",
+                    owner: "AWS",
+                    provider: "Manual",
+                    version: "1",
+                    configuration: { CustomData: `Release commit #{SourceVariables.CommitId} to ${namePrefix}` },
+                  },
+                ],
+              },
+            ]
+          : []),
+        {
+          name: "Deploy",
+          action: [
+            ...targets.map(({ image, service }) => deployAction(artifactOf(image), service)),
+            {
+              name: host ? "deploy-host" : "record-release",
+              category: "Build",
+              owner: "AWS",
+              provider: "CodeBuild",
+              version: "1",
+              // After the ECS and CodeDeploy actions: only a deployed release is recorded.
+              runOrder: host ? 1 : 2,
+              inputArtifacts: [SOURCE],
+              configuration: { ProjectName: release.projectName, EnvironmentVariables: releaseVariables },
+            },
+          ],
+        },
+      ],
+      dependsOn: [rolePolicy],
+    });
+    this.pipelineName = pipeline.name;
+
+    const rule = new CloudwatchEventRule(this, "failed", {
+      name: failedReleaseRuleName(namePrefix),
+      description: `Failed releases of ${name}`,
+      eventPattern: JSON.stringify({
+        source: ["aws.codepipeline"],
+        "detail-type": ["CodePipeline Pipeline Execution State Change"],
+        resources: [pipeline.arn],
+        detail: { state: ["FAILED"] },
+      }),
+    });
+    new CloudwatchEventTarget(this, "failed-notification", {
+      rule: rule.name,
+      targetId: "alarm-topic",
+      arn: props.notificationTopicArn,
+      inputTransformer: {
+        inputPaths: { pipeline: "$.detail.pipeline", execution: "$.detail.execution-id" },
+        inputTemplate: '"Release pipeline <pipeline> failed (execution <execution>)."',
+      },
+    });
+  }
+
+  private pipelineStatements(
+    props: DeliveryPipelineProps,
+    connectionArn: string,
+    artifacts: { bucketArn: string; kmsKeyArn: string },
+    projects: readonly BuildProject[],
+  ): PolicyStatement[] {
+    const services = props.images.flatMap((image) => image.services);
+    const rolling = services.filter((s) => !s.codeDeploy);
+    const blueGreen = services.filter((s) => s.codeDeploy);
+    const clusters = [...new Set(rolling.map((s) => s.clusterName))];
+    const codeDeployArn = (kind: string, name: string) => `arn:aws:codedeploy:${props.region}:${props.accountId}:${kind}:${name}`;
+    return [
+      {
+        Sid: "ReadSource",
+        Effect: "Allow",
+        Action: ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
+        Resource: connectionArn,
+      },
+      {
+        Sid: "PipelineArtifacts",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:PutObjectAcl"],
+        Resource: `${artifacts.bucketArn}/*`,
+      },
+      { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:GetBucketVersioning", "s3:GetBucketLocation"], Resource: artifacts.bucketArn },
+      { Sid: "PipelineArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: artifacts.kmsKeyArn },
+      {
+        Sid: "RunOwnBuilds",
+        Effect: "Allow",
+        Action: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+        Resource: projects.map((p) => p.projectArn),
+      },
+      ...(services.length
+        ? [
+            // Task definitions are registered and read by family; these calls take no resource.
+            {
+              Sid: "RegisterTaskDefinitions",
+              Effect: "Allow" as const,
+              Action: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
+              Resource: "*",
+            },
+            {
+              Sid: "TagOwnTaskDefinitions",
+              Effect: "Allow" as const,
+              Action: "ecs:TagResource",
+              Resource: services.map((s) => `arn:aws:ecs:${props.region}:${props.accountId}:task-definition/${s.family}:*`),
+            },
+            {
+              Sid: "PassOwnTaskRoles",
+              Effect: "Allow" as const,
+              Action: "iam:PassRole",
+              Resource: services.flatMap((s) => s.roleArns),
+              Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+            },
+          ]
+        : []),
+      ...(rolling.length
+        ? [
+            {
+              Sid: "DeployOwnServices",
+              Effect: "Allow" as const,
+              Action: ["ecs:DescribeServices", "ecs:UpdateService"],
+              Resource: rolling.map((s) => s.serviceArn),
+            },
+            // The ECS action follows its deployment's tasks.
+            {
+              Sid: "WatchOwnTasks",
+              Effect: "Allow" as const,
+              Action: "ecs:DescribeTasks",
+              Resource: clusters.map((name) => `arn:aws:ecs:${props.region}:${props.accountId}:task/${name}/*`),
+            },
+            {
+              Sid: "ListOwnClusterTasks",
+              Effect: "Allow" as const,
+              Action: "ecs:ListTasks",
+              Resource: "*",
+              Condition: {
+                ArnEquals: { "ecs:cluster": clusters.map((name) => `arn:aws:ecs:${props.region}:${props.accountId}:cluster/${name}`) },
+              },
+            },
+          ]
+        : []),
+      ...(blueGreen.length
+        ? [
+            {
+              Sid: "StartOwnBlueGreenDeployments",
+              Effect: "Allow" as const,
+              Action: ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
+              Resource: blueGreen.map((s) =>
+                codeDeployArn("deploymentgroup", `${s.codeDeploy!.applicationName}/${s.codeDeploy!.deploymentGroupName}`),
+              ),
+            },
+            {
+              Sid: "RegisterOwnRevisions",
+              Effect: "Allow" as const,
+              Action: ["codedeploy:GetApplication", "codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"],
+              Resource: blueGreen.map((s) => codeDeployArn("application", s.codeDeploy!.applicationName)),
+            },
+            {
+              Sid: "ReadDeploymentConfigs",
+              Effect: "Allow" as const,
+              Action: "codedeploy:GetDeploymentConfig",
+              Resource: codeDeployArn("deploymentconfig", "*"),
+            },
+          ]
+        : []),
+    ];
+  }
+}
+
+/** ECS rolling deploy for a service, or CodeDeploy blue/green when its traffic shifts between target groups. */
+function deployAction(artifact: string, service: DeployTarget): CodepipelineStageAction {
+  const base = {
+    name: `deploy-${service.container}`,
+    category: "Deploy",
+    owner: "AWS",
+    version: "1",
+    runOrder: 1,
+    inputArtifacts: [artifact],
+  };
+  if (!service.codeDeploy) {
+    return {
+      ...base,
+      provider: "ECS",
+      configuration: {
+        ClusterName: service.clusterName,
+        ServiceName: service.serviceName,
+        FileName: imageDefinitionsFile(service.container),
+        DeploymentTimeout: "30",
+      },
+    };
+  }
+  return {
+    ...base,
+    provider: "CodeDeployToECS",
+    configuration: {
+      ApplicationName: service.codeDeploy.applicationName,
+      DeploymentGroupName: service.codeDeploy.deploymentGroupName,
+      TaskDefinitionTemplateArtifact: artifact,
+      TaskDefinitionTemplatePath: taskDefinitionFile(service.container),
+      AppSpecTemplateArtifact: artifact,
+      AppSpecTemplatePath: appSpecFile(service.container),
+      Image1ArtifactName: artifact,
+      Image1ContainerName: "IMAGE1_NAME",
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * CodeBuild buildspecs generated from the service definitions. They are rendered as JSON, which
+ * is YAML, and hold no `${` or `%{`: Terraform would read those as its own templates. Values known
+ * only at apply time (repository URLs, instance ids) reach them as project environment variables.
+ */
+
+/** A service a release deploys with the ECS deploy action: its container takes the new image. */
+export interface RollingTarget {
+  readonly container: string;
+}
+
+/** A service a release deploys with CodeDeploy: a task definition and AppSpec template per release. */
+export interface BlueGreenTarget {
+  readonly container: string;
+  readonly port: number;
+  /** The task definition family whose newest revision the release starts from. */
+  readonly family: string;
+}
+
+export interface ImageBuildSpec {
+  /** Build context and Dockerfile, relative to the repository root. */
+  readonly context: string;
+  readonly dockerfile: string;
+  readonly rolling: readonly RollingTarget[];
+  readonly blueGreen: readonly BlueGreenTarget[];
+}
+
+/** Files an image build leaves for the deploy actions. */
+export const imageDefinitionsFile = (container: string) => `imagedefinitions-${container}.json`;
+export const taskDefinitionFile = (container: string) => `taskdef-${container}.json`;
+export const appSpecFile = (container: string) => `appspec-${container}.yaml`;
+/** What CodeDeployToECS reads the image from, at the root of its image artifact. */
+export const IMAGE_DETAIL_FILE = "imageDetail.json";
+/** The placeholder CodeDeployToECS replaces with the image from imageDetail.json. */
+export const IMAGE_PLACEHOLDER = "<IMAGE1_NAME>";
+
+/** Variables the pipeline's build action sets. */
+export const RELEASE_VARIABLE = "IMAGE_TAG";
+/** Variables the image build project sets. */
+export const REPOSITORY_VARIABLE = "REPOSITORY_URI";
+
+const quote = (value: string) => `'${value}'`;
+
+/** The AppSpec CodeDeploy needs for one ECS service, as YAML lines. */
+export function appSpecLines(target: BlueGreenTarget): string[] {
+  return [
+    "version: 0.0",
+    "Resources:",
+    "  - TargetService:",
+    "      Type: AWS::ECS::Service",
+    "      Properties:",
+    "        TaskDefinition: <TASK_DEFINITION>",
+    "        LoadBalancerInfo:",
+    `          ContainerName: ${target.container}`,
+    `          ContainerPort: ${target.port}`,
+  ];
+}
+
+/** Task definition fields RegisterTaskDefinition accepts, kept from the family's newest revision. */
+const TASK_DEFINITION_FIELDS = [
+  "family",
+  "taskRoleArn",
+  "executionRoleArn",
+  "networkMode",
+  "containerDefinitions",
+  "volumes",
+  "placementConstraints",
+  "requiresCompatibilities",
+  "cpu",
+  "memory",
+  "runtimePlatform",
+  "ephemeralStorage",
+];
+
+function taskDefinitionTemplate(target: BlueGreenTarget): string {
+  const filter = [
+    `{${TASK_DEFINITION_FIELDS.join(", ")}}`,
+    "with_entries(select(.value != null))",
+    `.containerDefinitions |= map(if .name == $container then .image = "${IMAGE_PLACEHOLDER}" else . end)`,
+  ].join(" | ");
+  return [
+    `aws ecs describe-task-definition --task-definition ${target.family} --query taskDefinition --output json`,
+    `jq --arg container ${target.container} ${quote(filter)} > ${taskDefinitionFile(target.container)}`,
+  ].join(" | ");
+}
+
+/**
+ * Builds one image from the commit the pipeline passes in IMAGE_TAG, pushes it under that tag
+ * (the repositories refuse to overwrite a tag), and writes what each deploy action reads.
+ */
+export function imageBuildSpec(spec: ImageBuildSpec): string {
+  const image = `"$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}"`;
+  const files = [
+    IMAGE_DETAIL_FILE,
+    ...spec.rolling.map((t) => imageDefinitionsFile(t.container)),
+    ...spec.blueGreen.flatMap((t) => [taskDefinitionFile(t.container), appSpecFile(t.container)]),
+  ];
+  return JSON.stringify(
+    {
+      version: 0.2,
+      env: { shell: "bash" },
+      phases: {
+        pre_build: {
+          "on-failure": "ABORT",
+          commands: [
+            // Never an untagged or `latest` image: the pipeline must pass the commit id.
+            `[[ "$${RELEASE_VARIABLE}" =~ ^[0-9a-f]{7,40}$ ]] || { echo "${RELEASE_VARIABLE} must be a commit id" >&2; exit 1; }`,
+            `aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f1)"`,
+          ],
+        },
+        build: {
+          "on-failure": "ABORT",
+          commands: [`docker build --pull --tag ${image} --file ${quote(spec.dockerfile)} ${quote(spec.context)}`, `docker push ${image}`],
+        },
+        post_build: {
+          commands: [
+            `printf '{"ImageURI":"%s"}' ${image} > ${IMAGE_DETAIL_FILE}`,
+            ...spec.rolling.map(
+              (t) => `printf '[{"name":"${t.container}","imageUri":"%s"}]' ${image} > ${imageDefinitionsFile(t.container)}`,
+            ),
+            ...spec.blueGreen.flatMap((t) => [
+              taskDefinitionTemplate(t),
+              `printf '%s\\n' ${appSpecLines(t).map(quote).join(" ")} > ${appSpecFile(t.container)}`,
+            ]),
+          ],
+        },
+      },
+      artifacts: { files, "discard-paths": "yes" },
+    },
+    null,
+    2,
+  );
+}
+
+/** Variables the release project sets: the parameters to record, and on a single host the command to run. */
+export const RELEASE_PARAMETERS_VARIABLE = "RELEASE_PARAMETERS";
+export const DEPLOY_DOCUMENT_VARIABLE = "DEPLOY_DOCUMENT";
+export const DEPLOY_INSTANCE_VARIABLE = "DEPLOY_INSTANCE_ID";
+
+/**
+ * Records a release once it is deployed: each image's release parameter takes the commit id, so
+ * Terraform's task definitions and a replaced host start from what was released. With a host, it
+ * first runs the deploy document there, and fails (recording nothing) unless the command succeeds.
+ */
+export function releaseSpec(host: boolean): string {
+  const record = [
+    `for parameter in $${RELEASE_PARAMETERS_VARIABLE}; do aws ssm put-parameter --name "$parameter" --type String --overwrite --value "$${RELEASE_VARIABLE}" > /dev/null; done`,
+  ];
+  const deploy = [
+    `command_id=$(aws ssm send-command --document-name "$${DEPLOY_DOCUMENT_VARIABLE}" --instance-ids "$${DEPLOY_INSTANCE_VARIABLE}" --parameters "Release=$${RELEASE_VARIABLE}" --comment "release $${RELEASE_VARIABLE}" --query Command.CommandId --output text)`,
+    `echo "SSM command $command_id on $${DEPLOY_INSTANCE_VARIABLE}"`,
+    // The SDK waiter gives up after 100 s; a pull and `compose up --wait` may take 15 minutes.
+    `for attempt in $(seq 180); do status=$(aws ssm get-command-invocation --command-id "$command_id" --instance-id "$${DEPLOY_INSTANCE_VARIABLE}" --query Status --output text 2>/dev/null || echo Pending); case "$status" in Pending|InProgress|Delayed) sleep 5;; *) break;; esac; done`,
+    `aws ssm get-command-invocation --command-id "$command_id" --instance-id "$${DEPLOY_INSTANCE_VARIABLE}" --query '[StandardOutputContent, StandardErrorContent]' --output text`,
+    `[[ "$status" == Success ]] || { echo "deploy on the host ended $status" >&2; exit 1; }`,
+  ];
+  return JSON.stringify(
+    {
+      version: 0.2,
+      env: { shell: "bash" },
+      phases: {
+        build: {
+          "on-failure": "ABORT",
+          commands: [
+            `[[ "$${RELEASE_VARIABLE}" =~ ^[0-9a-f]{7,40}$ ]] || { echo "${RELEASE_VARIABLE} must be a commit id" >&2; exit 1; }`,
+            ...(host ? [...deploy, ...record] : record),
+          ],
+        },
+      },
+    },
+    null,
+    2,
+  );
+}
