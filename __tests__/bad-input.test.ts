@@ -480,6 +480,26 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     withDelivery({ logRetentionDays: 10 }),
     "delivery.logRetentionDays: must be one of CloudWatch's retention periods",
   ],
+  [
+    "a connection shared by an unknown environment",
+    withDelivery({ connectionFrom: "staging" }),
+    "delivery.connectionFrom: names no environment (environments: dev, valid)",
+  ],
+  [
+    "a connection shared by the environment itself",
+    withDelivery({ connectionFrom: "dev" }),
+    "delivery.connectionFrom: names this environment itself",
+  ],
+  [
+    "a connection shared by an environment without a pipeline",
+    withDelivery({ connectionFrom: "valid" }),
+    'delivery.connectionFrom: environment "valid" has no delivery section, so no connection to share',
+  ],
+  [
+    "both a connection ARN and an environment to share one",
+    withDelivery({ connectionArn: "arn:aws:codeconnections:us-east-1:123456789012:connection/abc", connectionFrom: "valid" }),
+    "delivery.connectionFrom: give connectionArn or connectionFrom, not both",
+  ],
   ["an unknown delivery key", withDelivery({ stages: [] }), 'delivery: Unrecognized key: "stages"'],
 ];
 

@@ -1,6 +1,10 @@
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import { load as parseYaml } from "js-yaml";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { hostFiles } from "../scripts/lib/user-data";
+import { ConfigError } from "../src/config/errors";
 import { loadEnvironments } from "../src/config/load";
 import {
   byPath,
@@ -338,6 +342,36 @@ describe("delivery options", () => {
     expect(json).not.toHaveResource(CodestarconnectionsConnection);
     expect(stage(parsed, "Source").action[0].configuration!.ConnectionArn).toBe(connectionArn);
     expect(sid(policyOf(parsed, "delivery/policy"), "ReadSource")!.Resource).toBe(connectionArn);
+  });
+
+  it("reuses another environment's connection by its name, so one approval serves both", () => {
+    const dir = mkdtempSync(join(tmpdir(), "delivery-"));
+    const pipeline = (extra: object) =>
+      withServices(services, {
+        observability: { alarmEmails: ["ops@example.com"] },
+        delivery: { repository: "acme/product", builds: { api: {} }, ...extra },
+      });
+    writeFileSync(join(dir, "dev.json"), JSON.stringify(pipeline({})));
+    writeFileSync(join(dir, "staging.json"), JSON.stringify(pipeline({ connectionFrom: "dev" })));
+    const staging = loadEnvironments(dir).find((e) => e.name === "staging")!;
+    const { json, parsed } = synthEnvironment(staging);
+    expect(json).not.toHaveResource(CodestarconnectionsConnection);
+    const [[lookUp, connection]] = Object.entries(parsed.data!.aws_codestarconnections_connection);
+    expect(connection).toEqual({ name: "webapp-dev-github" });
+    expect(stage(parsed, "Source").action[0].configuration!.ConnectionArn).toBe(
+      `\${data.aws_codestarconnections_connection.${lookUp}.arn}`,
+    );
+
+    writeFileSync(join(dir, "staging.json"), JSON.stringify({ ...pipeline({ connectionFrom: "dev" }), region: "eu-west-1" }));
+    expect(() => loadEnvironments(dir)).toThrow(ConfigError);
+    expect(() => loadEnvironments(dir)).toThrow(
+      'environment "staging": delivery.connectionFrom: environment "dev" is in us-east-1; a connection serves its own region only',
+    );
+    writeFileSync(join(dir, "staging.json"), JSON.stringify(pipeline({ connectionFrom: "dev" })));
+    writeFileSync(join(dir, "prod.json"), JSON.stringify(pipeline({ connectionFrom: "staging" })));
+    expect(() => loadEnvironments(dir)).toThrow(
+      'environment "prod": delivery.connectionFrom: environment "staging" reuses a connection itself; name the environment that creates it',
+    );
   });
 
   it("builds arm64 images on arm64 build hosts for a Graviton single host", () => {

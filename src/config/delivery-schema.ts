@@ -40,6 +40,11 @@ export const deliverySchema = z.strictObject({
       "must be a CodeConnections (or CodeStar Connections) connection ARN",
     )
     .optional(),
+  /**
+   * Another environment whose connection to reuse, by name: that environment's pipeline creates
+   * it and it is approved once. Same region (connections are regional) and account. @default none
+   */
+  connectionFrom: z.string().optional(),
   /** Images to build, by the name of a service that runs them; every service on the same ECR repository is deployed with it. */
   builds: z.record(z.string(), imageBuildSchema).refine((builds) => Object.keys(builds).length > 0, "name at least one service to build"),
   /** A person approves each release before it deploys. Production pipelines must have it. @default true in production, false elsewhere */

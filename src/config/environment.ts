@@ -71,10 +71,25 @@ export interface ImageBuild {
   readonly services: readonly ServiceConfig[];
 }
 
+/**
+ * Where a pipeline's GitHub connection comes from: one it creates (by name), an approved one (by
+ * ARN), or another environment's, looked up by name. `from` names that environment until
+ * loadEnvironments, which knows them all, turns it into a `lookUp`.
+ */
+export type ConnectionSource =
+  { readonly create: string } | { readonly arn: string } | { readonly from: string } | { readonly lookUp: string };
+
+/** A connection source once every environment is known. */
+export type ResolvedConnection = Exclude<ConnectionSource, { readonly from: string }>;
+
+/** The name of the connection an environment's pipeline creates. */
+export const connectionName = (namePrefix: string) => `${namePrefix}-github`;
+
 /** AWS-native delivery with its defaults resolved. */
-export interface DeliveryConfig extends Omit<DeliveryDefinition, "builds" | "manualApproval"> {
+export interface DeliveryConfig extends Omit<DeliveryDefinition, "builds" | "manualApproval" | "connectionArn" | "connectionFrom"> {
   readonly builds: readonly ImageBuild[];
   readonly manualApproval: boolean;
+  readonly connection: ConnectionSource;
 }
 
 /** A validated environment with everything derivable already derived. */
@@ -250,11 +265,16 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
         }
       : {}),
     observability: env.observability,
-    ...(env.delivery ? { delivery: resolveDelivery(env.delivery, services, env.production) } : {}),
+    ...(env.delivery ? { delivery: resolveDelivery(env.delivery, services, env.production, namePrefix) } : {}),
   };
 }
 
-function resolveDelivery(delivery: DeliveryDefinition, services: readonly ServiceConfig[], production: boolean): DeliveryConfig {
+function resolveDelivery(
+  delivery: DeliveryDefinition,
+  services: readonly ServiceConfig[],
+  production: boolean,
+  namePrefix: string,
+): DeliveryConfig {
   const builds = Object.entries(delivery.builds).map(([name, build]): ImageBuild => {
     const repository = services.find((s) => s.name === name)!.image.repository;
     return {
@@ -264,7 +284,13 @@ function resolveDelivery(delivery: DeliveryDefinition, services: readonly Servic
       services: services.filter((s) => s.image.repository === repository),
     };
   });
-  return { ...delivery, builds, manualApproval: delivery.manualApproval ?? production };
+  const { connectionArn, connectionFrom, ...rest } = delivery;
+  const connection: ConnectionSource = connectionArn
+    ? { arn: connectionArn }
+    : connectionFrom
+      ? { from: connectionFrom }
+      : { create: connectionName(namePrefix) };
+  return { ...rest, builds, manualApproval: delivery.manualApproval ?? production, connection };
 }
 
 function resolveDatabase(db: DatabaseDefinition, namePrefix: string, production: boolean): DatabaseConfig {

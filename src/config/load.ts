@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type EnvironmentConfig, resolveEnvironment } from "./environment";
+import { connectionName, type EnvironmentConfig, resolveEnvironment } from "./environment";
 import { ConfigError, problem } from "./errors";
 
 /**
@@ -60,5 +60,30 @@ export function loadEnvironments(...dirs: string[]): EnvironmentConfig[] {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return environments;
+  const resolved = environments.map((env) => {
+    const shared = shareConnection(env, environments);
+    if (typeof shared === "string") problems.push(shared);
+    return typeof shared === "string" ? env : shared;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolved;
+}
+
+/**
+ * A pipeline that reuses another environment's connection (`delivery.connectionFrom`) looks it up
+ * by the name that environment gives it; a problem (as text) when there is no such connection.
+ */
+function shareConnection(env: EnvironmentConfig, all: readonly EnvironmentConfig[]): EnvironmentConfig | string {
+  const connection = env.delivery?.connection;
+  if (!env.delivery || !connection || !("from" in connection)) return env;
+  const fail = (message: string) => problem(env.name, "delivery.connectionFrom", message);
+  const owner = all.find((other) => other.name === connection.from);
+  if (!owner) return fail(`names no environment (environments: ${all.map((e) => e.name).join(", ")})`);
+  if (owner === env) return fail("names this environment itself; leave it out to create the connection here");
+  if (!owner.delivery) return fail(`environment "${owner.name}" has no delivery section, so no connection to share`);
+  if (!("create" in owner.delivery.connection))
+    return fail(`environment "${owner.name}" reuses a connection itself; name the environment that creates it`);
+  if (owner.region !== env.region)
+    return fail(`environment "${owner.name}" is in ${owner.region}; a connection serves its own region only`);
+  return { ...env, delivery: { ...env.delivery, connection: { lookUp: connectionName(owner.namePrefix) } } };
 }

@@ -288,6 +288,8 @@ function deliveryIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
         `the services on repository "${repository}" start from different tags (${tags.join(", ")}); a release deploys one`,
       );
   }
+  if (delivery.connectionArn && delivery.connectionFrom)
+    issue(["connectionFrom"], "give connectionArn or connectionFrom, not both: a pipeline has one connection");
   if (env.production && delivery.manualApproval === false)
     issue(["manualApproval"], "a production pipeline needs a person's approval before it deploys");
 }

@@ -2,9 +2,11 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { Codepipeline, type CodepipelineStageAction } from "@cdktf/provider-aws/lib/codepipeline";
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
+import { DataAwsCodestarconnectionsConnection } from "@cdktf/provider-aws/lib/data-aws-codestarconnections-connection";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
+import type { ResolvedConnection } from "../config/environment";
 import {
   appSpecFile,
   DEPLOY_DOCUMENT_VARIABLE,
@@ -52,8 +54,11 @@ export interface DeliveryPipelineProps {
   /** GitHub `owner/name` and the branch whose commits are released. */
   readonly repository: string;
   readonly branch: string;
-  /** An approved connection to reuse. @default a new one, pending until approved in the console */
-  readonly connectionArn?: string;
+  /**
+   * The GitHub connection: a new one by this name (pending until approved in the console), an
+   * approved one by ARN, or another environment's, looked up by name.
+   */
+  readonly connection: ResolvedConnection;
   readonly images: readonly PipelineImage[];
   /** Deploy by SSM command on this host instead of to ECS. @default ECS */
   readonly host?: PipelineHost;
@@ -95,9 +100,13 @@ export class DeliveryPipeline extends Construct {
     super(scope, id);
     const { namePrefix } = props;
     const name = `${namePrefix}-release`;
+    const source = props.connection;
     const connectionArn =
-      props.connectionArn ??
-      new CodestarconnectionsConnection(this, "connection", { name: `${namePrefix}-github`, providerType: "GitHub" }).arn;
+      "arn" in source
+        ? source.arn
+        : "create" in source
+          ? new CodestarconnectionsConnection(this, "connection", { name: source.create, providerType: "GitHub" }).arn
+          : new DataAwsCodestarconnectionsConnection(this, "shared-connection", { name: source.lookUp }).arn;
     this.connectionArn = connectionArn;
 
     const key = new EncryptionKey(this, "artifact-key", {

@@ -3,7 +3,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
-import type { DeliveryConfig, EnvironmentConfig, SingleHostConfig } from "../config/environment";
+import type { DeliveryConfig, EnvironmentConfig, ResolvedConnection, SingleHostConfig } from "../config/environment";
 import type { AppSettings } from "../config/settings";
 import { AlarmPack } from "../constructs/alarm-pack";
 import { AlarmTopic } from "../constructs/alarm-topic";
@@ -119,7 +119,7 @@ export class EnvironmentStack extends TerraformStack {
       accountId,
       repository: delivery.repository,
       branch: delivery.branch,
-      ...(delivery.connectionArn ? { connectionArn: delivery.connectionArn } : {}),
+      connection: resolvedConnection(env.name, delivery),
       images: delivery.builds.map((build) => {
         const repository = targets.repositories.get(build.repository)!;
         const release = targets.releaseTags.get(build.repository)!;
@@ -441,4 +441,12 @@ export class EnvironmentStack extends TerraformStack {
 /** Where an environment's release parameters live: `/<project>-<environment>/release`. */
 function releasePath(env: EnvironmentConfig): string {
   return `/${env.namePrefix}/release`;
+}
+
+/** loadEnvironments resolves a connection shared by another environment into the name to look up. */
+function resolvedConnection(name: string, delivery: DeliveryConfig): ResolvedConnection {
+  const source = delivery.connection;
+  if ("from" in source)
+    throw new Error(`environment ${name}: delivery.connectionFrom was not resolved (load definitions with loadEnvironments)`);
+  return source;
 }
