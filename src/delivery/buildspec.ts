@@ -41,6 +41,23 @@ export const REPOSITORY_VARIABLE = "REPOSITORY_URI";
 
 const quote = (value: string) => `'${value}'`;
 
+/** Never an untagged or `latest` image: a build refuses to run unless the pipeline passed a commit id. */
+const REQUIRE_COMMIT_ID = `[[ "$${RELEASE_VARIABLE}" =~ ^[0-9a-f]{7,40}$ ]] || { echo "${RELEASE_VARIABLE} must be a commit id" >&2; exit 1; }`;
+
+/** A buildspec (version 0.2, bash) from its phases and, when the build leaves any, its artifacts. */
+function buildSpec(phases: Record<string, { "on-failure"?: "ABORT"; commands: string[] }>, artifactFiles?: string[]): string {
+  return JSON.stringify(
+    {
+      version: 0.2,
+      env: { shell: "bash" },
+      phases,
+      ...(artifactFiles ? { artifacts: { files: artifactFiles, "discard-paths": "yes" } } : {}),
+    },
+    null,
+    2,
+  );
+}
+
 /** The AppSpec CodeDeploy needs for one ECS service, as YAML lines. */
 export function appSpecLines(target: BlueGreenTarget): string[] {
   return [
@@ -95,40 +112,33 @@ export function imageBuildSpec(spec: ImageBuildSpec): string {
     ...spec.rolling.map((t) => imageDefinitionsFile(t.container)),
     ...spec.blueGreen.flatMap((t) => [taskDefinitionFile(t.container), appSpecFile(t.container)]),
   ];
-  return JSON.stringify(
+  return buildSpec(
     {
-      version: 0.2,
-      env: { shell: "bash" },
-      phases: {
-        pre_build: {
-          "on-failure": "ABORT",
-          commands: [
-            // Never an untagged or `latest` image: the pipeline must pass the commit id.
-            `[[ "$${RELEASE_VARIABLE}" =~ ^[0-9a-f]{7,40}$ ]] || { echo "${RELEASE_VARIABLE} must be a commit id" >&2; exit 1; }`,
-            `aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f1)"`,
-          ],
-        },
-        build: {
-          "on-failure": "ABORT",
-          commands: [`docker build --pull --tag ${image} --file ${quote(spec.dockerfile)} ${quote(spec.context)}`, `docker push ${image}`],
-        },
-        post_build: {
-          commands: [
-            `printf '{"ImageURI":"%s"}' ${image} > ${IMAGE_DETAIL_FILE}`,
-            ...spec.rolling.map(
-              (t) => `printf '[{"name":"${t.container}","imageUri":"%s"}]' ${image} > ${imageDefinitionsFile(t.container)}`,
-            ),
-            ...spec.blueGreen.flatMap((t) => [
-              taskDefinitionTemplate(t),
-              `printf '%s\\n' ${appSpecLines(t).map(quote).join(" ")} > ${appSpecFile(t.container)}`,
-            ]),
-          ],
-        },
+      pre_build: {
+        "on-failure": "ABORT",
+        commands: [
+          REQUIRE_COMMIT_ID,
+          `aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f1)"`,
+        ],
       },
-      artifacts: { files, "discard-paths": "yes" },
+      build: {
+        "on-failure": "ABORT",
+        commands: [`docker build --pull --tag ${image} --file ${quote(spec.dockerfile)} ${quote(spec.context)}`, `docker push ${image}`],
+      },
+      post_build: {
+        commands: [
+          `printf '{"ImageURI":"%s"}' ${image} > ${IMAGE_DETAIL_FILE}`,
+          ...spec.rolling.map(
+            (t) => `printf '[{"name":"${t.container}","imageUri":"%s"}]' ${image} > ${imageDefinitionsFile(t.container)}`,
+          ),
+          ...spec.blueGreen.flatMap((t) => [
+            taskDefinitionTemplate(t),
+            `printf '%s\\n' ${appSpecLines(t).map(quote).join(" ")} > ${appSpecFile(t.container)}`,
+          ]),
+        ],
+      },
     },
-    null,
-    2,
+    files,
   );
 }
 
@@ -150,25 +160,9 @@ export function releaseSpec(host: boolean): string {
     `command_id=$(aws ssm send-command --document-name "$${DEPLOY_DOCUMENT_VARIABLE}" --instance-ids "$${DEPLOY_INSTANCE_VARIABLE}" --parameters "Release=$${RELEASE_VARIABLE}" --comment "release $${RELEASE_VARIABLE}" --query Command.CommandId --output text)`,
     `echo "SSM command $command_id on $${DEPLOY_INSTANCE_VARIABLE}"`,
     // The SDK waiter gives up after 100 s; a pull and `compose up --wait` may take 15 minutes.
-    `for attempt in $(seq 180); do status=$(aws ssm get-command-invocation --command-id "$command_id" --instance-id "$${DEPLOY_INSTANCE_VARIABLE}" --query Status --output text 2>/dev/null || echo Pending); case "$status" in Pending|InProgress|Delayed) sleep 5;; *) break;; esac; done`,
+    `for _ in $(seq 180); do status=$(aws ssm get-command-invocation --command-id "$command_id" --instance-id "$${DEPLOY_INSTANCE_VARIABLE}" --query Status --output text 2>/dev/null || echo Pending); case "$status" in Pending|InProgress|Delayed) sleep 5;; *) break;; esac; done`,
     `aws ssm get-command-invocation --command-id "$command_id" --instance-id "$${DEPLOY_INSTANCE_VARIABLE}" --query '[StandardOutputContent, StandardErrorContent]' --output text`,
     `[[ "$status" == Success ]] || { echo "deploy on the host ended $status" >&2; exit 1; }`,
   ];
-  return JSON.stringify(
-    {
-      version: 0.2,
-      env: { shell: "bash" },
-      phases: {
-        build: {
-          "on-failure": "ABORT",
-          commands: [
-            `[[ "$${RELEASE_VARIABLE}" =~ ^[0-9a-f]{7,40}$ ]] || { echo "${RELEASE_VARIABLE} must be a commit id" >&2; exit 1; }`,
-            ...(host ? [...deploy, ...record] : record),
-          ],
-        },
-      },
-    },
-    null,
-    2,
-  );
+  return buildSpec({ build: { "on-failure": "ABORT", commands: [REQUIRE_COMMIT_ID, ...(host ? [...deploy, ...record] : record)] } });
 }
