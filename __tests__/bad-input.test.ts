@@ -500,6 +500,16 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     withDelivery({ connectionArn: "arn:aws:codeconnections:us-east-1:123456789012:connection/abc", connectionFrom: "valid" }),
     "delivery.connectionFrom: give connectionArn or connectionFrom, not both",
   ],
+  [
+    "a blue/green service that has no load balancer to shift (a worker)",
+    withServices([api, { ...worker, connectsTo: [], deployment: "blueGreen" }], { delivery }),
+    "services.1.deployment: blue/green shifts load-balancer traffic; only web services can use it",
+  ],
+  [
+    "a blue/green service whose test listener takes a production port",
+    withServices([{ ...api, deployment: "blueGreen" }], { delivery, alb: { testListenerPort: 443 } }),
+    "alb.testListenerPort: must differ from the production listeners' ports (80, 443)",
+  ],
   ["an unknown delivery key", withDelivery({ stages: [] }), 'delivery: Unrecognized key: "stages"'],
 ];
 
