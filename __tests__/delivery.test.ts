@@ -7,9 +7,12 @@ import { hostFiles } from "../scripts/lib/user-data";
 import { ConfigError } from "../src/config/errors";
 import { loadEnvironments } from "../src/config/load";
 import {
+  asList,
   byPath,
   committedEnvironment,
   EXAMPLES_DIR,
+  pipelineStage,
+  pipelineStages,
   ref,
   resourcesOf,
   statementsOf,
@@ -21,19 +24,6 @@ import {
   type TerraformJson,
 } from "./helpers";
 
-interface Action {
-  name: string;
-  category: string;
-  provider: string;
-  run_order?: number;
-  input_artifacts?: string[];
-  output_artifacts?: string[];
-  configuration?: Record<string, string>;
-}
-interface Stage {
-  name: string;
-  action: Action[];
-}
 interface BuildSpec {
   version: number;
   phases: Record<string, { commands: string[] }>;
@@ -41,8 +31,6 @@ interface BuildSpec {
 }
 
 const examples = Object.fromEntries(loadEnvironments(EXAMPLES_DIR).map((env) => [env.name, env]));
-const stagesOf = (tf: TerraformJson) => byPath(tf, "aws_codepipeline", "delivery/pipeline").stage as Stage[];
-const stage = (tf: TerraformJson, name: string) => stagesOf(tf).find((s) => s.name === name)!;
 const project = (tf: TerraformJson, name: string) => byPath(tf, "aws_codebuild_project", `delivery/${name}/project`);
 /** A project's buildspec, read the way CodeBuild reads it: as YAML. */
 const buildSpecOf = (tf: TerraformJson, name: string) =>
@@ -50,14 +38,13 @@ const buildSpecOf = (tf: TerraformJson, name: string) =>
 const commandsOf = (spec: BuildSpec) => Object.values(spec.phases).flatMap((phase) => phase.commands);
 const policyOf = (tf: TerraformJson, path: string) => statementsOf(byPath(tf, "aws_iam_role_policy", path));
 const sid = (statements: Statement[], id: string) => statements.find((s) => s.Sid === id);
-const list = (value: string | string[] | undefined) => ([] as string[]).concat(value ?? []);
 
 describe("dev: a pipeline of rolling ECS deploys", () => {
   const { json, parsed } = synthEnvironment(committedEnvironment("dev"));
 
   it("takes each commit of the branch through a new CodeConnections connection", () => {
     expect(json).toHaveResourceWithProperties(CodestarconnectionsConnection, { name: "webapp-dev-github", provider_type: "GitHub" });
-    const [source] = stage(parsed, "Source").action;
+    const [source] = pipelineStage(parsed, "Source").action;
     expect(source).toMatchObject({
       category: "Source",
       provider: "CodeStarSourceConnection",
@@ -72,8 +59,8 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
   });
 
   it("builds each image once, in its own project, from the commit id, then deploys without an approval outside production", () => {
-    expect(stagesOf(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Deploy"]);
-    const builds = stage(parsed, "Build").action;
+    expect(pipelineStages(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Deploy"]);
+    const builds = pipelineStage(parsed, "Build").action;
     expect(builds.map((a) => [a.name, a.provider, a.output_artifacts])).toEqual([
       ["build-api", "CodeBuild", ["image_api"]],
       ["build-frontend", "CodeBuild", ["image_frontend"]],
@@ -85,7 +72,7 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
   });
 
   it("deploys every service on a built image with the ECS action, then records the release", () => {
-    const deploy = stage(parsed, "Deploy").action;
+    const deploy = pipelineStage(parsed, "Deploy").action;
     const ecs = deploy.filter((a) => a.provider === "ECS");
     expect(ecs.map((a) => [a.name, a.input_artifacts![0], a.configuration!.FileName, a.run_order])).toEqual([
       ["deploy-api", "image_api", "imagedefinitions-api.json", 1],
@@ -126,7 +113,7 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
     expect(sid(statements, "WriteBuildLogs")!.Resource).toBe(
       `${ref(parsed, "aws_cloudwatch_log_group", "delivery/build-api/logs", "arn")}:*`,
     );
-    const pushes = statements.filter((s) => list(s.Action).includes("ecr:PutImage"));
+    const pushes = statements.filter((s) => asList(s.Action).includes("ecr:PutImage"));
     expect(pushes).toHaveLength(1);
     expect(sid(statements, "ReadTaskDefinitions")).toBeUndefined();
     expect(byPath(parsed, "aws_cloudwatch_log_group", "delivery/build-api/logs")).toMatchObject({
@@ -143,17 +130,17 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
   it("lets the pipeline read only its connection, run only its builds and deploy only its services", () => {
     const statements = policyOf(parsed, "delivery/policy");
     expect(sid(statements, "ReadSource")!.Resource).toBe(ref(parsed, "aws_codestarconnections_connection", "delivery/connection", "arn"));
-    expect(list(sid(statements, "RunOwnBuilds")!.Resource).sort()).toEqual(
+    expect(asList(sid(statements, "RunOwnBuilds")!.Resource).sort()).toEqual(
       ["build-api", "build-frontend", "release"].map((p) => ref(parsed, "aws_codebuild_project", `delivery/${p}/project`, "arn")).sort(),
     );
-    expect(list(sid(statements, "DeployOwnServices")!.Resource).sort()).toEqual(
+    expect(asList(sid(statements, "DeployOwnServices")!.Resource).sort()).toEqual(
       ["api", "frontend", "scheduler", "worker"].map((s) => ref(parsed, "aws_ecs_service", `service-${s}/service`)).sort(),
     );
     const pass = sid(statements, "PassOwnTaskRoles")!;
     expect(pass.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } });
-    expect(list(pass.Resource)).toHaveLength(8);
-    expect(list(pass.Resource)).toContain(ref(parsed, "aws_iam_role", "service-api/task-role", "arn"));
-    expect(statements.some((s) => list(s.Action).some((a) => a.startsWith("codedeploy:")))).toBe(false);
+    expect(asList(pass.Resource)).toHaveLength(8);
+    expect(asList(pass.Resource)).toContain(ref(parsed, "aws_iam_role", "service-api/task-role", "arn"));
+    expect(statements.some((s) => asList(s.Action).some((a) => a.startsWith("codedeploy:")))).toBe(false);
   });
 
   it("records a release only in the images' own release parameters", () => {
@@ -162,7 +149,7 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
       ref(parsed, "aws_ssm_parameter", "release-api/parameter", "arn"),
       ref(parsed, "aws_ssm_parameter", "release-frontend/parameter", "arn"),
     ]);
-    expect(statements.some((s) => list(s.Action).includes("ssm:SendCommand"))).toBe(false);
+    expect(statements.some((s) => asList(s.Action).includes("ssm:SendCommand"))).toBe(false);
     const commands = commandsOf(buildSpecOf(parsed, "release"));
     expect(commands.some((c) => c.includes("aws ssm put-parameter") && c.includes("$RELEASE_PARAMETERS"))).toBe(true);
   });
@@ -211,12 +198,12 @@ describe("bluegreen: CodePipeline → CodeDeploy blue/green, after an approval i
   const { parsed } = synthEnvironment(examples.bluegreen);
 
   it("asks a person to approve each release between build and deploy", () => {
-    expect(stagesOf(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
-    expect(stage(parsed, "Approve").action[0]).toMatchObject({ category: "Approval", provider: "Manual" });
+    expect(pipelineStages(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
+    expect(pipelineStage(parsed, "Approve").action[0]).toMatchObject({ category: "Approval", provider: "Manual" });
   });
 
   it("deploys both services with CodeDeployToECS, from the task definition and AppSpec the build writes", () => {
-    const deploys = stage(parsed, "Deploy").action.filter((a) => a.category === "Deploy");
+    const deploys = pipelineStage(parsed, "Deploy").action.filter((a) => a.category === "Deploy");
     expect(deploys.map((a) => a.provider)).toEqual(["CodeDeployToECS", "CodeDeployToECS"]);
     expect(deploys[1].configuration).toEqual({
       ApplicationName: ref(parsed, "aws_codedeploy_app", "service-api/codedeploy-app", "name"),
@@ -253,7 +240,7 @@ describe("bluegreen: CodePipeline → CodeDeploy blue/green, after an approval i
 
   it("lets the pipeline start deployments only in the services' own deployment groups", () => {
     const statements = policyOf(parsed, "delivery/policy");
-    expect(list(sid(statements, "StartOwnBlueGreenDeployments")!.Resource)).toEqual(
+    expect(asList(sid(statements, "StartOwnBlueGreenDeployments")!.Resource)).toEqual(
       ["frontend", "api"].map(
         (s) =>
           `arn:aws:codedeploy:us-east-1:\${data.aws_caller_identity.account.account_id}:deploymentgroup:${ref(parsed, "aws_codedeploy_app", `service-${s}/codedeploy-app`, "name")}/${ref(parsed, "aws_codedeploy_deployment_group", `service-${s}/deployment-group`, "deployment_group_name")}`,
@@ -268,7 +255,7 @@ describe("fastapi-host: a release on the single host through SSM", () => {
   const { parsed } = synthEnvironment(examples["fastapi-host"]);
 
   it("deploys by running the stack's SSM document on the host, then records the release", () => {
-    const deploy = stage(parsed, "Deploy").action;
+    const deploy = pipelineStage(parsed, "Deploy").action;
     expect(deploy.map((a) => [a.name, a.provider])).toEqual([["deploy-host", "CodeBuild"]]);
     const variables = (project(parsed, "release").environment as { environment_variable: Resource[] }).environment_variable;
     expect(variables).toEqual([
@@ -308,7 +295,7 @@ describe("fastapi-host: a release on the single host through SSM", () => {
       ref(parsed, "aws_ssm_document", "deploy-document", "arn"),
       `arn:aws:ec2:us-east-1:\${data.aws_caller_identity.account.account_id}:instance/${ref(parsed, "aws_instance", "host/instance")}`,
     ]);
-    expect(stagesOf(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Deploy"]);
+    expect(pipelineStages(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Deploy"]);
   });
 
   it("starts the host on the released tag, read from the release parameters it alone may list", () => {
@@ -338,9 +325,9 @@ describe("delivery options", () => {
         delivery: { repository: "acme/product", connectionArn, builds: { api: {} } },
       }),
     );
-    expect(stagesOf(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
+    expect(pipelineStages(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
     expect(json).not.toHaveResource(CodestarconnectionsConnection);
-    expect(stage(parsed, "Source").action[0].configuration!.ConnectionArn).toBe(connectionArn);
+    expect(pipelineStage(parsed, "Source").action[0].configuration!.ConnectionArn).toBe(connectionArn);
     expect(sid(policyOf(parsed, "delivery/policy"), "ReadSource")!.Resource).toBe(connectionArn);
   });
 
@@ -358,7 +345,7 @@ describe("delivery options", () => {
     expect(json).not.toHaveResource(CodestarconnectionsConnection);
     const [[lookUp, connection]] = Object.entries(parsed.data!.aws_codestarconnections_connection);
     expect(connection).toEqual({ name: "webapp-dev-github" });
-    expect(stage(parsed, "Source").action[0].configuration!.ConnectionArn).toBe(
+    expect(pipelineStage(parsed, "Source").action[0].configuration!.ConnectionArn).toBe(
       `\${data.aws_codestarconnections_connection.${lookUp}.arn}`,
     );
 

@@ -13,7 +13,18 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { composeServices } from "../scripts/lib/user-data";
 import { loadEnvironments } from "../src/config/load";
-import { byPath, containerOf, EXAMPLES_DIR, ref, resourcesOf, statementsOf, synthEnvironment, type TerraformJson } from "./helpers";
+import {
+  byPath,
+  containerOf,
+  EXAMPLES_DIR,
+  pipelineStage,
+  pipelineStages,
+  ref,
+  resourcesOf,
+  statementsOf,
+  synthEnvironment,
+  type TerraformJson,
+} from "./helpers";
 
 const examples = Object.fromEntries(loadEnvironments(EXAMPLES_DIR).map((env) => [env.name, env]));
 const synth = (name: string) => synthEnvironment(examples[name]);
@@ -25,13 +36,6 @@ function compose(tf: TerraformJson) {
     { image: string; expose?: string[]; ports?: string[]; volumes?: string[] }
   >;
 }
-
-interface PipelineStage {
-  name: string;
-  action: { name: string; category: string; provider: string; configuration: Record<string, string> }[];
-}
-const pipelineStages = (tf: TerraformJson) => byPath(tf, "aws_codepipeline", "delivery/pipeline").stage as PipelineStage[];
-const pipelineStage = (tf: TerraformJson, name: string) => pipelineStages(tf).find((s) => s.name === name)!;
 
 const ingressPorts = (tf: TerraformJson) =>
   resourcesOf(tf, "aws_vpc_security_group_ingress_rule")
@@ -75,7 +79,7 @@ describe("autoblog-host: one EC2 host, compose with PostgreSQL on its own volume
 
   it("gets its images from CodeBuild, which pushes each to its repository for the host to pull and restart compose", () => {
     const builds = pipelineStage(parsed, "Build").action;
-    expect(builds.map((a) => [a.provider, a.configuration.ProjectName])).toEqual([
+    expect(builds.map((a) => [a.provider, a.configuration!.ProjectName])).toEqual([
       ["CodeBuild", ref(parsed, "aws_codebuild_project", "delivery/build-backend/project", "name")],
       ["CodeBuild", ref(parsed, "aws_codebuild_project", "delivery/build-frontend/project", "name")],
     ]);

@@ -133,3 +133,32 @@ export function statementsOf(policy: Resource): Statement[] {
 export function containerOf(tf: TerraformJson, service: string) {
   return JSON.parse(byPath(tf, "aws_ecs_task_definition", `service-${service}/task`).container_definitions as string)[0];
 }
+
+/** A CodePipeline action and stage as synthesized (snake_case keys). */
+export interface PipelineAction {
+  name: string;
+  category: string;
+  provider: string;
+  run_order?: number;
+  input_artifacts?: string[];
+  output_artifacts?: string[];
+  configuration?: Record<string, string>;
+}
+export interface PipelineStage {
+  name: string;
+  action: PipelineAction[];
+}
+
+/** The stages of an environment's release pipeline. */
+export function pipelineStages(tf: TerraformJson): PipelineStage[] {
+  return byPath(tf, "aws_codepipeline", "delivery/pipeline").stage as PipelineStage[];
+}
+
+export function pipelineStage(tf: TerraformJson, name: string): PipelineStage {
+  const stage = pipelineStages(tf).find((s) => s.name === name);
+  if (!stage) throw new Error(`no pipeline stage ${name}`);
+  return stage;
+}
+
+/** A policy's Action or Resource, one string or several, as a list. */
+export const asList = (value: string | string[] | undefined): string[] => ([] as string[]).concat(value ?? []);

@@ -1,7 +1,16 @@
 import { Testing } from "cdktf";
 import { loadEnvironments } from "../src/config/load";
 import { BootstrapStack } from "../src/stacks/bootstrap-stack";
-import { ALL_STACKS, ENVIRONMENTS_DIR, EXAMPLES_DIR, SETTINGS, synthEnvironment, type Statement, type TerraformJson } from "./helpers";
+import {
+  ALL_STACKS,
+  asList,
+  ENVIRONMENTS_DIR,
+  EXAMPLES_DIR,
+  SETTINGS,
+  synthEnvironment,
+  type Statement,
+  type TerraformJson,
+} from "./helpers";
 
 /**
  * Allow statements that may name every resource or a whole service, each with the reason. A
@@ -62,8 +71,6 @@ const all: Found[] = [
   ...statements("bootstrap", JSON.parse(Testing.synth(new BootstrapStack(Testing.app(), SETTINGS))) as TerraformJson),
 ];
 
-const list = (value: string | string[] | undefined) => ([] as string[]).concat(value ?? []);
-
 describe("least privilege, over every policy document of every stack", () => {
   it("finds the documents to check", () => {
     expect(new Set(all.map((f) => f.stack))).toEqual(new Set(ALL_STACKS));
@@ -74,8 +81,8 @@ describe("least privilege, over every policy document of every stack", () => {
     const offending = all
       .filter(({ statement }) => statement.Effect === "Allow")
       .filter(({ statement }) => {
-        const actions = list(statement.Action);
-        const wildcard = actions.some((a) => a === "*" || /^[\w-]+:\*$/.test(a)) || list(statement.Resource).includes("*");
+        const actions = asList(statement.Action);
+        const wildcard = actions.some((a) => a === "*" || /^[\w-]+:\*$/.test(a)) || asList(statement.Resource).includes("*");
         return wildcard && !(statement.Sid && statement.Sid in ALLOWED_WILDCARDS);
       })
       .map(({ stack, resource, statement }) => `${stack} ${resource} ${statement.Sid ?? "(no Sid)"}: ${JSON.stringify(statement.Action)}`);

@@ -4,7 +4,7 @@ import { availabilityZones } from "./regions";
 import { CACHE_ENGINE_VERSIONS, type CacheDefinition, type DatabaseDefinition } from "./data-schema";
 import type { DeliveryDefinition } from "./delivery-schema";
 import type { ObservabilityDefinition } from "./observability-schema";
-import { albSchema, environmentSchema, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
+import { albSchema, environmentSchema, imageRepository, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
 import { burstable, instanceArchitecture, type SingleHostDefinition } from "./single-host-schema";
 
 export interface SubnetSpec {
@@ -232,7 +232,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
 
   const services: ServiceConfig[] = env.services.map((svc) => ({
     ...svc,
-    image: { repository: svc.image.repository ?? svc.name, tag: svc.image.tag },
+    image: { repository: imageRepository(svc), tag: svc.image.tag },
     desiredCount: svc.role === "scheduler" ? 1 : (svc.desiredCount ?? svc.scaling?.min ?? 1),
     exec: svc.exec ?? !env.production,
   }));

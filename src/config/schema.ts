@@ -257,6 +257,11 @@ export const environmentSchema = z
 
 type ParsedEnvironment = z.output<typeof environmentSchema>;
 
+/** The ECR repository a service's image lives in: its own name unless it shares another's. */
+export function imageRepository(svc: Pick<ServiceDefinition, "name" | "image">): string {
+  return svc.image.repository ?? svc.name;
+}
+
 /** Why a service cannot connect to `store`, or undefined when it can. */
 function dataStoreMissing(env: ParsedEnvironment, store: (typeof DATA_STORES)[number]): string | undefined {
   if (!env.singleHost) return env[store] ? undefined : `connects to the ${store}, but the environment defines no ${store} section`;
@@ -268,7 +273,6 @@ function dataStoreMissing(env: ParsedEnvironment, store: (typeof DATA_STORES)[nu
 function deliveryIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
   const delivery = env.delivery!;
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path: ["delivery", ...path], message });
-  const repositoryOf = (svc: ParsedEnvironment["services"][number]) => svc.image.repository ?? svc.name;
   const builtBy = new Map<string, string>();
   for (const name of Object.keys(delivery.builds)) {
     const svc = env.services.find((s) => s.name === name);
@@ -277,11 +281,11 @@ function deliveryIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
       issue(["builds", name], `names no service of this environment (services: ${known})`);
       continue;
     }
-    const repository = repositoryOf(svc);
+    const repository = imageRepository(svc);
     const other = builtBy.get(repository);
     if (other) issue(["builds", name], `builds the same image repository "${repository}" as "${other}"; build it once`);
     builtBy.set(repository, name);
-    const tags = [...new Set(env.services.filter((s) => repositoryOf(s) === repository).map((s) => s.image.tag))];
+    const tags = [...new Set(env.services.filter((s) => imageRepository(s) === repository).map((s) => s.image.tag))];
     if (tags.length > 1)
       issue(
         ["builds", name],
