@@ -8,19 +8,20 @@ import type { EnvironmentInput } from "../src/config/schema";
 import {
   byPath,
   committedEnvironment,
+  committedStack,
   containerOf,
+  database,
   ref,
+  type Resource,
   resourcesOf,
   SETTINGS,
   statementsOf,
   synthEnvironment,
   synthInput,
+  type TerraformJson,
   validInput,
   withData,
   worker,
-  database,
-  type Resource,
-  type TerraformJson,
 } from "./helpers";
 
 const PASSWORD_REF = "${ephemeral.aws_secretsmanager_random_password.database_master-password.random_password}";
@@ -36,7 +37,7 @@ function ingressRules(tf: TerraformJson, securityGroupRef: string): Resource[] {
 }
 
 describe("dev's data stores", () => {
-  const { json, parsed } = synthEnvironment(committedEnvironment("dev"));
+  const { json, parsed } = committedStack("dev");
   const primary = byPath(parsed, "aws_db_instance", "database/primary");
   const keyArn = ref(parsed, "aws_kms_key", "data-key", "arn");
 
@@ -272,7 +273,7 @@ describe("dev's data stores", () => {
 });
 
 describe("prod's data stores", () => {
-  const { json, parsed } = synthEnvironment(committedEnvironment("prod"));
+  const { json, parsed } = committedStack("prod");
   const primary = byPath(parsed, "aws_db_instance", "database/primary");
   const replica = byPath(parsed, "aws_db_instance", "database/replica-1");
 

@@ -9,19 +9,18 @@ import { loadEnvironments } from "../src/config/load";
 import {
   asList,
   byPath,
-  committedEnvironment,
-  EXAMPLES_DIR,
+  committedStack,
   pipelineStage,
   pipelineStages,
   ref,
+  type Resource,
   resourcesOf,
+  type Statement,
   statementsOf,
   synthEnvironment,
   synthInput,
-  withServices,
-  type Resource,
-  type Statement,
   type TerraformJson,
+  withServices,
 } from "./helpers";
 
 interface BuildSpec {
@@ -30,7 +29,6 @@ interface BuildSpec {
   artifacts?: { files: string[] };
 }
 
-const examples = Object.fromEntries(loadEnvironments(EXAMPLES_DIR).map((env) => [env.name, env]));
 const project = (tf: TerraformJson, name: string) => byPath(tf, "aws_codebuild_project", `delivery/${name}/project`);
 /** A project's buildspec, read the way CodeBuild reads it: as YAML. */
 const buildSpecOf = (tf: TerraformJson, name: string) =>
@@ -40,7 +38,7 @@ const policyOf = (tf: TerraformJson, path: string) => statementsOf(byPath(tf, "a
 const sid = (statements: Statement[], id: string) => statements.find((s) => s.Sid === id);
 
 describe("dev: a pipeline of rolling ECS deploys", () => {
-  const { json, parsed } = synthEnvironment(committedEnvironment("dev"));
+  const { json, parsed } = committedStack("dev");
 
   it("takes each commit of the branch through a new CodeConnections connection", () => {
     expect(json).toHaveResourceWithProperties(CodestarconnectionsConnection, { name: "webapp-dev-github", provider_type: "GitHub" });
@@ -195,7 +193,7 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
 });
 
 describe("bluegreen: CodePipeline → CodeDeploy blue/green, after an approval in production", () => {
-  const { parsed } = synthEnvironment(examples.bluegreen);
+  const { parsed } = committedStack("bluegreen");
 
   it("asks a person to approve each release between build and deploy", () => {
     expect(pipelineStages(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Approve", "Deploy"]);
@@ -252,7 +250,7 @@ describe("bluegreen: CodePipeline → CodeDeploy blue/green, after an approval i
 });
 
 describe("fastapi-host: a release on the single host through SSM", () => {
-  const { parsed } = synthEnvironment(examples["fastapi-host"]);
+  const { parsed } = committedStack("fastapi-host");
 
   it("deploys by running the stack's SSM document on the host, then records the release", () => {
     const deploy = pipelineStage(parsed, "Deploy").action;

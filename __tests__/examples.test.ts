@@ -15,6 +15,7 @@ import { composeServices } from "../scripts/lib/user-data";
 import { loadEnvironments } from "../src/config/load";
 import {
   byPath,
+  committedStack,
   containerOf,
   EXAMPLES_DIR,
   pipelineStage,
@@ -22,12 +23,11 @@ import {
   ref,
   resourcesOf,
   statementsOf,
-  synthEnvironment,
   type TerraformJson,
 } from "./helpers";
 
 const examples = Object.fromEntries(loadEnvironments(EXAMPLES_DIR).map((env) => [env.name, env]));
-const synth = (name: string) => synthEnvironment(examples[name]);
+const synth = committedStack;
 
 /** The compose project a single host's user data installs. */
 function compose(tf: TerraformJson) {

@@ -1,4 +1,5 @@
 import { Testing } from "cdktf";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveEnvironment, type EnvironmentConfig } from "../src/config/environment";
 import type { EnvironmentInput } from "../src/config/schema";
@@ -78,6 +79,41 @@ export function synthEnvironment(env: EnvironmentConfig, settings: AppSettings =
   const app = Testing.app();
   const stack = new EnvironmentStack(app, env, settings);
   const json = Testing.synth(stack);
+  return { json, parsed: JSON.parse(json) as TerraformJson };
+}
+
+/** Names the folder where global-setup.ts wrote every committed stack for this test run. */
+export const SHARED_SYNTH_ENV = "COMMITTED_STACKS_DIR";
+
+/** The folder holding `<stack>/cdk.tf.json` for every committed definition and the bootstrap stack. */
+export function committedStacksDir(): string {
+  const outdir = process.env[SHARED_SYNTH_ENV];
+  if (!outdir) throw new Error(`${SHARED_SYNTH_ENV} is unset: run the tests through jest (global-setup.ts writes it)`);
+  return join(outdir, "stacks");
+}
+
+/** A committed stack as the app wrote it, "//" metadata included (what checkov and the user see). */
+export function committedStackFile(name: string): TerraformJson {
+  return JSON.parse(readFileSync(join(committedStacksDir(), name, "cdk.tf.json"), "utf8")) as TerraformJson;
+}
+
+/** Without cdktf's "//" metadata: what Testing.synth returns. */
+function withoutMetadata(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutMetadata);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== "//")
+      .map(([key, item]) => [key, withoutMetadata(item)]),
+  );
+}
+
+/**
+ * A committed stack from this run's shared synth, in the form `synthEnvironment` returns (the
+ * tests' SETTINGS, no metadata), so suites need not synthesize it again.
+ */
+export function committedStack(name: string) {
+  const json = JSON.stringify(withoutMetadata(committedStackFile(name)), null, 2);
   return { json, parsed: JSON.parse(json) as TerraformJson };
 }
 

@@ -5,7 +5,7 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { byPath, committedEnvironment, resourcesOf, synthEnvironment, synthInput, validInput, type TerraformJson } from "./helpers";
+import { byPath, committedStack, resourcesOf, synthInput, type TerraformJson, validInput } from "./helpers";
 
 /** Route tables that a subnet of the given tier is associated with. */
 function routeTablesOfTier(tf: TerraformJson, tier: string): string[] {
@@ -26,7 +26,7 @@ function routesFrom(tf: TerraformJson, tableRef: string) {
 }
 
 describe("network of dev (single NAT, 2 AZs)", () => {
-  const { json, parsed } = synthEnvironment(committedEnvironment("dev"));
+  const { json, parsed } = committedStack("dev");
 
   it("has a VPC with DNS from the environment's CIDR", () => {
     expect(json).toHaveResourceWithProperties(Vpc, { cidr_block: "10.10.0.0/16", enable_dns_hostnames: true, enable_dns_support: true });
@@ -95,7 +95,7 @@ describe("network of dev (single NAT, 2 AZs)", () => {
 });
 
 describe("network of prod (NAT per AZ, 3 AZs)", () => {
-  const { json, parsed } = synthEnvironment(committedEnvironment("prod"));
+  const { json, parsed } = committedStack("prod");
 
   it("has one NAT gateway and one private route table per AZ", () => {
     expect(resourcesOf(parsed, "aws_nat_gateway")).toHaveLength(3);

@@ -6,16 +6,15 @@ import type { EnvironmentInput } from "../src/config/schema";
 import { MAX_WIDGETS } from "../src/constructs/dashboard";
 import {
   byPath,
-  committedEnvironment,
+  committedStack,
   ENVIRONMENTS_DIR,
   ref,
+  type Resource,
   resourcesOf,
   statementsOf,
-  synthEnvironment,
   synthInput,
-  validInput,
-  type Resource,
   type TerraformJson,
+  validInput,
 } from "./helpers";
 
 type Widget = { type: string; x: number; y: number; width: number; height: number; properties: Record<string, unknown> };
@@ -40,7 +39,7 @@ function referencesExist(tf: TerraformJson, value: string): boolean {
 }
 
 describe.each(["dev", "staging", "prod"])("%s's alarm pack", (name) => {
-  const { parsed } = synthEnvironment(committedEnvironment(name));
+  const { parsed } = committedStack(name);
   const topic = ref(parsed, "aws_sns_topic", "alarm-topic", "arn");
 
   it("notifies the topic on ALARM and OK, treats missing data explicitly and says what to check first", () => {
@@ -127,7 +126,7 @@ describe.each(["dev", "staging", "prod"])("%s's alarm pack", (name) => {
 });
 
 describe("the alarm topic", () => {
-  const { json, parsed } = synthEnvironment(committedEnvironment("prod"));
+  const { json, parsed } = committedStack("prod");
 
   it("is encrypted with a key CloudWatch may use, and only this account's alarms may publish, over TLS", () => {
     const key = ref(parsed, "aws_kms_key", "telemetry-key", "arn");
@@ -174,7 +173,7 @@ describe("the alarm topic", () => {
 });
 
 describe("what the inventory holds decides what is watched", () => {
-  const { parsed: prod } = synthEnvironment(committedEnvironment("prod"));
+  const { parsed: prod } = committedStack("prod");
 
   it("watches replicas for lag, burstable instances for credits, and cache replicas for replication lag", () => {
     const names = alarmNames(prod);

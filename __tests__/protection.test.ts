@@ -2,11 +2,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   committedEnvironment,
+  committedStack,
   ENVIRONMENTS_DIR,
+  type Resource,
   SETTINGS,
   synthEnvironment,
   synthInput,
-  type Resource,
   type TerraformJson,
 } from "./helpers";
 
@@ -31,7 +32,7 @@ const singleHostProduction = () =>
   synthInput("edge", { ...JSON.parse(readFileSync(join(ENVIRONMENTS_DIR, "single-host.json"), "utf8")), production: true }).parsed;
 
 const production: [string, TerraformJson][] = [
-  ["prod", synthEnvironment(committedEnvironment("prod")).parsed],
+  ["prod", committedStack("prod").parsed],
   ["a production single host", singleHostProduction()],
 ];
 

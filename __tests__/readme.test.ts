@@ -1,16 +1,12 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { estimateStacks, summary } from "../scripts/cost";
 import { renderDiagram } from "../scripts/lib/diagram";
 import { readStack } from "../scripts/lib/terraform";
 import { readBlock } from "../scripts/lib/readme";
-import { buildApp } from "../src/app";
-import { ALL_STACKS, ENVIRONMENTS_DIR, EXAMPLES_DIR } from "./helpers";
+import { ALL_STACKS, committedStacksDir } from "./helpers";
 
-const outdir = mkdtempSync(join(tmpdir(), "readme-"));
-buildApp({ environmentsDir: ENVIRONMENTS_DIR, examplesDir: EXAMPLES_DIR, env: {}, outdir }).synth();
-const stacksDir = join(outdir, "stacks");
+const stacksDir = committedStacksDir();
 const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
 const environments = ALL_STACKS.filter((s) => s !== "bootstrap");
 

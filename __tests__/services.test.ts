@@ -8,22 +8,23 @@ import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import {
+  api,
   byPath,
   committedEnvironment,
+  committedStack,
   containerOf,
+  PARAMETER_ARN,
   ref,
   resourcesOf,
+  SECRET_ARN,
   statementsOf,
   synthEnvironment,
   synthInput,
-  api,
-  PARAMETER_ARN,
-  SECRET_ARN,
   withServices,
 } from "./helpers";
 
 describe("the services of dev", () => {
-  const { json, parsed } = synthEnvironment(committedEnvironment("dev"));
+  const { json, parsed } = committedStack("dev");
 
   it("runs api, frontend, worker and scheduler on one Container Insights cluster", () => {
     expect(json).toHaveResourceWithProperties(EcsCluster, { setting: [{ name: "containerInsights", value: "enabled" }] });
@@ -145,7 +146,7 @@ describe("the services of dev", () => {
 });
 
 describe("the security-group graph", () => {
-  const { parsed } = synthEnvironment(committedEnvironment("dev"));
+  const { parsed } = committedStack("dev");
   const ingress = resourcesOf(parsed, "aws_vpc_security_group_ingress_rule");
   const egress = resourcesOf(parsed, "aws_vpc_security_group_egress_rule");
   const albSg = ref(parsed, "aws_security_group", "alb/sg");
@@ -288,7 +289,7 @@ describe("autoscaling", () => {
   });
 
   it("puts a share of workers on Fargate Spot", () => {
-    const { parsed: staging } = synthEnvironment(committedEnvironment("staging"));
+    const { parsed: staging } = committedStack("staging");
     expect(byPath(staging, "aws_ecs_service", "service-worker/service").capacity_provider_strategy).toEqual([
       { capacity_provider: "FARGATE", weight: 50, base: 1 },
       { capacity_provider: "FARGATE_SPOT", weight: 50 },
@@ -297,7 +298,7 @@ describe("autoscaling", () => {
 });
 
 describe("production", () => {
-  const { json, parsed } = synthEnvironment(committedEnvironment("prod"));
+  const { json, parsed } = committedStack("prod");
 
   it("protects the ALB and writes its access logs to an encrypted bucket the ELB account may write", () => {
     expect(json).toHaveResourceWithProperties(Lb, {

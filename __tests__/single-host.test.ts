@@ -11,13 +11,12 @@ import { hostFiles as readHostFiles } from "../scripts/lib/user-data";
 import type { EnvironmentInput } from "../src/config/schema";
 import {
   byPath,
-  committedEnvironment,
+  committedStack,
   containerOf,
   ENVIRONMENTS_DIR,
   ref,
   resourcesOf,
   statementsOf,
-  synthEnvironment,
   synthInput,
   type TerraformJson,
 } from "./helpers";
@@ -45,7 +44,7 @@ function definition(name: string): EnvironmentInput & { services: Record<string,
   return JSON.parse(readFileSync(join(ENVIRONMENTS_DIR, `${name}.json`), "utf8"));
 }
 
-const { json, parsed: tf } = synthEnvironment(committedEnvironment("single-host"));
+const { json, parsed: tf } = committedStack("single-host");
 const files = hostFiles(tf);
 const composed = compose(tf);
 

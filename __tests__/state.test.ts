@@ -5,7 +5,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Testing } from "cdktf";
 import { BootstrapStack } from "../src/stacks/bootstrap-stack";
-import { committedEnvironment, resourcesOf, SETTINGS, synthEnvironment, type TerraformJson } from "./helpers";
+import { committedEnvironment, committedStack, resourcesOf, SETTINGS, synthEnvironment, type TerraformJson } from "./helpers";
 
 const LOCAL = { ...SETTINGS, localAwsEndpoint: "http://127.0.0.1:4566" };
 
@@ -15,7 +15,7 @@ function synthBootstrap(settings = SETTINGS) {
 }
 
 describe("environment state backend", () => {
-  const { parsed } = synthEnvironment(committedEnvironment("staging"));
+  const { parsed } = committedStack("staging");
 
   it("keeps state encrypted in the state bucket under the environment's key, locked by S3", () => {
     expect(parsed.terraform.backend).toEqual({
@@ -104,7 +104,7 @@ describe("the local AWS switch", () => {
   });
 
   it("leaves real stacks without credentials or endpoints", () => {
-    const { json, parsed } = synthEnvironment(committedEnvironment("prod"));
+    const { json, parsed } = committedStack("prod");
     expect(parsed.provider.aws[0]).not.toHaveProperty("access_key");
     expect(parsed.provider.aws[0]).not.toHaveProperty("endpoints");
     expect(parsed.terraform.backend.s3).not.toHaveProperty("endpoints");
