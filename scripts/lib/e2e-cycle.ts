@@ -1,0 +1,264 @@
+/**
+ * The life of one stack against the local AWS, as `npm run e2e` runs it: apply (or `cdktf
+ * deploy`), an empty re-plan, a scan of the state, the checks some stacks carry (password
+ * rotation, the destructive-plan guard, production's protections), and destroy, even after a
+ * failed step. Every terraform command's output goes to the stack's log file.
+ */
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { check, StepError } from "./bootstrap";
+import { readSecretValue } from "./local-aws";
+import { run, type RunResult } from "./process";
+import type { Progress } from "./progress";
+import { findSecrets } from "./secret-scan";
+import { resourceCount, ROOT, synthAll, terraform } from "./terraform";
+
+export const E2E_WORK_DIR = join(ROOT, ".local", "e2e");
+/** The last run's figures, written at its end and read by `npm run bench`. */
+export const E2E_SUMMARY = join(E2E_WORK_DIR, "summary.json");
+
+export interface E2eSummary {
+  readonly finished: string;
+  readonly jobs: number;
+  readonly totalSeconds: number;
+  readonly rows: readonly CycleRow[];
+}
+
+/** Where a run keeps its synthesized variants of the app. */
+export interface CycleDirs {
+  /** The app as users synthesize it. */
+  readonly out: string;
+  /** The same app with ALLOW_DESTROY=true: how production stacks are decommissioned. */
+  readonly teardown: string;
+  /** Scratch space for variants a single stack needs (rotation, cdktf deploy). */
+  readonly work: string;
+  /** The committed definitions, copied and changed for the rotation check. */
+  readonly environments: string;
+}
+
+export interface StackCycle {
+  readonly stack: string;
+  readonly production: boolean;
+  /** Deployed with `cdktf deploy` rather than `terraform apply`, to prove the user's own command. */
+  readonly viaCdktf: boolean;
+  readonly endpoint: string;
+  /** The environment terraform runs with (provider mirror, no prompts). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly dirs: CycleDirs;
+  readonly progress: Progress;
+  readonly logFile: string;
+}
+
+export interface CycleRow {
+  stack: string;
+  resources: number;
+  applySeconds?: number;
+  replanChanges?: string;
+  /** "yes" when the master password was rotated in place. */
+  rotated?: string;
+  /** "yes" when the plan guard stopped a planned database replacement. */
+  guarded?: string;
+  destroyed?: boolean;
+  wallSeconds?: number;
+  failure?: string;
+}
+
+/** Resource addresses a plan would change, from its human-readable output. */
+export function plannedChanges(planOutput: string): string[] {
+  return planOutput
+    .split("\n")
+    .map((line) => /^\s*# (\S+) (will be|must be)/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => m[1]);
+}
+
+/** Runs terraform in `dir`, appending the command and its output to the stack's log. */
+export async function tf(cycle: StackCycle, dir: string, args: readonly string[]): Promise<RunResult> {
+  const result = await terraform(dir, args, cycle.env);
+  log(cycle, `terraform ${args.join(" ")} (in ${dir.slice(ROOT.length + 1)})`, result);
+  return result;
+}
+
+function log(cycle: StackCycle, command: string, result: RunResult): void {
+  appendFileSync(
+    cycle.logFile,
+    `\n### ${command}: exit ${result.code} after ${result.seconds.toFixed(1)} s\n${result.stdout}${result.stderr}`,
+  );
+}
+
+/** Refuses to go on unless a destroy plan of the stack is stopped by prevent_destroy. */
+export async function expectDestroyRefused(cycle: StackCycle, dir: string): Promise<void> {
+  const destroy = await tf(cycle, dir, ["plan", "-destroy", "-input=false"]);
+  if (destroy.code === 0 || !/prevent_destroy/.test(destroy.stderr)) {
+    throw new StepError(`a destroy plan was not refused by prevent_destroy:\n${destroy.stderr.slice(-3000)}`);
+  }
+}
+
+/** A plan with -detailed-exitcode that must show no changes; returns how many it shows. */
+export async function expectEmptyPlan(cycle: StackCycle, dir: string): Promise<number> {
+  const replan = await tf(cycle, dir, ["plan", "-detailed-exitcode", "-input=false"]);
+  check(replan, "re-plan", [0, 2]);
+  const changes = plannedChanges(replan.stdout);
+  if (replan.code === 2) throw new StepError(`re-plan shows changes to ${changes.join(", ")}:\n${replan.stdout.slice(-6000)}`);
+  return changes.length;
+}
+
+/**
+ * Pulls the stack's state and fails if it holds a literal secret, or the database's master
+ * password (read from its credentials secret in the emulator). Returns that password, or
+ * undefined for stacks without a write-only database password.
+ */
+async function checkStateHoldsNoSecret(cycle: StackCycle, dir: string): Promise<string | undefined> {
+  const state = await tf(cycle, dir, ["state", "pull"]);
+  check(state, "state pull");
+  const secrets = findSecrets(JSON.parse(state.stdout));
+  if (secrets.length > 0) throw new StepError(`the state holds secrets: ${secrets.map((s) => `${s.path} (${s.reason})`).join("; ")}`);
+  const output = await tf(cycle, dir, ["output", "-json"]);
+  check(output, "output");
+  const arn = (JSON.parse(output.stdout) as Record<string, { value: unknown }>).database_credentials_secret_arn?.value;
+  if (typeof arn !== "string" || !arn.includes(":secretsmanager:")) return undefined;
+  const { password } = JSON.parse(await readSecretValue(cycle.endpoint, arn)) as { password?: string };
+  if (!password || password.length < 32) throw new StepError(`the credentials secret holds no generated password`);
+  if (state.stdout.includes(password)) throw new StepError("the state holds the database master password");
+  return password;
+}
+
+/**
+ * Rotates the stack's master password the documented way (passwordVersion + 1): the plan must
+ * change resources in place only, with the database among them; after apply the secret holds a
+ * new password that is not in the state.
+ */
+async function rotatePassword(cycle: StackCycle, oldPassword: string): Promise<void> {
+  const definitions = join(cycle.dirs.work, `${cycle.stack}.environments.rotated`);
+  mkdirSync(definitions, { recursive: true });
+  for (const file of readdirSync(cycle.dirs.environments).filter((f) => f.endsWith(".json"))) {
+    const definition = JSON.parse(readFileSync(join(cycle.dirs.environments, file), "utf8")) as { database?: { passwordVersion?: number } };
+    if (file === `${cycle.stack}.json` && definition.database)
+      definition.database.passwordVersion = (definition.database.passwordVersion ?? 1) + 1;
+    writeFileSync(join(definitions, file), JSON.stringify(definition));
+  }
+  const rotatedOut = join(cycle.dirs.work, `${cycle.stack}.cdktf.rotated`);
+  await synthAll(rotatedOut, { LOCAL_AWS_ENDPOINT: cycle.endpoint, ENVIRONMENTS_DIR: definitions });
+  const dir = join(rotatedOut, "stacks", cycle.stack);
+  check(await tf(cycle, dir, ["init", "-input=false"]), "rotation init");
+  check(await tf(cycle, dir, ["plan", "-input=false", "-out=rotation.tfplan"]), "rotation plan");
+  const show = await tf(cycle, dir, ["show", "-json", "rotation.tfplan"]);
+  check(show, "rotation plan show");
+  const changes = (
+    JSON.parse(show.stdout) as { resource_changes: { address: string; type: string; change: { actions: string[] } }[] }
+  ).resource_changes.filter((c) => !c.change.actions.every((a) => a === "no-op" || a === "read"));
+  // Secrets Manager versions are immutable: rotating writes a new version of the same secret.
+  const notInPlace = changes.filter((c) => c.change.actions.join() !== "update" && c.type !== "aws_secretsmanager_secret_version");
+  if (notInPlace.length > 0)
+    throw new StepError(
+      `rotation would not update in place: ${notInPlace.map((c) => `${c.address} (${c.change.actions.join(", ")})`).join("; ")}`,
+    );
+  if (!changes.some((c) => c.type === "aws_db_instance")) throw new StepError("rotation plan does not update the database");
+  const secretVersion = changes.find((c) => c.type === "aws_secretsmanager_secret_version");
+  if (secretVersion?.change.actions.join() !== "create,delete")
+    throw new StepError(
+      `rotation must write the new secret version before retiring the old one: ${secretVersion?.change.actions.join(", ")}`,
+    );
+  check(await tf(cycle, dir, ["apply", "-input=false", "rotation.tfplan"]), "rotation apply");
+  const newPassword = await checkStateHoldsNoSecret(cycle, dir);
+  if (!newPassword || newPassword === oldPassword) throw new StepError("rotation left the password unchanged");
+}
+
+/**
+ * Plans a forced replacement of the stack's database and requires the destructive-plan guard to
+ * refuse it, naming the database, and to pass it once that address is explicitly allowed.
+ * Returns false when the stack has no database.
+ */
+async function expectGuardToStopDatabaseReplacement(cycle: StackCycle, dir: string): Promise<boolean> {
+  const list = await tf(cycle, dir, ["state", "list"]);
+  check(list, "state list");
+  const database = list.stdout.split("\n").find((address) => address.startsWith("aws_db_instance."));
+  if (!database) return false;
+  check(await tf(cycle, dir, ["plan", "-input=false", `-replace=${database}`, "-out=replace.tfplan"]), "replacement plan");
+  const show = await tf(cycle, dir, ["show", "-json", "replace.tfplan"]);
+  check(show, "replacement plan show");
+  const planFile = join(dir, "replace.plan.json");
+  writeFileSync(planFile, show.stdout);
+  const guard = join(ROOT, "dist", "scripts", "plan-guard.js");
+  const refused = await run(process.execPath, [guard, planFile]);
+  if (refused.code !== 1 || !refused.stderr.includes(`replace ${database}`))
+    throw new StepError(
+      `plan-guard did not stop the replacement of ${database} (exit ${refused.code}):\n${refused.stdout}${refused.stderr}`,
+    );
+  check(await run(process.execPath, [guard, planFile, "--allow", database]), "plan-guard with --allow");
+  return true;
+}
+
+/** Deploys the stack with the user's own command; returns the folder cdktf wrote it to. */
+async function deployWithCdktf(cycle: StackCycle): Promise<{ dir: string; seconds: number }> {
+  // Its own output folder: cdktf synthesizes every stack, and other jobs run in the shared one.
+  const output = join(cycle.dirs.work, `${cycle.stack}.cdktf.deploy`);
+  const cdktf = join(ROOT, "node_modules", ".bin", "cdktf");
+  const deploy = await run(cdktf, ["deploy", cycle.stack, "--auto-approve", "--skip-provider-lock", "--output", output], {
+    cwd: ROOT,
+    // Without it cdktf sets up a plugin cache, and init copies the 700 MB provider binary into it.
+    env: { ...cycle.env, LOCAL_AWS_ENDPOINT: cycle.endpoint, CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" },
+  });
+  log(cycle, `cdktf deploy ${cycle.stack}`, deploy);
+  check(deploy, "cdktf deploy");
+  const dir = join(output, "stacks", cycle.stack);
+  check(await tf(cycle, dir, ["init", "-input=false"]), "init");
+  return { dir, seconds: deploy.seconds };
+}
+
+async function apply(cycle: StackCycle, dir: string): Promise<number> {
+  check(await tf(cycle, dir, ["init", "-input=false", "-reconfigure"]), "init");
+  check(await tf(cycle, dir, ["plan", "-input=false", "-out=tfplan"]), "plan");
+  const applied = await tf(cycle, dir, ["apply", "-input=false", "tfplan"]);
+  check(applied, "apply");
+  return applied.seconds;
+}
+
+/** The whole life of one environment's stack; never throws: a failure is recorded in the row. */
+export async function cycleEnvironment(cycle: StackCycle): Promise<CycleRow> {
+  const started = Date.now();
+  const step = <T>(name: string, fn: () => Promise<T>) => cycle.progress.step(cycle.stack, name, fn);
+  let dir = join(cycle.dirs.out, "stacks", cycle.stack);
+  const row: CycleRow = { stack: cycle.stack, resources: resourceCount(dir) };
+  try {
+    if (cycle.viaCdktf) {
+      const deployed = await step("cdktf deploy", () => deployWithCdktf(cycle));
+      dir = deployed.dir;
+      row.applySeconds = deployed.seconds;
+    } else {
+      row.applySeconds = await step(`init, plan, apply (${row.resources})`, () => apply(cycle, dir));
+    }
+    row.replanChanges = String(await step("re-plan (must be empty)", () => expectEmptyPlan(cycle, dir)));
+    const password = await step("state scan", () => checkStateHoldsNoSecret(cycle, dir));
+    if (password && cycle.viaCdktf) {
+      await step("password rotation", () => rotatePassword(cycle, password));
+      row.rotated = "yes";
+      if (await step("plan guard refuses replace", () => expectGuardToStopDatabaseReplacement(cycle, dir))) row.guarded = "yes";
+    }
+    if (cycle.production) await step("destroy refused", () => expectDestroyRefused(cycle, dir));
+  } catch (error) {
+    row.failure = error instanceof Error ? error.message : String(error);
+  }
+  if (cycle.production) {
+    // Production is protected; decommissioning it is a deliberate apply of ALLOW_DESTROY first.
+    dir = join(cycle.dirs.teardown, "stacks", cycle.stack);
+    try {
+      await step("teardown apply", async () => {
+        check(await tf(cycle, dir, ["init", "-input=false"]), "teardown init");
+        check(await tf(cycle, dir, ["apply", "-auto-approve", "-input=false"]), "teardown apply (ALLOW_DESTROY)");
+      });
+    } catch (error) {
+      row.failure ??= error instanceof Error ? error.message : String(error);
+    }
+  }
+  // Destroy even after a failed step, so one failure does not leave the emulator dirty.
+  try {
+    await step("destroy", async () => check(await tf(cycle, dir, ["destroy", "-auto-approve", "-input=false"]), "destroy"));
+    row.destroyed = true;
+  } catch (error) {
+    row.destroyed = false;
+    row.failure ??= error instanceof Error ? error.message : String(error);
+  }
+  row.wallSeconds = (Date.now() - started) / 1000;
+  return row;
+}
