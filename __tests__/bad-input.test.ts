@@ -135,6 +135,11 @@ const networkCases: [string, string, unknown, string][] = [
 ];
 
 const serviceCases: [string, EnvironmentInput, string][] = [
+  [
+    "ECS Exec on a read-only root filesystem",
+    withServices([{ ...api, exec: true, readonlyRootFilesystem: true }]),
+    "services.0.exec: ECS Exec needs a writable root filesystem (its SSM agent writes there)",
+  ],
   ["cpu Fargate does not offer", withServices([{ ...api, cpu: 300 }]), "services.0.cpu: must be one of Fargate's CPU sizes"],
   [
     "memory that does not fit the cpu",
@@ -373,6 +378,7 @@ const singleHostCases: [string, unknown, string][] = [
   ["an ElastiCache cache", withHost({ cache }), "cache: a single host runs no ElastiCache cache"],
   ["a load balancer", withHost({ alb: { idleTimeoutSeconds: 30 } }), "alb: a single host has no load balancer"],
   ["autoscaling", withHost({}, {}, { scaling: { min: 1, max: 2 } }), "services.0.scaling: a single host runs one container per service"],
+  ["ECS Exec", withHost({}, {}, { exec: true }), "services.0.exec: ECS Exec is for ECS environments; on a single host open a session"],
   [
     "two containers of a service",
     withHost({}, {}, { desiredCount: 2 }),

@@ -122,7 +122,7 @@ export function synthInput(name: string, input: EnvironmentInput, settings?: App
 }
 
 export interface TerraformJson {
-  terraform: { backend: Record<string, Record<string, unknown>> };
+  terraform: { backend: Record<string, Record<string, unknown>>; required_version?: string };
   provider: { aws: Record<string, unknown>[] };
   resource: Record<string, Record<string, Record<string, unknown>>>;
   data?: Record<string, Record<string, Record<string, unknown>>>;

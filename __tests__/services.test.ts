@@ -71,13 +71,14 @@ describe("the services of dev", () => {
     expect(rules.map((r: { selection: { tagStatus: string } }) => r.selection.tagStatus)).toEqual(["untagged", "any"]);
   });
 
-  it("logs each service to its own log group with retention, and keeps the root filesystem read-only", () => {
+  it("logs each service to its own log group with retention, and keeps the root filesystem read-only but where ECS Exec writes", () => {
     for (const service of ["api", "frontend", "worker", "scheduler"]) {
       const container = containerOf(parsed, service);
       expect(container.logConfiguration.options["awslogs-group"]).toBe(
         ref(parsed, "aws_cloudwatch_log_group", `service-${service}/logs`, "name"),
       );
-      expect(container.readonlyRootFilesystem).toBe(true);
+      // dev's api has ECS Exec, whose SSM agent needs a writable root.
+      expect(container.readonlyRootFilesystem).toBe(service !== "api");
       expect(byPath(parsed, "aws_cloudwatch_log_group", `service-${service}/logs`)).toMatchObject({
         name: `/ecs/webapp-dev/${service}`,
         retention_in_days: 30,
@@ -117,6 +118,31 @@ describe("the services of dev", () => {
     expect(containerOf(parsed, "api").healthCheck).toBeUndefined();
   });
 
+  it("waits for each rolling deployment and fails the apply when the circuit breaker rolled it back", () => {
+    for (const service of ["api", "frontend", "worker", "scheduler"]) {
+      const ecsService = byPath(parsed, "aws_ecs_service", `service-${service}/service`);
+      expect(ecsService).toMatchObject({ wait_for_steady_state: true, deployment_circuit_breaker: { enable: true, rollback: true } });
+      const task = ref(parsed, "aws_ecs_task_definition", `service-${service}/task`, "arn").slice(2, -1);
+      expect((ecsService.lifecycle as { postcondition: unknown[] }).postcondition).toEqual([
+        {
+          condition: `\${(self.task_definition == ${task})}`,
+          error_message: expect.stringMatching(
+            new RegExp(
+              `^ECS service webapp-dev-${service} did not end on the task definition this apply registered: .*npm run status -- dev$`,
+            ),
+          ),
+        },
+      ]);
+    }
+  });
+
+  it("creates a web service only after the listener rule that routes to its target group", () => {
+    for (const service of ["api", "frontend"]) {
+      const rule = ref(parsed, "aws_lb_listener_rule", `service-${service}/rule`).replace(/^\$\{|\.id\}$/g, "");
+      expect(byPath(parsed, "aws_ecs_service", `service-${service}/service`).depends_on).toContain(rule);
+    }
+  });
+
   it("gives workers and schedulers no load balancer", () => {
     for (const service of ["worker", "scheduler"])
       expect(byPath(parsed, "aws_ecs_service", `service-${service}/service`).load_balancer).toBeUndefined();
@@ -140,8 +166,16 @@ describe("the services of dev", () => {
     expect(json).not.toHaveResource(AcmCertificate);
   });
 
-  it("allows ECS Exec outside production", () => {
-    expect(resourcesOf(parsed, "aws_ecs_service").every((s) => s.enable_execute_command === true)).toBe(true);
+  it("turns ECS Exec on only for the services that ask for it, with an init process to reap its agent's children", () => {
+    const exec = Object.fromEntries(
+      ["api", "frontend", "worker", "scheduler"].map((s) => [
+        s,
+        byPath(parsed, "aws_ecs_service", `service-${s}/service`).enable_execute_command,
+      ]),
+    );
+    expect(exec).toEqual({ api: true, frontend: false, worker: false, scheduler: false });
+    expect(containerOf(parsed, "api").linuxParameters).toEqual({ initProcessEnabled: true });
+    expect(containerOf(parsed, "frontend").linuxParameters).toBeUndefined();
   });
 });
 
@@ -208,7 +242,7 @@ describe("IAM scoping", () => {
     "dev",
     withServices([
       { ...api, storage: "read" },
-      { name: "worker", role: "worker", image: { tag: "1" }, cpu: 256, memory: 512 },
+      { name: "worker", role: "worker", image: { tag: "1" }, cpu: 256, memory: 512, exec: true },
     ]),
   );
   const policies = resourcesOf(parsed, "aws_iam_role_policy");
@@ -285,7 +319,7 @@ describe("autoscaling", () => {
   });
 
   it("leaves desired_count to the scaler", () => {
-    expect(byPath(parsed, "aws_ecs_service", "service-api/service").lifecycle).toEqual({ ignore_changes: ["desired_count"] });
+    expect(byPath(parsed, "aws_ecs_service", "service-api/service").lifecycle).toMatchObject({ ignore_changes: ["desired_count"] });
   });
 
   it("puts a share of workers on Fargate Spot", () => {

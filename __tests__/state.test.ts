@@ -5,7 +5,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Testing } from "cdktf";
 import { BootstrapStack } from "../src/stacks/bootstrap-stack";
-import { committedEnvironment, committedStack, resourcesOf, SETTINGS, synthEnvironment, type TerraformJson } from "./helpers";
+import { ALL_STACKS, committedEnvironment, committedStack, resourcesOf, SETTINGS, synthEnvironment, type TerraformJson } from "./helpers";
 
 const LOCAL = { ...SETTINGS, localAwsEndpoint: "http://127.0.0.1:4566" };
 
@@ -28,6 +28,12 @@ describe("environment state backend", () => {
       region: "us-east-1",
       default_tags: [{ tags: { CostCenter: "engineering", Project: "webapp", Environment: "staging", ManagedBy: "cdktf" } }],
     });
+  });
+});
+
+describe("Terraform version", () => {
+  it.each(ALL_STACKS)("%s asks for Terraform 1.11 or later (ephemeral resources, write-only arguments)", (stack) => {
+    expect(committedStack(stack).parsed.terraform).toMatchObject({ required_version: ">= 1.11.0" });
   });
 });
 

@@ -13,6 +13,15 @@ export function enableS3NativeLocking(backend: S3Backend): void {
   backend.addOverride("use_lockfile", true);
 }
 
+/**
+ * `terraform { required_version }`: cdktf 0.21 sets only the providers' versions. Ephemeral
+ * resources and write-only arguments need Terraform 1.11; an older CLI should say "upgrade
+ * Terraform", not fail on a block it does not know.
+ */
+export function requireTerraformVersion(stack: TerraformStack, constraint: string): void {
+  stack.addOverride("terraform.required_version", constraint);
+}
+
 /** An ephemeral resource's attributes, as references Terraform resolves at plan and apply time. */
 export interface EphemeralResource {
   /** `${ephemeral.<type>.<name>.<attribute>}`: valid only in write-only arguments and other ephemeral contexts. */

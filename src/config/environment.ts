@@ -22,10 +22,10 @@ export interface SubnetLayout {
 }
 
 /** A service with its defaults resolved. */
-export interface ServiceConfig extends Omit<ServiceDefinition, "image" | "desiredCount" | "exec"> {
+export interface ServiceConfig extends Omit<ServiceDefinition, "image" | "desiredCount" | "readonlyRootFilesystem"> {
   readonly image: { readonly repository: string; readonly tag: string };
   readonly desiredCount: number;
-  readonly exec: boolean;
+  readonly readonlyRootFilesystem: boolean;
 }
 
 /** The PostgreSQL database with its defaults resolved. */
@@ -234,7 +234,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
     ...svc,
     image: { repository: imageRepository(svc), tag: svc.image.tag },
     desiredCount: svc.role === "scheduler" ? 1 : (svc.desiredCount ?? svc.scaling?.min ?? 1),
-    exec: svc.exec ?? !env.production,
+    readonlyRootFilesystem: svc.readonlyRootFilesystem ?? !svc.exec,
   }));
 
   return {

@@ -123,9 +123,13 @@ export const serviceSchema = z
     connectsTo: z.array(z.enum(DATA_STORES, { error: `must list only: ${DATA_STORES.join(", ")}` })).default([]),
     /** Access to the environment's application bucket. */
     storage: z.enum(STORAGE_ACCESS, { error: `must be one of: ${STORAGE_ACCESS.join(", ")}` }).optional(),
-    /** ECS Exec (a shell in the running task). Default: on outside production, off in it. */
-    exec: z.boolean().optional(),
-    readonlyRootFilesystem: z.boolean().default(true),
+    /**
+     * ECS Exec (a shell in the running task). Its SSM agent writes to the container's root
+     * filesystem, so a service with exec runs with a writable root. @default false
+     */
+    exec: z.boolean().default(false),
+    /** @default true, or false with `exec` (which cannot work on a read-only root) */
+    readonlyRootFilesystem: z.boolean().optional(),
     logRetentionDays: retentionDays.default(30),
   })
   .superRefine((svc, ctx) => {
@@ -154,6 +158,11 @@ export const serviceSchema = z
       if (svc.desiredCount !== undefined && svc.desiredCount !== 1) issue("desiredCount", "a scheduler runs exactly one task");
     }
     if (svc.role !== "worker" && svc.spotPercent > 0) issue("spotPercent", "only workers may run on Fargate Spot (interruptions)");
+    if (svc.exec && svc.readonlyRootFilesystem === true)
+      issue(
+        "exec",
+        "ECS Exec needs a writable root filesystem (its SSM agent writes there): remove readonlyRootFilesystem or set it false",
+      );
   });
 
 export const albSchema = z.strictObject({
@@ -318,6 +327,8 @@ function singleHostIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
       issue(["services", i, "deployment"], "blue/green needs a load balancer; a single host restarts containers in place");
     if (svc.spotPercent > 0)
       issue(["services", i, "spotPercent"], "Fargate Spot is for ECS environments; a single host is one on-demand instance");
+    if (svc.exec)
+      issue(["services", i, "exec"], "ECS Exec is for ECS environments; on a single host open a session (host_session_command)");
   });
   const available = (INSTANCE_MEMORY_MIB[host.instanceType] ?? Infinity) - HOST_RESERVED_MIB;
   const database = host.database?.mode === "container" ? host.database.memory : 0;

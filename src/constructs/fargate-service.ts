@@ -11,7 +11,7 @@ import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import type { ITerraformDependable } from "cdktf";
+import { Op, TerraformSelf, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import { targetGroupNames, type ServiceConfig } from "../config/environment";
@@ -31,6 +31,8 @@ export interface LoadBalancerAttachment {
 
 export interface FargateServiceProps {
   readonly namePrefix: string;
+  /** The environment's name, for the commands an error message points to. */
+  readonly environment: string;
   readonly region: string;
   /** Account id, for the trust policy's source-account condition. */
   readonly accountId: string;
@@ -93,10 +95,19 @@ export interface DeployTarget {
   readonly codeDeploy?: { readonly applicationName: string; readonly deploymentGroupName: string };
 }
 
+/** A web service's place behind the load balancer. */
+interface LoadBalancing {
+  readonly targetGroups: readonly LbTargetGroup[];
+  /** The listener rules that forward to its target group: ECS refuses the service until one exists. */
+  readonly rules: readonly LbListenerRule[];
+  readonly port: number;
+}
+
 /**
  * One service on Fargate: its log group, least-privilege roles, task definition, security group,
- * ECS service (private subnets, circuit breaker with rollback) and, by role, its load-balancer
- * target group and listener rule, autoscaling, and CodeDeploy blue/green deployment.
+ * ECS service (private subnets, circuit breaker with rollback, an apply that waits for the
+ * deployment and fails when it was rolled back) and, by role, its load-balancer target group and
+ * listener rule, autoscaling, and CodeDeploy blue/green deployment.
  */
 export class FargateService extends Construct {
   readonly serviceName: string;
@@ -109,7 +120,6 @@ export class FargateService extends Construct {
     const name = `${namePrefix}-${service.name}`;
     const web = service.role === "web" ? props.loadBalancer : undefined;
     if (service.role === "web" && !web) throw new Error(`web service ${service.name} needs a load balancer`);
-    const blueGreen = service.deployment === "blueGreen";
 
     const logGroup = new CloudwatchLogGroup(this, "logs", {
       name: `/ecs/${namePrefix}/${service.name}`,
@@ -117,26 +127,82 @@ export class FargateService extends Construct {
       ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
     });
     if (service.logRetentionDays < 365) suppressPolicyCheck(logGroup, "CKV_AWS_338", LOG_RETENTION_REASON);
-
-    const trust = serviceTrustPolicy("ecs-tasks.amazonaws.com", props.accountId);
-    const executionRole = new IamRole(this, "execution-role", { name: `${name}-execution`, assumeRolePolicy: trust });
-    new IamRolePolicy(this, "execution-policy", {
-      role: executionRole.id,
-      name: "pull-log-read-secrets",
-      policy: policyDocument(this.executionStatements(props, logGroup.arn)),
+    const roles = this.addRoles(props, name, logGroup.arn);
+    const securityGroup = this.addSecurityGroup(props, name);
+    this.securityGroupId = securityGroup.id;
+    const taskDefinition = new EcsTaskDefinition(this, "task", {
+      family: name,
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: String(service.cpu),
+      memory: String(service.memory),
+      executionRoleArn: roles.execution.arn,
+      taskRoleArn: roles.task.arn,
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      volume: [{ name: "tmp" }],
+      containerDefinitions: JSON.stringify([this.containerDefinition(props, logGroup.name)]),
     });
-    const taskRole = new IamRole(this, "task-role", { name: `${name}-task`, assumeRolePolicy: trust });
+    const loadBalancing = web && service.port ? this.attachToLoadBalancer(props, web, securityGroup.id, service.port) : undefined;
+    const ecsService = this.addService(props, name, taskDefinition, securityGroup.id, loadBalancing);
+    this.serviceName = ecsService.name;
+    props.inventory?.register({
+      kind: "service",
+      name: service.name,
+      role: service.role,
+      clusterName: props.cluster.name,
+      serviceName: ecsService.name,
+      logGroupName: logGroup.name,
+    });
+    loadBalancing?.targetGroups.forEach((group, i) =>
+      props.inventory?.register({
+        kind: "targetGroup",
+        label: i === 0 ? service.name : `${service.name} (green)`,
+        arnSuffix: group.arnSuffix,
+        loadBalancerArnSuffix: web!.arnSuffix,
+      }),
+    );
+    if (service.scaling) this.addAutoscaling(props, ecsService.name, web, loadBalancing);
+
+    const codeDeploy =
+      service.deployment === "blueGreen" && web && loadBalancing
+        ? this.addBlueGreen(name, props, web, loadBalancing.targetGroups, ecsService)
+        : undefined;
+    this.deployTarget = {
+      clusterName: props.cluster.name,
+      serviceName: ecsService.name,
+      serviceArn: ecsService.id,
+      container: service.name,
+      ...(service.port ? { port: service.port } : {}),
+      family: name,
+      roleArns: [roles.execution.arn, roles.task.arn],
+      ...(codeDeploy ? { codeDeploy } : {}),
+    };
+  }
+
+  /** The execution role (pull, log, read secrets) and the task role (what the service declares). */
+  private addRoles(props: FargateServiceProps, name: string, logGroupArn: string): { execution: IamRole; task: IamRole } {
+    const trust = serviceTrustPolicy("ecs-tasks.amazonaws.com", props.accountId);
+    const execution = new IamRole(this, "execution-role", { name: `${name}-execution`, assumeRolePolicy: trust });
+    new IamRolePolicy(this, "execution-policy", {
+      role: execution.id,
+      name: "pull-log-read-secrets",
+      policy: policyDocument(this.executionStatements(props, logGroupArn)),
+    });
+    const task = new IamRole(this, "task-role", { name: `${name}-task`, assumeRolePolicy: trust });
     const taskStatements = this.taskStatements(props);
     if (taskStatements.length > 0)
-      new IamRolePolicy(this, "task-policy", { role: taskRole.id, name: "declared-access", policy: policyDocument(taskStatements) });
+      new IamRolePolicy(this, "task-policy", { role: task.id, name: "declared-access", policy: policyDocument(taskStatements) });
+    return { execution, task };
+  }
 
+  /** Egress to AWS APIs over TLS and to the data stores the service declares; ingress comes from the load balancer. */
+  private addSecurityGroup(props: FargateServiceProps, name: string): SecurityGroup {
     const securityGroup = new SecurityGroup(this, "sg", {
       name,
-      description: `${service.role} service ${service.name}`,
+      description: `${props.service.role} service ${props.service.name}`,
       vpcId: props.vpcId,
       tags: { Name: name },
     });
-    this.securityGroupId = securityGroup.id;
     // Tasks reach AWS APIs (ECR, Logs, Secrets Manager) and the internet through NAT, over TLS only.
     new VpcSecurityGroupEgressRule(this, "egress-https", {
       securityGroupId: securityGroup.id,
@@ -146,8 +212,7 @@ export class FargateService extends Construct {
       fromPort: 443,
       toPort: 443,
     });
-    const dataStores = props.dataStores ?? [];
-    for (const store of dataStores) {
+    for (const store of props.dataStores ?? []) {
       new VpcSecurityGroupEgressRule(this, `egress-${store.description.toLowerCase()}`, {
         securityGroupId: securityGroup.id,
         description: `${store.description} in the isolated subnets`,
@@ -157,116 +222,135 @@ export class FargateService extends Construct {
         toPort: store.port,
       });
     }
+    return securityGroup;
+  }
+
+  /** The one container of the task: image, command, variables, secrets, health check and logs. */
+  private containerDefinition(props: FargateServiceProps, logGroupName: string): Record<string, unknown> {
+    const { service } = props;
+    const dataStores = props.dataStores ?? [];
     // The definition's own values are text: Terraform must not read `${` in them as a reference.
     const ownEnvironment = Object.fromEntries(Object.entries(service.environment).map(([n, value]) => [n, terraformLiteral(value)]));
     const environment = Object.assign(ownEnvironment, ...dataStores.map((store) => store.environment)) as Record<string, string>;
     const secrets = Object.assign({}, service.secrets, ...dataStores.map((store) => store.secrets)) as Record<string, string>;
-
-    const port = service.port;
-    const container = {
+    const health = service.containerHealthCheck;
+    return {
       name: service.name,
       image: `${props.image.repositoryUrl}:${props.image.tag ?? service.image.tag}`,
       essential: true,
       ...(service.command ? { command: service.command.map(terraformLiteral) } : {}),
-      ...(port ? { portMappings: [{ containerPort: port, protocol: "tcp" }] } : {}),
+      ...(service.port ? { portMappings: [{ containerPort: service.port, protocol: "tcp" }] } : {}),
       environment: Object.entries(environment).map(([n, value]) => ({ name: n, value })),
       secrets: Object.entries(secrets).map(([n, valueFrom]) => ({ name: n, valueFrom })),
       readonlyRootFilesystem: service.readonlyRootFilesystem,
       // A writable /tmp keeps read-only root filesystems usable by ordinary runtimes.
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+      // ECS Exec's agent runs beside the app; an init process reaps what it leaves behind.
       ...(service.exec ? { linuxParameters: { initProcessEnabled: true } } : {}),
-      ...(service.containerHealthCheck
+      ...(health
         ? {
             healthCheck: {
-              command: ["CMD", ...service.containerHealthCheck.command.map(terraformLiteral)],
-              interval: service.containerHealthCheck.intervalSeconds,
-              timeout: service.containerHealthCheck.timeoutSeconds,
-              retries: service.containerHealthCheck.retries,
-              startPeriod: service.containerHealthCheck.startPeriodSeconds,
+              command: ["CMD", ...health.command.map(terraformLiteral)],
+              interval: health.intervalSeconds,
+              timeout: health.timeoutSeconds,
+              retries: health.retries,
+              startPeriod: health.startPeriodSeconds,
             },
           }
         : {}),
       logConfiguration: {
         logDriver: "awslogs",
-        options: { "awslogs-group": logGroup.name, "awslogs-region": props.region, "awslogs-stream-prefix": service.name },
+        options: { "awslogs-group": logGroupName, "awslogs-region": props.region, "awslogs-stream-prefix": service.name },
       },
     };
-    const taskDefinition = new EcsTaskDefinition(this, "task", {
-      family: name,
-      requiresCompatibilities: ["FARGATE"],
-      networkMode: "awsvpc",
-      cpu: String(service.cpu),
-      memory: String(service.memory),
-      executionRoleArn: executionRole.arn,
-      taskRoleArn: taskRole.arn,
-      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-      volume: [{ name: "tmp" }],
-      containerDefinitions: JSON.stringify([container]),
+  }
+
+  /** Ingress from the load balancer, the target group(s), and the listener rule(s) that route to the service. */
+  private attachToLoadBalancer(
+    props: FargateServiceProps,
+    web: LoadBalancerAttachment,
+    securityGroupId: string,
+    port: number,
+  ): LoadBalancing {
+    const { service } = props;
+    const fromAlb = new VpcSecurityGroupIngressRule(this, "ingress-alb", {
+      securityGroupId,
+      description: `port ${port} from the load balancer`,
+      referencedSecurityGroupId: web.securityGroupId,
+      ipProtocol: "tcp",
+      fromPort: port,
+      toPort: port,
     });
-
-    let targetGroups: LbTargetGroup[] = [];
-    if (web && port) {
-      const fromAlb = new VpcSecurityGroupIngressRule(this, "ingress-alb", {
-        securityGroupId: securityGroup.id,
-        description: `port ${port} from the load balancer`,
-        referencedSecurityGroupId: web.securityGroupId,
-        ipProtocol: "tcp",
-        fromPort: port,
-        toPort: port,
-      });
-      if (port === 80)
-        suppressPolicyCheck(
-          fromAlb,
-          "CKV_AWS_260",
-          "only the load balancer's security group may reach the container's port 80; checkov reads every port-80 ingress as world-open",
-        );
-      targetGroups = targetGroupNames(namePrefix, service).map(
-        (tgName, i) =>
-          new LbTargetGroup(this, i === 0 ? "target-group" : "target-group-green", {
-            name: tgName,
-            port,
-            protocol: "HTTP",
-            targetType: "ip",
-            vpcId: props.vpcId,
-            deregistrationDelay: String(props.deregistrationDelaySeconds ?? 30),
-            stickiness: { type: "lb_cookie", enabled: false },
-            healthCheck: {
-              path: service.healthCheckPath,
-              matcher: "200-399",
-              interval: 15,
-              healthyThreshold: 2,
-              unhealthyThreshold: 3,
-              timeout: 5,
-            },
-          }),
+    if (port === 80)
+      suppressPolicyCheck(
+        fromAlb,
+        "CKV_AWS_260",
+        "only the load balancer's security group may reach the container's port 80; checkov reads every port-80 ingress as world-open",
       );
-      for (const group of targetGroups)
-        suppressPolicyCheck(
-          group,
-          "CKV_AWS_378",
-          "TLS ends at the load balancer; targets are reached inside the VPC, from its security group only",
-        );
-      const routing = service.routing!;
-      const conditions = [
-        ...(routing.paths.length ? [{ pathPattern: { values: routing.paths } }] : []),
-        ...(routing.hosts.length ? [{ hostHeader: { values: routing.hosts } }] : []),
-      ];
-      const rule = (ruleId: string, listenerArn: string, priority: number) =>
-        new LbListenerRule(this, ruleId, {
-          listenerArn,
-          priority,
-          condition: conditions,
-          action: [{ type: "forward", targetGroupArn: targetGroups[0].arn }],
-          // CodeDeploy moves these rules between blue and green; Terraform must not move them back.
-          ...(blueGreen ? { lifecycle: { ignoreChanges: ["action"] } } : {}),
-        });
-      rule("rule", web.listenerArn, routing.priority);
-      if (blueGreen && web.testListenerArn) rule("test-rule", web.testListenerArn, routing.priority);
-    }
+    const targetGroups = targetGroupNames(props.namePrefix, service).map(
+      (tgName, i) =>
+        new LbTargetGroup(this, i === 0 ? "target-group" : "target-group-green", {
+          name: tgName,
+          port,
+          protocol: "HTTP",
+          targetType: "ip",
+          vpcId: props.vpcId,
+          deregistrationDelay: String(props.deregistrationDelaySeconds ?? 30),
+          stickiness: { type: "lb_cookie", enabled: false },
+          healthCheck: {
+            path: service.healthCheckPath,
+            matcher: "200-399",
+            interval: 15,
+            healthyThreshold: 2,
+            unhealthyThreshold: 3,
+            timeout: 5,
+          },
+        }),
+    );
+    for (const group of targetGroups)
+      suppressPolicyCheck(
+        group,
+        "CKV_AWS_378",
+        "TLS ends at the load balancer; targets are reached inside the VPC, from its security group only",
+      );
+    const routing = service.routing!;
+    const conditions = [
+      ...(routing.paths.length ? [{ pathPattern: { values: routing.paths } }] : []),
+      ...(routing.hosts.length ? [{ hostHeader: { values: routing.hosts } }] : []),
+    ];
+    const blueGreen = service.deployment === "blueGreen";
+    const rule = (ruleId: string, listenerArn: string) =>
+      new LbListenerRule(this, ruleId, {
+        listenerArn,
+        priority: routing.priority,
+        condition: conditions,
+        action: [{ type: "forward", targetGroupArn: targetGroups[0].arn }],
+        // CodeDeploy moves these rules between blue and green; Terraform must not move them back.
+        ...(blueGreen ? { lifecycle: { ignoreChanges: ["action"] } } : {}),
+      });
+    const rules = [rule("rule", web.listenerArn), ...(blueGreen && web.testListenerArn ? [rule("test-rule", web.testListenerArn)] : [])];
+    return { targetGroups, rules, port };
+  }
 
-    const autoscaled = service.scaling !== undefined;
-    const ignoreChanges = [...(autoscaled ? ["desired_count"] : []), ...(blueGreen ? ["task_definition", "load_balancer"] : [])];
-    const ecsService = new EcsService(this, "service", {
+  /**
+   * The ECS service. A rolling service's apply waits for steady state and then must find the
+   * service on the task definition it registered: the circuit breaker rolls a failed deployment
+   * back to the previous one, which the provider would otherwise report as success.
+   */
+  private addService(
+    props: FargateServiceProps,
+    name: string,
+    taskDefinition: EcsTaskDefinition,
+    securityGroupId: string,
+    loadBalancing: LoadBalancing | undefined,
+  ): EcsService {
+    const { service } = props;
+    const blueGreen = service.deployment === "blueGreen";
+    const ignoreChanges = [...(service.scaling ? ["desired_count"] : []), ...(blueGreen ? ["task_definition", "load_balancer"] : [])];
+    const rolledBack =
+      `ECS service ${name} did not end on the task definition this apply registered: its deployment failed and the ` +
+      `circuit breaker rolled it back. The stopped tasks' reasons and the service's last log lines: npm run status -- ${props.environment}`;
+    return new EcsService(this, "service", {
       name,
       cluster: props.cluster.arn,
       taskDefinition: taskDefinition.arn,
@@ -280,7 +364,7 @@ export class FargateService extends Construct {
           }
         : { launchType: "FARGATE" }),
       platformVersion: "LATEST",
-      networkConfiguration: { subnets: props.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: false },
+      networkConfiguration: { subnets: props.subnetIds, securityGroups: [securityGroupId], assignPublicIp: false },
       enableExecuteCommand: service.exec,
       propagateTags: "SERVICE",
       enableEcsManagedTags: true,
@@ -291,66 +375,56 @@ export class FargateService extends Construct {
             // A scheduler must never run twice: stop the old task before starting the new one.
             deploymentMinimumHealthyPercent: service.role === "scheduler" ? 0 : 100,
             deploymentMaximumPercent: service.role === "scheduler" ? 100 : 200,
+            waitForSteadyState: true,
           }),
-      ...(targetGroups.length
+      ...(loadBalancing
         ? {
-            loadBalancer: [{ targetGroupArn: targetGroups[0].arn, containerName: service.name, containerPort: port! }],
+            loadBalancer: [
+              { targetGroupArn: loadBalancing.targetGroups[0].arn, containerName: service.name, containerPort: loadBalancing.port },
+            ],
             healthCheckGracePeriodSeconds: 60,
           }
         : {}),
-      ...(ignoreChanges.length ? { lifecycle: { ignoreChanges } } : {}),
-      dependsOn: [props.cluster.ready],
+      lifecycle: {
+        ...(ignoreChanges.length ? { ignoreChanges } : {}),
+        ...(blueGreen
+          ? {}
+          : {
+              postcondition: [
+                { condition: Op.eq(TerraformSelf.getString("task_definition"), taskDefinition.arn), errorMessage: rolledBack },
+              ],
+            }),
+      },
+      // ECS refuses a service whose target group no listener rule forwards to yet.
+      dependsOn: [props.cluster.ready, ...(loadBalancing?.rules ?? [])],
     });
-    this.serviceName = ecsService.name;
-    props.inventory?.register({
-      kind: "service",
-      name: service.name,
-      role: service.role,
+  }
+
+  private addAutoscaling(
+    props: FargateServiceProps,
+    serviceName: string,
+    web: LoadBalancerAttachment | undefined,
+    loadBalancing: LoadBalancing | undefined,
+  ): void {
+    const scaling = props.service.scaling!;
+    new ServiceAutoscaling(this, "autoscaling", {
       clusterName: props.cluster.name,
-      serviceName: ecsService.name,
-      logGroupName: logGroup.name,
+      serviceName,
+      minCapacity: scaling.min,
+      maxCapacity: scaling.max,
+      cpuTarget: scaling.cpuTarget,
+      memoryTarget: scaling.memoryTarget,
+      scaleInCooldownSeconds: scaling.scaleInCooldownSeconds,
+      scaleOutCooldownSeconds: scaling.scaleOutCooldownSeconds,
+      ...(web && loadBalancing && scaling.requestsPerTarget
+        ? {
+            requestsPerTarget: {
+              target: scaling.requestsPerTarget,
+              resourceLabel: `${web.arnSuffix}/${loadBalancing.targetGroups[0].arnSuffix}`,
+            },
+          }
+        : {}),
     });
-    targetGroups.forEach((group, i) =>
-      props.inventory?.register({
-        kind: "targetGroup",
-        label: i === 0 ? service.name : `${service.name} (green)`,
-        arnSuffix: group.arnSuffix,
-        loadBalancerArnSuffix: web!.arnSuffix,
-      }),
-    );
-
-    if (service.scaling) {
-      new ServiceAutoscaling(this, "autoscaling", {
-        clusterName: props.cluster.name,
-        serviceName: ecsService.name,
-        minCapacity: service.scaling.min,
-        maxCapacity: service.scaling.max,
-        cpuTarget: service.scaling.cpuTarget,
-        memoryTarget: service.scaling.memoryTarget,
-        scaleInCooldownSeconds: service.scaling.scaleInCooldownSeconds,
-        scaleOutCooldownSeconds: service.scaling.scaleOutCooldownSeconds,
-        ...(web && service.scaling.requestsPerTarget
-          ? {
-              requestsPerTarget: {
-                target: service.scaling.requestsPerTarget,
-                resourceLabel: `${web.arnSuffix}/${targetGroups[0].arnSuffix}`,
-              },
-            }
-          : {}),
-      });
-    }
-
-    const codeDeploy = blueGreen && web ? this.addBlueGreen(name, props, web, targetGroups, ecsService) : undefined;
-    this.deployTarget = {
-      clusterName: props.cluster.name,
-      serviceName: ecsService.name,
-      serviceArn: ecsService.id,
-      container: service.name,
-      ...(port ? { port } : {}),
-      family: name,
-      roleArns: [executionRole.arn, taskRole.arn],
-      ...(codeDeploy ? { codeDeploy } : {}),
-    };
   }
 
   private executionStatements(props: FargateServiceProps, logGroupArn: string): PolicyStatement[] {
@@ -383,7 +457,7 @@ export class FargateService extends Construct {
     name: string,
     props: FargateServiceProps,
     web: LoadBalancerAttachment,
-    targetGroups: LbTargetGroup[],
+    targetGroups: readonly LbTargetGroup[],
     service: EcsService,
   ): DeployTarget["codeDeploy"] {
     const role = new IamRole(this, "codedeploy-role", {

@@ -1,7 +1,10 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, type TerraformStack } from "cdktf";
 import type { StateSettings } from "../config/settings";
-import { enableS3NativeLocking } from "../escape-hatches";
+import { enableS3NativeLocking, requireTerraformVersion } from "../escape-hatches";
+
+/** Ephemeral resources and write-only arguments (the database password) need 1.11. */
+export const REQUIRED_TERRAFORM = ">= 1.11.0";
 
 /** Services the stacks call, each pointed at the local emulator when one is configured. */
 const LOCAL_AWS_SERVICES = [
@@ -42,7 +45,9 @@ export interface AwsContextProps {
   readonly localAwsEndpoint?: string;
 }
 
+/** The stack's AWS provider, and the Terraform version every stack of this app needs. */
 export function addAwsProvider(stack: TerraformStack, props: AwsContextProps): AwsProvider {
+  requireTerraformVersion(stack, REQUIRED_TERRAFORM);
   const local = props.localAwsEndpoint;
   return new AwsProvider(stack, "aws", {
     region: props.region,

@@ -397,6 +397,7 @@ export class EnvironmentStack extends TerraformStack {
       const stores = service.connectsTo.map((name) => dataStores[name]!);
       const fargate = new FargateService(this, `service-${service.name}`, {
         namePrefix,
+        environment: env.name,
         region: env.region,
         accountId,
         service,
