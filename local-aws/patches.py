@@ -95,6 +95,131 @@ def _ecs_service_settings() -> None:
     EC2ContainerServiceResponse.create_service = create_service
 
 
+#: An image tag containing this stands for an image whose tasks never become healthy.
+UNHEALTHY_IMAGE_MARKER = "e2e-unhealthy"
+
+
+def _ecs_deployments_settle() -> None:
+    """
+    aws_ecs_service with wait_for_steady_state: the provider waits until the service has one
+    deployment and runningCount equals desiredCount. moto runs no task unless
+    MOTO_ECS_SERVICE_RUNNING says so, so every apply would wait its 20 minutes and fail. In AWS a
+    deployment's tasks start and, once healthy, the service runs its desired count on the new task
+    definition: CreateService and UpdateService now leave that state behind.
+
+    A task definition whose image tag contains UNHEALTHY_IMAGE_MARKER stands for tasks that never
+    become healthy: as the deployment circuit breaker does, UpdateService then puts the service
+    back on its previous task definition, with the failure in the service's events and a stopped
+    task whose reason says why.
+    """
+    import copy
+
+    from moto.core.utils import utcnow
+    from moto.ecs.models import EC2ContainerServiceBackend, Service, Task
+    from moto.moto_api._internal import mock_random
+
+    def settle(service: Service) -> None:
+        service.running_count = service.desired_count
+        service.pending_count = 0
+        if service.deployment_controller.get("type", "ECS") == "ECS" and service.deployments:
+            deployment = service.deployments[0]
+            deployment.update(
+                desiredCount=service.desired_count,
+                runningCount=service.desired_count,
+                pendingCount=0,
+                rolloutState="COMPLETED",
+                rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+                taskDefinition=service.task_definition,
+                updatedAt=utcnow(),
+            )
+            service.deployments = [deployment]
+
+    def unhealthy(backend: EC2ContainerServiceBackend, task_definition_arn: str | None) -> bool:
+        if not task_definition_arn:
+            return False
+        definition = backend.describe_task_definition(task_definition_arn)
+        return any(UNHEALTHY_IMAGE_MARKER in c.get("image", "") for c in definition.container_definitions)
+
+    def roll_back(backend: EC2ContainerServiceBackend, service: Service, failed: str, previous: str) -> None:
+        service.task_definition = previous
+        cluster = backend._get_cluster(service.cluster_arn)
+        # A stopped task needs no network interface; moto would try to attach one for awsvpc.
+        definition = copy.copy(backend.describe_task_definition(failed))
+        definition.network_mode = "none"
+        task = Task(
+            cluster,
+            definition,
+            None,
+            None,
+            backend,
+            group=f"service:{service.name}",
+            launch_type="FARGATE",
+            started_by=service.deployments[0]["id"] if service.deployments else "",
+        )
+        task.desired_status = "STOPPED"
+        task.status = "STOPPED"
+        task.stopped_reason = "Task failed ELB health checks"
+        backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+        service.events.insert(
+            0,
+            {
+                "id": str(mock_random.uuid4()),
+                "createdAt": utcnow(),
+                "message": f"(service {service.name}) deployment failed: tasks failed to start; rolling back to {previous}.",
+            },
+        )
+
+    original_create = EC2ContainerServiceBackend.create_service
+    original_update = EC2ContainerServiceBackend.update_service
+
+    def create_service(self: EC2ContainerServiceBackend, *args, **kwargs) -> Service:  # type: ignore[no-untyped-def]
+        service = original_create(self, *args, **kwargs)
+        settle(service)
+        return service
+
+    def update_service(self: EC2ContainerServiceBackend, service_properties: dict) -> Service:  # type: ignore[type-arg]
+        cluster = service_properties.get("cluster", "default")
+        name = service_properties["service"].split("/")[-1]
+        previous = self._get_service(cluster, name).task_definition
+        service = original_update(self, service_properties)
+        requested = service.task_definition
+        if requested != previous and previous and unhealthy(self, requested):
+            roll_back(self, service, requested, previous)
+        settle(service)
+        return service
+
+    EC2ContainerServiceBackend.create_service = create_service
+    EC2ContainerServiceBackend.update_service = update_service
+
+
+def _ecs_service_needs_routed_target_group() -> None:
+    """
+    aws_ecs_service with a load_balancer block: ECS refuses CreateService while the target group
+    is attached to no load balancer (no listener or rule forwards to it yet), with
+    InvalidParameterException. moto accepts it, so a service created before its listener rule
+    went unnoticed.
+    """
+    from moto.ecs.exceptions import InvalidParameterException
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.elbv2.models import elbv2_backends
+
+    original = EC2ContainerServiceBackend.create_service
+
+    def create_service(self: EC2ContainerServiceBackend, *args, **kwargs):  # type: ignore[no-untyped-def]
+        load_balancers = kwargs.get("load_balancers") if "load_balancers" in kwargs else (args[4] if len(args) > 4 else None)
+        elbv2 = elbv2_backends[self.account_id][self.region_name]
+        for entry in load_balancers or []:
+            arn = entry.get("targetGroupArn")
+            group = elbv2.target_groups.get(arn) if arn else None
+            if group is not None and not group.load_balancer_arns:
+                raise InvalidParameterException(
+                    f"The target group with targetGroupArn {arn} does not have an associated load balancer."
+                )
+        return original(self, *args, **kwargs)
+
+    EC2ContainerServiceBackend.create_service = create_service
+
+
 def _security_group_rule_descriptions() -> None:
     """
     aws_vpc_security_group_ingress_rule / _egress_rule that reference another security group:
@@ -634,6 +759,8 @@ PATCHES = [
     _s3_bucket_policy_conditions,
     _application_autoscaling_tags,
     _ecs_service_settings,
+    _ecs_service_needs_routed_target_group,
+    _ecs_deployments_settle,
     _security_group_rule_descriptions,
     _codedeploy_deletes,
     _elasticache_parameter_groups,

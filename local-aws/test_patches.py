@@ -105,6 +105,66 @@ def test_ecs_service_keeps_its_settings(endpoint: str) -> None:
     assert "launchType" not in described["spot"]
 
 
+def fargate_task(ecs, family: str, image: str) -> str:  # type: ignore[no-untyped-def]
+    return ecs.register_task_definition(
+        family=family, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
+        containerDefinitions=[{"name": "app", "image": image, "essential": True}],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+
+def awsvpc(endpoint: str) -> dict:  # type: ignore[type-arg]
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.0.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+    return {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group], "assignPublicIp": "DISABLED"}}
+
+
+def test_ecs_service_runs_its_desired_count_on_its_task_definition(endpoint: str) -> None:
+    ecs = client(endpoint, "ecs")
+    ecs.create_cluster(clusterName="steady")
+    first = fargate_task(ecs, "steady", "repo:1")
+    ecs.create_service(cluster="steady", serviceName="s", taskDefinition=first, desiredCount=2, launchType="FARGATE", networkConfiguration=awsvpc(endpoint))
+    second = fargate_task(ecs, "steady", "repo:2")
+    ecs.update_service(cluster="steady", service="s", taskDefinition=second)
+    service = ecs.describe_services(cluster="steady", services=["s"])["services"][0]
+    assert (service["runningCount"], service["desiredCount"], service["taskDefinition"]) == (2, 2, second)
+    assert [(d["rolloutState"], d["runningCount"], d["taskDefinition"]) for d in service["deployments"]] == [("COMPLETED", 2, second)]
+
+
+def test_ecs_service_rolls_back_from_tasks_that_never_become_healthy(endpoint: str) -> None:
+    ecs = client(endpoint, "ecs")
+    ecs.create_cluster(clusterName="rollback")
+    good = fargate_task(ecs, "rollback", "repo:1")
+    ecs.create_service(cluster="rollback", serviceName="s", taskDefinition=good, desiredCount=1, launchType="FARGATE", networkConfiguration=awsvpc(endpoint))
+    bad = fargate_task(ecs, "rollback", f"repo:{patches.UNHEALTHY_IMAGE_MARKER}")
+    ecs.update_service(cluster="rollback", service="s", taskDefinition=bad)
+    service = ecs.describe_services(cluster="rollback", services=["s"])["services"][0]
+    assert service["taskDefinition"] == good
+    assert "deployment failed" in service["events"][0]["message"]
+    stopped = ecs.list_tasks(cluster="rollback", desiredStatus="STOPPED")["taskArns"]
+    tasks = ecs.describe_tasks(cluster="rollback", tasks=stopped)["tasks"]
+    assert [(t["taskDefinitionArn"], t["stoppedReason"]) for t in tasks] == [(bad, "Task failed ELB health checks")]
+
+
+def test_ecs_service_refuses_a_target_group_no_listener_routes_to(endpoint: str) -> None:
+    ec2, elbv2, ecs = client(endpoint, "ec2"), client(endpoint, "elbv2"), client(endpoint, "ecs")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    group = elbv2.create_target_group(Name="unrouted", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    ecs.create_cluster(clusterName="routed")
+    task = fargate_task(ecs, "routed", "repo:1")
+    tasks = ec2.create_security_group(GroupName="routed", Description="routed", VpcId=vpc)["GroupId"]
+    network = {"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [tasks], "assignPublicIp": "DISABLED"}}
+    service = dict(cluster="routed", taskDefinition=task, desiredCount=1, launchType="FARGATE", networkConfiguration=network,
+                   loadBalancers=[{"targetGroupArn": group, "containerName": "app", "containerPort": 80}])
+    with pytest.raises(ClientError, match="does not have an associated load balancer"):
+        ecs.create_service(serviceName="early", **service)
+    alb = elbv2.create_load_balancer(Name="routed", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
+    ecs.create_service(serviceName="after-listener", **service)
+
+
 def test_security_group_rule_keeps_description_of_group_reference(endpoint: str) -> None:
     ec2 = client(endpoint, "ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
