@@ -7,6 +7,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import type { EnvironmentInput } from "../src/config/schema";
 import {
   byPath,
+  cache,
   committedEnvironment,
   committedStack,
   containerOf,
@@ -174,6 +175,17 @@ describe("dev's data stores", () => {
       parameter: [{ name: "maxmemory-policy", value: "allkeys-lru" }],
     });
     expect(byPath(parsed, "aws_elasticache_subnet_group", "cache/subnets").subnet_ids).toEqual(isolatedSubnetRefs(parsed));
+  });
+
+  it("changes the eviction policy in place: only the parameter differs, never what forces a new group", () => {
+    const group = (policy: string) =>
+      resourcesOf(
+        synthInput("dev", withData({ cache: { ...cache, maxmemoryPolicy: policy } } as Partial<EnvironmentInput>)).parsed,
+        "aws_elasticache_parameter_group",
+      )[0];
+    const [lru, noEviction] = [group("allkeys-lru"), group("noeviction")];
+    expect({ ...noEviction, parameter: lru.parameter }).toEqual(lru);
+    expect(noEviction.parameter).toEqual([{ name: "maxmemory-policy", value: "noeviction" }]);
   });
 
   it("has a disabled default user and an IAM-authenticated application user, and no password", () => {

@@ -5,7 +5,7 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { byPath, committedStack, resourcesOf, synthInput, type TerraformJson, validInput } from "./helpers";
+import { ALL_STACKS, byPath, committedStack, resourcesOf, synthInput, type TerraformJson, validInput } from "./helpers";
 
 /** Route tables that a subnet of the given tier is associated with. */
 function routeTablesOfTier(tf: TerraformJson, tier: string): string[] {
@@ -124,5 +124,28 @@ describe("network options", () => {
     const { json } = synthInput("dev", { ...input, network: { ...input.network, flowLogs: { enabled: false } } });
     expect(json).not.toHaveResource(FlowLog);
     expect(json).not.toHaveResource(CloudwatchLogGroup);
+  });
+});
+
+describe("security group text AWS accepts (EC2 API model: CreateSecurityGroup, IpRange, UserIdGroupPair)", () => {
+  // botocore ec2 2016-11-15: groups allow a-z A-Z 0-9 space ._-:/()#,@[]+=&;{}!$*, rules that reference a group the same without &.
+  const GROUP_TEXT = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
+  const RULE_TEXT = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=;{}!$*]{0,255}$/;
+
+  it.each(ALL_STACKS)("%s names and describes its security groups and rules with allowed characters only", (stack) => {
+    const { parsed } = committedStack(stack);
+    const groups = resourcesOf(parsed, "aws_security_group");
+    const rules = [
+      ...resourcesOf(parsed, "aws_vpc_security_group_ingress_rule"),
+      ...resourcesOf(parsed, "aws_vpc_security_group_egress_rule"),
+    ];
+    expect(groups.map((g) => g.description).filter((d) => !GROUP_TEXT.test(String(d)))).toEqual([]);
+    expect(groups.map((g) => g.name).filter((n) => !GROUP_TEXT.test(String(n)) || String(n).startsWith("sg-"))).toEqual([]);
+    expect(rules.map((r) => r.description).filter((d) => d !== undefined && !RULE_TEXT.test(String(d)))).toEqual([]);
+  });
+
+  it("finds what AWS refuses", () => {
+    expect(GROUP_TEXT.test("the reverse proxy's ports")).toBe(false);
+    expect(RULE_TEXT.test("A & B")).toBe(false);
   });
 });

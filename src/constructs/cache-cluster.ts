@@ -89,10 +89,13 @@ export class CacheCluster extends Construct {
     this.securityGroupId = securityGroup.id;
 
     const family = cacheParameterFamily(config.engine, config.engineVersion);
+    // Parameters change in place; name, family and description force a new group. The name
+    // carries the family so that an engine upgrade's new group can exist beside the old one
+    // (create_before_destroy); the description must not carry anything that changes in place.
     const parameters = new ElasticacheParameterGroup(this, "parameters", {
       name: `${config.identifier}-${family.replace(/\./g, "-")}`,
       family,
-      description: `${config.identifier}: eviction policy ${config.maxmemoryPolicy}`,
+      description: `parameters of ${config.identifier}`,
       parameter: [{ name: "maxmemory-policy", value: config.maxmemoryPolicy }],
       lifecycle: { createBeforeDestroy: true },
     });

@@ -182,7 +182,7 @@ export class DockerHost extends Construct {
 
     const securityGroup = new SecurityGroup(this, "sg", {
       name: `${namePrefix}-host`,
-      description: "single host: the reverse proxy's ports only",
+      description: "single host: reverse proxy ports only",
       vpcId: props.vpcId,
       tags: { Name: `${namePrefix}-host` },
     });
