@@ -516,6 +516,16 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     withServices([{ ...api, deployment: "blueGreen" }], { delivery, alb: { testListenerPort: 443 } }),
     "alb.testListenerPort: must differ from the production listeners' ports (80, 443)",
   ],
+  [
+    "a production test listener open to the internet",
+    withServices([{ ...api, deployment: "blueGreen" }], { delivery, production: true, alb: { testListenerCidrs: ["0.0.0.0/0"] } }),
+    "alb.testListenerCidrs: a production test listener serves unreleased versions",
+  ],
+  [
+    "a test listener source that is no CIDR",
+    withServices([{ ...api, deployment: "blueGreen" }], { delivery, alb: { testListenerCidrs: ["office"] } }),
+    'alb.testListenerCidrs.0: "office" is not an IPv4 CIDR block',
+  ],
   ["an unknown delivery key", withDelivery({ stages: [] }), 'delivery: Unrecognized key: "stages"'],
 ];
 

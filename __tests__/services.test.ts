@@ -409,6 +409,24 @@ describe("blue/green through CodeDeploy", () => {
     expect(json).toHaveResourceWithProperties(LbListener, { port: 8443 });
   });
 
+  it("lets only the VPC and the definition's testers reach the test listener, which serves the unreleased version", () => {
+    const portOf = (port: number) =>
+      resourcesOf(parsed, "aws_vpc_security_group_ingress_rule")
+        .filter((r) => r.from_port === port)
+        .map((r) => r.cidr_ipv4);
+    expect(portOf(8443)).toEqual(["10.0.0.0/16"]);
+    expect(portOf(80)).toEqual(["0.0.0.0/0"]);
+    const { parsed: withTesters } = synthInput(
+      "dev",
+      withServices([{ ...api, deployment: "blueGreen", scaling: undefined }], { alb: { testListenerCidrs: ["203.0.113.0/24"] } }),
+    );
+    expect(
+      resourcesOf(withTesters, "aws_vpc_security_group_ingress_rule")
+        .filter((r) => r.from_port === 8443)
+        .map((r) => r.cidr_ipv4),
+    ).toEqual(["10.0.0.0/16", "203.0.113.0/24"]);
+  });
+
   it("rolls back automatically and waits before terminating blue", () => {
     expect(json).toHaveResourceWithProperties(CodedeployDeploymentGroup, {
       deployment_style: { deployment_option: "WITH_TRAFFIC_CONTROL", deployment_type: "BLUE_GREEN" },

@@ -176,6 +176,11 @@ export const albSchema = z.strictObject({
     .optional(),
   /** Port of the test listener blue/green deployments use. */
   testListenerPort: z.number().int().min(1).max(65535).default(8443),
+  /**
+   * Who may reach the test listener besides the VPC itself: during a blue/green deployment it
+   * serves the version not yet released. @default [] (the VPC only)
+   */
+  testListenerCidrs: z.array(cidrBlock).max(20).default([]),
 });
 
 export const environmentSchema = z
@@ -234,6 +239,12 @@ export const environmentSchema = z
         message: "must differ from the production listeners' ports (80, 443)",
       });
     }
+    if (env.production && env.alb?.testListenerCidrs.some((cidr) => cidr.endsWith("/0")))
+      ctx.addIssue({
+        code: "custom",
+        path: ["alb", "testListenerCidrs"],
+        message: "a production test listener serves unreleased versions: name the networks that test them, not the internet",
+      });
     if (env.delivery) deliveryIssues(env, ctx);
     if (env.singleHost) singleHostIssues(env, ctx);
     else if (!env.network.natStrategy)

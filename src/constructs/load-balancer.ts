@@ -45,10 +45,11 @@ export interface LoadBalancerProps {
    */
   readonly domain?: { readonly name: string; readonly hostedZone: string };
   /**
-   * A second listener on this port for blue/green deployments' test traffic.
+   * A second listener for blue/green deployments' test traffic, which serves the version not yet
+   * released: reachable only from `sources` (CIDRs; the VPC's own, and whoever tests releases).
    * @default none
    */
-  readonly testListenerPort?: number;
+  readonly testListener?: { readonly port: number; readonly sources: readonly string[] };
   /**
    * Where to register the load balancer for alarms and the dashboard.
    * @default not watched
@@ -63,7 +64,7 @@ const NOT_FOUND: LbListenerDefaultAction = {
 
 /**
  * An internet-facing ALB in the public subnets that drops invalid header fields, with its own
- * security group open to the world on the listener ports only. Unmatched requests get 404;
+ * security group open to the world on the production listener ports only. Unmatched requests get 404;
  * services add their own listener rules.
  */
 export class LoadBalancer extends Construct {
@@ -87,7 +88,7 @@ export class LoadBalancer extends Construct {
       tags: { Name: `${namePrefix}-alb` },
     });
     this.securityGroupId = securityGroup.id;
-    const ports = [domain ? 443 : 80, ...(domain ? [80] : []), ...(props.testListenerPort ? [props.testListenerPort] : [])];
+    const ports = [domain ? 443 : 80, ...(domain ? [80] : [])];
     for (const port of ports) {
       const rule = new VpcSecurityGroupIngressRule(this, `ingress-${port}`, {
         securityGroupId: securityGroup.id,
@@ -100,6 +101,17 @@ export class LoadBalancer extends Construct {
       if (port === 80)
         suppressPolicyCheck(rule, "CKV_AWS_260", "port 80 is the public entry of a web product; with a domain it only redirects to HTTPS");
     }
+    props.testListener?.sources.forEach(
+      (cidr, i) =>
+        new VpcSecurityGroupIngressRule(this, `ingress-test-${i}`, {
+          securityGroupId: securityGroup.id,
+          description: `test listener ${props.testListener!.port} from ${cidr}`,
+          cidrIpv4: cidr,
+          ipProtocol: "tcp",
+          fromPort: props.testListener!.port,
+          toPort: props.testListener!.port,
+        }),
+    );
 
     const logs = props.accessLogs ? this.accessLogBucket(namePrefix, props.accessLogs, props.deletionProtection ?? true) : undefined;
     const lb = new Lb(this, "alb", {
@@ -131,7 +143,7 @@ export class LoadBalancer extends Construct {
       };
       this.listenerArn = http("http", 80);
       this.url = `http://${lb.dnsName}`;
-      if (props.testListenerPort) this.testListenerArn = http("test", props.testListenerPort);
+      if (props.testListener) this.testListenerArn = http("test", props.testListener.port);
       return;
     }
 
@@ -164,7 +176,7 @@ export class LoadBalancer extends Construct {
         defaultAction: [NOT_FOUND],
       });
     this.listenerArn = https("https", 443).arn;
-    if (props.testListenerPort) this.testListenerArn = https("test", props.testListenerPort).arn;
+    if (props.testListener) this.testListenerArn = https("test", props.testListener.port).arn;
     new LbListener(this, "http-redirect", {
       loadBalancerArn: lb.arn,
       port: 80,

@@ -387,7 +387,9 @@ export class EnvironmentStack extends TerraformStack {
           deletionProtection: protect,
           ...(env.production ? { accessLogs: { accountId } } : {}),
           ...(env.alb.domain ? { domain: env.alb.domain } : {}),
-          ...(webServices.some((s) => s.deployment === "blueGreen") ? { testListenerPort: env.alb.testListenerPort } : {}),
+          ...(webServices.some((s) => s.deployment === "blueGreen")
+            ? { testListener: { port: env.alb.testListenerPort, sources: [env.network.vpcCidr, ...env.alb.testListenerCidrs] } }
+            : {}),
           inventory: telemetry.inventory,
         })
       : undefined;
