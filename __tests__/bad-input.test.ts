@@ -57,6 +57,12 @@ const networkCases: [string, string, unknown, string][] = [
   ],
   ["azCount below 2", "dev", withNetwork({ azCount: 1 }), 'environment "dev": network.azCount: must be at least 2'],
   [
+    "an account id that is not 12 digits",
+    "dev",
+    { ...validInput(), account: "1234-5678" },
+    'environment "dev": account: must be a 12-digit AWS account id',
+  ],
+  [
     "no NAT strategy",
     "dev",
     withNetwork({ natStrategy: undefined }),

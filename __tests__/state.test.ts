@@ -5,7 +5,20 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Testing } from "cdktf";
 import { BootstrapStack } from "../src/stacks/bootstrap-stack";
-import { ALL_STACKS, committedEnvironment, committedStack, resourcesOf, SETTINGS, synthEnvironment, type TerraformJson } from "./helpers";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  ALL_STACKS,
+  committedEnvironment,
+  committedStack,
+  committedStacksDir,
+  resourcesOf,
+  SETTINGS,
+  synthEnvironment,
+  synthInput,
+  type TerraformJson,
+  validInput,
+} from "./helpers";
 
 const LOCAL = { ...SETTINGS, localAwsEndpoint: "http://127.0.0.1:4566" };
 
@@ -28,6 +41,30 @@ describe("environment state backend", () => {
       region: "us-east-1",
       default_tags: [{ tags: { CostCenter: "engineering", Project: "webapp", Environment: "staging", ManagedBy: "cdktf" } }],
     });
+  });
+});
+
+describe("the account a definition names", () => {
+  it("becomes the provider's allowed_account_ids, so another account's credentials stop before any change", () => {
+    const { parsed } = synthInput("dev", { ...validInput(), account: "111122223333" });
+    expect(parsed.provider.aws[0]).toMatchObject({ allowed_account_ids: ["111122223333"] });
+    expect(synthInput("dev", validInput()).parsed.provider.aws[0]).not.toHaveProperty("allowed_account_ids");
+    // The emulator's account is its own.
+    const local = synthInput("dev", { ...validInput(), account: "111122223333" }, LOCAL).parsed;
+    expect(local.provider.aws[0]).not.toHaveProperty("allowed_account_ids");
+  });
+
+  it("is asked of production definitions by a synth warning", () => {
+    const manifest = JSON.parse(readFileSync(join(committedStacksDir(), "..", "manifest.json"), "utf8")) as {
+      stacks: Record<string, { annotations: { level: string; message: string }[] }>;
+    };
+    const warned = Object.entries(manifest.stacks)
+      .filter(([, stack]) =>
+        stack.annotations.some((a) => a.level === "@cdktf/warn" && a.message.includes(": account: a production definition")),
+      )
+      .map(([name]) => name)
+      .sort();
+    expect(warned).toEqual(["bluegreen", "prod"]);
   });
 });
 

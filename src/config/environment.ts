@@ -97,8 +97,10 @@ export interface EnvironmentConfig {
   readonly name: string;
   readonly project: string;
   readonly region: string;
-  /** Turns on the protective defaults: deletion protection, no ECS Exec, ALB access logs. */
+  /** Turns on the protective defaults: deletion protection, ALB access logs, approvals. */
   readonly production: boolean;
+  /** The only account the stack may be applied to, when the definition names one. */
+  readonly account?: string;
   /** `<project>-<environment>`: the prefix of every resource name. */
   readonly namePrefix: string;
   /** Tags applied to every resource through the provider's default_tags. */
@@ -242,6 +244,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
     project: env.project,
     region: env.region,
     production: env.production,
+    ...(env.account ? { account: env.account } : {}),
     namePrefix,
     tags: { ...env.tags, Project: env.project, Environment: name, ManagedBy: "cdktf" },
     network: {

@@ -192,6 +192,15 @@ export const environmentSchema = z
     region: z.enum(REGIONS as [string, ...string[]], { error: `must be one of the supported regions: ${REGIONS.join(", ")}` }),
     /** Production turns on the protective defaults: deletion protection, no ECS Exec, ALB access logs, no `latest` images. */
     production: z.boolean().default(false),
+    /**
+     * The AWS account the environment lives in: the provider refuses credentials of any other
+     * account before it changes anything (allowed_account_ids). @default any account (a synth
+     * warning in production)
+     */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, "must be a 12-digit AWS account id")
+      .optional(),
     network: networkSchema,
     services: z.array(serviceSchema).default([]),
     /** ECS environments with web services. @default { idleTimeoutSeconds: 60, testListenerPort: 8443 } */

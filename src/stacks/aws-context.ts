@@ -43,6 +43,12 @@ export interface AwsContextProps {
   readonly tags?: Record<string, string>;
   /** Points the provider at a local AWS emulator; nothing else about the stack changes. */
   readonly localAwsEndpoint?: string;
+  /**
+   * The only account whose credentials the provider accepts (ignored against the emulator,
+   * whose account is its own).
+   * @default any
+   */
+  readonly account?: string;
 }
 
 /** The stack's AWS provider, and the Terraform version every stack of this app needs. */
@@ -52,6 +58,7 @@ export function addAwsProvider(stack: TerraformStack, props: AwsContextProps): A
   return new AwsProvider(stack, "aws", {
     region: props.region,
     ...(props.tags ? { defaultTags: [{ tags: props.tags }] } : {}),
+    ...(props.account && !local ? { allowedAccountIds: [props.account] } : {}),
     ...(local
       ? {
           ...LOCAL_AWS_CREDENTIALS,

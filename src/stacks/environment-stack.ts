@@ -1,5 +1,5 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
@@ -53,7 +53,11 @@ export class EnvironmentStack extends TerraformStack {
 
   constructor(scope: Construct, env: EnvironmentConfig, settings: AppSettings) {
     super(scope, env.name);
-    addAwsProvider(this, { region: env.region, tags: { ...env.tags }, localAwsEndpoint: settings.localAwsEndpoint });
+    addAwsProvider(this, { region: env.region, tags: { ...env.tags }, localAwsEndpoint: settings.localAwsEndpoint, account: env.account });
+    if (env.production && !env.account)
+      Annotations.of(this).addWarning(
+        `environment "${env.name}": account: a production definition should name its AWS account, so that credentials of another account cannot deploy it`,
+      );
     addStateBackend(this, settings.state, `${env.name}/terraform.tfstate`, settings.localAwsEndpoint);
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
     const protect = env.production && !settings.allowDestroy;
