@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { buildApp } from "../src/app";
 import { ConfigError } from "../src/config/errors";
 import type { EnvironmentInput } from "../src/config/schema";
-import { api, cache, database, validInput, withData, withNetwork, withServices, worker } from "./helpers";
+import { api, cache, database, SECRET_ARN, validInput, withData, withNetwork, withServices, worker } from "./helpers";
 
 /**
  * Every malformed definition, section by section, goes through the whole app as a file beside a
@@ -405,8 +405,18 @@ const singleHostCases: [string, unknown, string][] = [
   ["an unknown database mode", withHost({}, { database: { mode: "rds" } }), "singleHost.database"],
   [
     "an external database URL given in clear",
-    withHost({}, { database: { mode: "external", urlSecretArn: "postgresql://app:pw@db/app" } }),
+    withHost({}, { database: { mode: "external", urlSecretArn: "postgresql://app:pw@db/app", cidrs: ["10.9.0.0/24"] } }),
     "singleHost.database.urlSecretArn: must be a Secrets Manager secret or SSM parameter ARN",
+  ],
+  [
+    "an external database anywhere on the internet",
+    withHost({}, { database: { mode: "external", urlSecretArn: SECRET_ARN, cidrs: ["0.0.0.0/0"] } }),
+    "singleHost.database.cidrs.0: name the database's network, not the whole internet",
+  ],
+  [
+    "an external database without its network",
+    withHost({}, { database: { mode: "external", urlSecretArn: SECRET_ARN } }),
+    "singleHost.database.cidrs: Invalid input: expected array, received undefined",
   ],
   [
     "an unpinned postgres image",

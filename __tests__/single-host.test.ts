@@ -387,14 +387,17 @@ describe("variants", () => {
     const url = "arn:aws:secretsmanager:us-east-1:123456789012:secret:webapp/database-url-AbCdEf";
     const { json: external, parsed } = synthInput("edge", {
       ...definition("single-host"),
-      singleHost: { instanceType: "t3.small", database: { mode: "external", urlSecretArn: url } },
+      singleHost: { instanceType: "t3.small", database: { mode: "external", urlSecretArn: url, cidrs: ["10.99.0.0/24"] } },
     });
     const rendered = compose(parsed);
     expect(Object.keys(rendered.services).sort()).toEqual(["api", "frontend", "proxy"]);
     expect(JSON.parse(hostFiles(parsed)["/etc/app-host/secrets.json"])).toEqual({ api: { DATABASE_URL: url } });
     expect(external).not.toHaveResource(EbsVolume);
     expect(external).not.toHaveResource(DlmLifecyclePolicy);
-    expect(resourcesOf(parsed, "aws_vpc_security_group_egress_rule").map((r) => r.from_port)).toEqual([443, 5432]);
+    expect(resourcesOf(parsed, "aws_vpc_security_group_egress_rule").map((r) => [r.from_port, r.cidr_ipv4])).toEqual([
+      [443, "0.0.0.0/0"],
+      [5432, "10.99.0.0/24"],
+    ]);
     expect(statementsOf(byPath(parsed, "aws_iam_role_policy", "host/policy")).find((s) => s.Sid === "ReadNamedSecrets")!.Resource).toEqual([
       url,
     ]);

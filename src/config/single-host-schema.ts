@@ -67,6 +67,12 @@ const databaseExternalSchema = z.strictObject({
   mode: z.literal("external"),
   /** Secrets Manager secret or SSM SecureString parameter holding the `postgresql://…` URL, handed over as DATABASE_URL. */
   urlSecretArn: z.string().regex(SECRET_ARN, "must be a Secrets Manager secret or SSM parameter ARN"),
+  /** Where the database listens: the host may open connections to these ranges only. */
+  cidrs: z
+    .array(cidrBlock.refine((cidr) => !cidr.endsWith("/0"), "name the database's network, not the whole internet"))
+    .min(1, "name the database's network (one or more CIDRs)")
+    .max(10),
+  port: z.number().int().min(1).max(65535).default(5432),
 });
 
 export const DATABASE_MODES = ["container", "external"] as const;

@@ -58,7 +58,12 @@ export interface DockerHostProps {
    * `container`, PostgreSQL runs on the host (its files on `dataVolume`).
    * @default no database
    */
-  readonly database?: HostDatabase & { readonly statements: readonly PolicyStatement[]; readonly container?: DatabaseContainer };
+  readonly database?: HostDatabase & {
+    readonly statements: readonly PolicyStatement[];
+    readonly container?: DatabaseContainer;
+    /** An external database: where it listens, the only place the host may connect to for it. */
+    readonly external?: { readonly cidrs: readonly string[]; readonly port: number };
+  };
   /**
    * Mounted at DATA_MOUNT before the containers start.
    * @default no data volume
@@ -203,17 +208,26 @@ export class DockerHost extends Construct {
     );
     if (https) ingress(443, "0.0.0.0/0", "HTTPS to the reverse proxy");
     if (host.sshCidr) ingress(22, host.sshCidr, "SSH from the configured range");
-    const egress = (port: number, description: string) =>
-      new VpcSecurityGroupEgressRule(this, `egress-${port}`, {
-        securityGroupId: securityGroup.id,
-        description,
-        cidrIpv4: "0.0.0.0/0",
-        ipProtocol: "tcp",
-        fromPort: port,
-        toPort: port,
-      });
-    egress(443, "HTTPS: AWS APIs, ECR, package and image registries, certificate authority");
-    if (props.database && !props.database.container) egress(5432, "PostgreSQL: the external database");
+    new VpcSecurityGroupEgressRule(this, "egress-443", {
+      securityGroupId: securityGroup.id,
+      description: "HTTPS: AWS APIs, ECR, package and image registries, certificate authority",
+      cidrIpv4: "0.0.0.0/0",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+    });
+    const external = props.database?.external;
+    external?.cidrs.forEach(
+      (cidr, i) =>
+        new VpcSecurityGroupEgressRule(this, `egress-database-${i}`, {
+          securityGroupId: securityGroup.id,
+          description: `PostgreSQL: the external database at ${cidr}`,
+          cidrIpv4: cidr,
+          ipProtocol: "tcp",
+          fromPort: external.port,
+          toPort: external.port,
+        }),
+    );
 
     const ami = new DataAwsSsmParameter(this, "ami", {
       name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${host.architecture}`,

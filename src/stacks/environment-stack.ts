@@ -320,7 +320,9 @@ export class EnvironmentStack extends TerraformStack {
     }
     const database =
       containerDb?.access ??
-      (db?.mode === "external" ? { environment: {}, secrets: { DATABASE_URL: db.urlSecretArn }, statements: [] } : undefined);
+      (db?.mode === "external"
+        ? { environment: {}, secrets: { DATABASE_URL: db.urlSecretArn }, statements: [], external: { cidrs: db.cidrs, port: db.port } }
+        : undefined);
     const dockerHost = new DockerHost(this, "host", {
       namePrefix,
       region: env.region,
