@@ -168,14 +168,23 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
     expect(rule).toMatchObject({ status: "Enabled", expiration: [{ days: 30 }] });
   });
 
-  it("announces failed releases on the environment's alarm topic, which lets that rule publish", () => {
+  it("announces failed releases on the environment's alarm topic, which lets that rule publish; a pending connection does not page", () => {
     const rule = byPath(parsed, "aws_cloudwatch_event_rule", "delivery/failed");
     expect(JSON.parse(rule.event_pattern as string)).toEqual({
       source: ["aws.codepipeline"],
-      "detail-type": ["CodePipeline Pipeline Execution State Change"],
+      "detail-type": ["CodePipeline Stage Execution State Change"],
       resources: [ref(parsed, "aws_codepipeline", "delivery/pipeline", "arn")],
-      detail: { state: ["FAILED"] },
+      // The first run fails in Source until the new connection is approved in the console.
+      detail: { state: ["FAILED"], stage: [{ "anything-but": "Source" }] },
     });
+    expect(byPath(parsed, "aws_cloudwatch_event_target", "delivery/failed-notification").input_transformer).toEqual({
+      input_paths: { pipeline: "$.detail.pipeline", stage: "$.detail.stage", execution: "$.detail.execution-id" },
+      input_template: '"Release pipeline <pipeline> failed in stage <stage> (execution <execution>)."',
+    });
+    expect(parsed.output!.pipeline_status_command.value).toBe(
+      `aws codepipeline get-pipeline-state --region us-east-1 --name ${ref(parsed, "aws_codepipeline", "delivery/pipeline", "name")} ` +
+        "--query 'stageStates[].[stageName,latestExecution.status]' --output text",
+    );
     const topicArn = ref(parsed, "aws_sns_topic", "alarm-topic", "arn");
     expect(byPath(parsed, "aws_cloudwatch_event_target", "delivery/failed-notification").arn).toBe(topicArn);
     const publish = sid(statementsOf(byPath(parsed, "aws_sns_topic_policy", "alarm-topic/policy")), "EventRulesOfThisAccount")!;

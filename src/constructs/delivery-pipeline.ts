@@ -302,14 +302,17 @@ export class DeliveryPipeline extends Construct {
     });
     this.pipelineName = pipeline.name;
 
+    // Pages on a failed build, approval or deploy. A failed Source stage is not a broken release:
+    // a new connection stays PENDING until someone approves it in the console, so the pipeline's
+    // first run (on creation) fails there; `pipeline_status_command` shows it.
     const rule = new CloudwatchEventRule(this, "failed", {
       name: failedReleaseRuleName(namePrefix),
-      description: `Failed releases of ${name}`,
+      description: `Failed releases of ${name} (after the source stage)`,
       eventPattern: JSON.stringify({
         source: ["aws.codepipeline"],
-        "detail-type": ["CodePipeline Pipeline Execution State Change"],
+        "detail-type": ["CodePipeline Stage Execution State Change"],
         resources: [pipeline.arn],
-        detail: { state: ["FAILED"] },
+        detail: { state: ["FAILED"], stage: [{ "anything-but": "Source" }] },
       }),
     });
     new CloudwatchEventTarget(this, "failed-notification", {
@@ -317,8 +320,8 @@ export class DeliveryPipeline extends Construct {
       targetId: "alarm-topic",
       arn: props.notificationTopicArn,
       inputTransformer: {
-        inputPaths: { pipeline: "$.detail.pipeline", execution: "$.detail.execution-id" },
-        inputTemplate: '"Release pipeline <pipeline> failed (execution <execution>)."',
+        inputPaths: { pipeline: "$.detail.pipeline", stage: "$.detail.stage", execution: "$.detail.execution-id" },
+        inputTemplate: '"Release pipeline <pipeline> failed in stage <stage> (execution <execution>)."',
       },
     });
   }

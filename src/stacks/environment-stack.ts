@@ -149,6 +149,12 @@ export class EnvironmentStack extends TerraformStack {
     });
     new TerraformOutput(this, "pipeline_name", { value: pipeline.pipelineName });
     new TerraformOutput(this, "pipeline_connection_arn", { value: pipeline.connectionArn });
+    // A new connection is PENDING until approved in the console; until then runs stop in Source.
+    new TerraformOutput(this, "pipeline_status_command", {
+      value:
+        `aws codepipeline get-pipeline-state --region ${env.region} --name ${pipeline.pipelineName} ` +
+        "--query 'stageStates[].[stageName,latestExecution.status]' --output text",
+    });
   }
 
   /** Encrypts the alarm topic and every log group. */
