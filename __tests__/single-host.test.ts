@@ -303,6 +303,30 @@ describe("the data volume", () => {
     });
   });
 
+  it("announces a snapshot policy that stopped working (DLM's only signal) on the alarm topic, which admits that rule", () => {
+    const rule = byPath(tf, "aws_cloudwatch_event_rule", "snapshots-failed/rule");
+    expect(rule.name).toBe("webapp-single-host-snapshots-failed");
+    expect(JSON.parse(rule.event_pattern as string)).toEqual({
+      source: ["aws.dlm"],
+      "detail-type": ["DLM Policy State Change"],
+      resources: [ref(tf, "aws_dlm_lifecycle_policy", "data-volume/snapshots", "arn")],
+      detail: { state: ["ERROR"] },
+    });
+    expect(byPath(tf, "aws_cloudwatch_event_target", "snapshots-failed/target")).toMatchObject({
+      arn: ref(tf, "aws_sns_topic", "alarm-topic", "arn"),
+      input_transformer: {
+        input_paths: { policy: "$.detail.policy_id", cause: "$.detail.cause" },
+        input_template: '"Snapshot policy <policy> of webapp-single-host stopped taking snapshots: <cause>"',
+      },
+    });
+    const publish = statementsOf(byPath(tf, "aws_sns_topic_policy", "alarm-topic/policy")).find(
+      (st) => st.Sid === "EventRulesOfThisAccount",
+    )!;
+    expect((publish.Condition!.ArnLike as Record<string, string[]>)["aws:SourceArn"]).toContain(
+      "arn:aws:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/webapp-single-host-snapshots-failed",
+    );
+  });
+
   it("in production, cannot be destroyed with the key and the credentials", () => {
     const { parsed } = synthInput("edge", { ...definition("single-host"), production: true });
     expect(byPath(parsed, "aws_ebs_volume", "data-volume").lifecycle).toEqual({ prevent_destroy: true });

@@ -6,6 +6,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import { Construct } from "constructs";
 import { policyDocument, serviceTrustPolicy } from "./iam-policy";
+import type { MonitoringInventory } from "./monitoring-inventory";
 
 export interface DataVolumeProps {
   readonly namePrefix: string;
@@ -27,6 +28,11 @@ export interface DataVolumeProps {
    * @default false
    */
   readonly preventDestroy?: boolean;
+  /**
+   * Where to register the snapshot policy, whose failures are announced on the alarm topic.
+   * @default not watched
+   */
+  readonly inventory?: MonitoringInventory;
 }
 
 /** Device name the volume is attached as (Nitro instances expose it as an NVMe device named after the volume id). */
@@ -75,7 +81,7 @@ export class DataVolume extends Construct {
         },
       ]),
     });
-    new DlmLifecyclePolicy(this, "snapshots", {
+    const policy = new DlmLifecyclePolicy(this, "snapshots", {
       // DLM accepts letters, digits, spaces, hyphens and underscores only.
       description: `${name} daily snapshots kept ${props.snapshotRetentionDays} days`,
       executionRoleArn: role.arn,
@@ -95,6 +101,7 @@ export class DataVolume extends Construct {
       },
       tags: { Name: name },
     });
+    props.inventory?.register({ kind: "snapshotPolicy", name, policyArn: policy.arn });
   }
 
   /** Attaches the volume; the instance is stopped before a detach, so the filesystem is never yanked away live. */

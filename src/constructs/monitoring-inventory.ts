@@ -63,8 +63,22 @@ export interface WatchedContainer {
   readonly logGroupName: string;
 }
 
+/** A Data Lifecycle Manager policy: it reports a failure only as an EventBridge event (state ERROR). */
+export interface WatchedSnapshotPolicy {
+  readonly kind: "snapshotPolicy";
+  readonly name: string;
+  readonly policyArn: string;
+}
+
 export type Watched =
-  WatchedLoadBalancer | WatchedTargetGroup | WatchedService | WatchedDatabase | WatchedCache | WatchedHost | WatchedContainer;
+  | WatchedLoadBalancer
+  | WatchedTargetGroup
+  | WatchedService
+  | WatchedDatabase
+  | WatchedCache
+  | WatchedHost
+  | WatchedContainer
+  | WatchedSnapshotPolicy;
 
 export class MonitoringInventory {
   private readonly entries: Watched[] = [];

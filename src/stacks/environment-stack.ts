@@ -20,6 +20,7 @@ import { ServiceCluster } from "../constructs/ecs-cluster";
 import { FargateService, type DeployTarget } from "../constructs/fargate-service";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { EncryptionKey } from "../constructs/encryption-key";
+import { EventNotification } from "../constructs/event-notification";
 import { MonitoringInventory } from "../constructs/monitoring-inventory";
 import { Network } from "../constructs/network";
 import { PostgresDatabase } from "../constructs/postgres-database";
@@ -197,6 +198,12 @@ export class EnvironmentStack extends TerraformStack {
 
   /** The alarm topic, the alarm pack and the dashboard, all generated from the inventory. Returns the topic's ARN. */
   private addObservability(env: EnvironmentConfig, accountId: string, keyArn: string, inventory: MonitoringInventory): string {
+    const snapshotPolicies = inventory.of("snapshotPolicy");
+    const snapshotRule = `${env.namePrefix}-snapshots-failed`;
+    const eventRuleNames = [
+      ...(env.delivery ? [failedReleaseRuleName(env.namePrefix)] : []),
+      ...(snapshotPolicies.length ? [snapshotRule] : []),
+    ];
     const topic = new AlarmTopic(this, "alarm-topic", {
       topicName: `${env.namePrefix}-alarms`,
       region: env.region,
@@ -204,8 +211,23 @@ export class EnvironmentStack extends TerraformStack {
       kmsKeyArn: keyArn,
       emails: env.observability.alarmEmails,
       httpsEndpoints: env.observability.alarmHttpsEndpoints,
-      ...(env.delivery ? { eventRuleNames: [failedReleaseRuleName(env.namePrefix)] } : {}),
+      ...(eventRuleNames.length ? { eventRuleNames } : {}),
     });
+    if (snapshotPolicies.length)
+      // DLM reports a broken policy (a role it cannot use, a quota) only as this event; without it snapshots silently stop.
+      new EventNotification(this, "snapshots-failed", {
+        ruleName: snapshotRule,
+        description: `Snapshot policies of ${env.namePrefix} in ERROR`,
+        eventPattern: {
+          source: ["aws.dlm"],
+          "detail-type": ["DLM Policy State Change"],
+          resources: snapshotPolicies.map((p) => p.policyArn),
+          detail: { state: ["ERROR"] },
+        },
+        topicArn: topic.topicArn,
+        inputPaths: { policy: "$.detail.policy_id", cause: "$.detail.cause" },
+        message: `Snapshot policy <policy> of ${env.namePrefix} stopped taking snapshots: <cause>`,
+      });
     const alarms = new AlarmPack(this, "alarms", {
       namePrefix: env.namePrefix,
       inventory,
@@ -315,6 +337,7 @@ export class EnvironmentStack extends TerraformStack {
         kmsKeyArn: key.keyArn,
         snapshotRetentionDays: db.snapshotRetentionDays,
         preventDestroy: protect,
+        inventory: telemetry.inventory,
       });
       containerDb = new ContainerDatabase(this, "database", {
         namePrefix,
