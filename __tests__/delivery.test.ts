@@ -177,7 +177,7 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
       // The first run fails in Source until the new connection is approved in the console.
       detail: { state: ["FAILED"], stage: [{ "anything-but": "Source" }] },
     });
-    expect(byPath(parsed, "aws_cloudwatch_event_target", "delivery/failed-notification").input_transformer).toEqual({
+    expect(byPath(parsed, "aws_cloudwatch_event_target", "delivery/failed/target").input_transformer).toEqual({
       input_paths: { pipeline: "$.detail.pipeline", stage: "$.detail.stage", execution: "$.detail.execution-id" },
       input_template: '"Release pipeline <pipeline> failed in stage <stage> (execution <execution>)."',
     });
@@ -186,7 +186,7 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
         "--query 'stageStates[].[stageName,latestExecution.status]' --output text",
     );
     const topicArn = ref(parsed, "aws_sns_topic", "alarm-topic", "arn");
-    expect(byPath(parsed, "aws_cloudwatch_event_target", "delivery/failed-notification").arn).toBe(topicArn);
+    expect(byPath(parsed, "aws_cloudwatch_event_target", "delivery/failed/target").arn).toBe(topicArn);
     const publish = sid(statementsOf(byPath(parsed, "aws_sns_topic_policy", "alarm-topic/policy")), "EventRulesOfThisAccount")!;
     expect(publish.Condition!.ArnLike).toEqual({
       "aws:SourceArn": ["arn:aws:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/webapp-dev-release-failed"],

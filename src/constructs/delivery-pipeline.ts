@@ -1,5 +1,3 @@
-import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
-import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { Codepipeline, type CodepipelineStageAction } from "@cdktf/provider-aws/lib/codepipeline";
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import { DataAwsCodestarconnectionsConnection } from "@cdktf/provider-aws/lib/data-aws-codestarconnections-connection";
@@ -21,6 +19,7 @@ import {
 } from "../delivery/buildspec";
 import { BuildProject } from "./build-project";
 import { EncryptionKey } from "./encryption-key";
+import { EventNotification } from "./event-notification";
 import type { DeployTarget } from "./fargate-service";
 import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
 import { SecureBucket } from "./secure-bucket";
@@ -305,24 +304,18 @@ export class DeliveryPipeline extends Construct {
     // Pages on a failed build, approval or deploy. A failed Source stage is not a broken release:
     // a new connection stays PENDING until someone approves it in the console, so the pipeline's
     // first run (on creation) fails there; `pipeline_status_command` shows it.
-    const rule = new CloudwatchEventRule(this, "failed", {
-      name: failedReleaseRuleName(namePrefix),
+    new EventNotification(this, "failed", {
+      ruleName: failedReleaseRuleName(namePrefix),
       description: `Failed releases of ${name} (after the source stage)`,
-      eventPattern: JSON.stringify({
+      eventPattern: {
         source: ["aws.codepipeline"],
         "detail-type": ["CodePipeline Stage Execution State Change"],
         resources: [pipeline.arn],
         detail: { state: ["FAILED"], stage: [{ "anything-but": "Source" }] },
-      }),
-    });
-    new CloudwatchEventTarget(this, "failed-notification", {
-      rule: rule.name,
-      targetId: "alarm-topic",
-      arn: props.notificationTopicArn,
-      inputTransformer: {
-        inputPaths: { pipeline: "$.detail.pipeline", stage: "$.detail.stage", execution: "$.detail.execution-id" },
-        inputTemplate: '"Release pipeline <pipeline> failed in stage <stage> (execution <execution>)."',
       },
+      topicArn: props.notificationTopicArn,
+      inputPaths: { pipeline: "$.detail.pipeline", stage: "$.detail.stage", execution: "$.detail.execution-id" },
+      message: "Release pipeline <pipeline> failed in stage <stage> (execution <execution>).",
     });
   }
 
