@@ -100,8 +100,9 @@ describe("definition files", () => {
 });
 
 describe("settings", () => {
-  it("defaults the state bucket and region", () => {
-    expect(readSettings({})).toEqual({ state: { bucket: "platform-infra-terraform-state", region: "us-east-1" } });
+  it("defaults the state region, never the state bucket (bucket names are global)", () => {
+    expect(readSettings({})).toEqual({ state: { region: "us-east-1" } });
+    expect(readSettings({ TF_STATE_BUCKET: "acme-tfstate" })).toEqual({ state: { bucket: "acme-tfstate", region: "us-east-1" } });
   });
 
   it.each([

@@ -4,6 +4,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Testing } from "cdktf";
+import type { AppSettings } from "../src/config/settings";
 import { BootstrapStack } from "../src/stacks/bootstrap-stack";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import {
   committedEnvironment,
   committedStack,
   committedStacksDir,
+  ref,
   resourcesOf,
   SETTINGS,
   synthEnvironment,
@@ -71,6 +73,32 @@ describe("the account a definition names", () => {
 describe("Terraform version", () => {
   it.each(ALL_STACKS)("%s asks for Terraform 1.11 or later (ephemeral resources, write-only arguments)", (stack) => {
     expect(committedStack(stack).parsed.terraform).toMatchObject({ required_version: ">= 1.11.0" });
+  });
+});
+
+describe("without TF_STATE_BUCKET", () => {
+  const unset = { state: { region: "us-east-1" } };
+
+  it("an environment's backend names no bucket anyone can own, so init stops instead of writing state elsewhere", () => {
+    const { parsed } = synthEnvironment(committedEnvironment("dev"), unset);
+    expect(parsed.terraform.backend.s3.bucket).toBe("TF_STATE_BUCKET-is-not-set");
+    // Upper case and underscores are never part of an S3 bucket name.
+    expect(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test("TF_STATE_BUCKET-is-not-set")).toBe(false);
+  });
+
+  it("bootstrap names the bucket after the account and region, which no other account can hold", () => {
+    const { parsed } = synthBootstrap(unset);
+    expect(resourcesOf(parsed, "aws_s3_bucket")[0].bucket).toBe("tfstate-${data.aws_caller_identity.account.account_id}-us-east-1");
+    expect(parsed.output!.state_bucket.value).toBe(ref(parsed, "aws_s3_bucket", "state/bucket", "bucket"));
+  });
+
+  it("a synth says how to go on: export the bucket bootstrap made", () => {
+    const warnings = (settings: AppSettings) =>
+      new BootstrapStack(Testing.app(), settings).node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data));
+    expect(warnings(unset)).toEqual([
+      expect.stringMatching(/^TF_STATE_BUCKET is not set: bootstrap names the state bucket tfstate-<account id>-<region>/),
+    ]);
+    expect(warnings(SETTINGS)).toEqual([]);
   });
 });
 

@@ -74,20 +74,35 @@ function parseOptions(args: readonly string[]): Options {
   return { jobs, only };
 }
 
-async function cycleBootstrap(cycle: StackCycle): Promise<CycleRow> {
-  const dir = join(cycle.dirs.out, "stacks", BOOTSTRAP_STACK);
-  const row: CycleRow = { stack: BOOTSTRAP_STACK, resources: resourceCount(dir) };
+/**
+ * The README's first step: bootstrap, synthesized without TF_STATE_BUCKET, names the bucket after
+ * the account and region; its output is what every later synth exports as TF_STATE_BUCKET.
+ */
+async function bootstrap(
+  progress: Progress,
+  synthEnv: NodeJS.ProcessEnv,
+  env: NodeJS.ProcessEnv,
+): Promise<{ row: CycleRow; stateBucket: string }> {
+  const dir = join(OUT_DIR, "stacks", BOOTSTRAP_STACK);
+  const step = <T>(name: string, fn: () => Promise<T>) => progress.step(BOOTSTRAP_STACK, name, fn);
   const started = Date.now();
+  await step("synth without TF_STATE_BUCKET", () => synthAll(OUT_DIR, synthEnv));
+  const row: CycleRow = { stack: BOOTSTRAP_STACK, resources: resourceCount(dir) };
+  const applied = await step(`init, apply (${row.resources})`, () => applyBootstrap(OUT_DIR, join(WORK_DIR, "bootstrap.tfstate"), env));
+  row.applySeconds = applied.apply.seconds;
+  progress.note(BOOTSTRAP_STACK, `export TF_STATE_BUCKET=${applied.stateBucket}`);
+  row.wallSeconds = (Date.now() - started) / 1000;
+  return { row, stateBucket: applied.stateBucket };
+}
+
+/** With TF_STATE_BUCKET set to its own output, bootstrap plans no change; its bucket refuses a destroy. */
+async function checkBootstrap(cycle: StackCycle, row: CycleRow): Promise<void> {
+  const dir = join(cycle.dirs.out, "stacks", BOOTSTRAP_STACK);
   const step = <T>(name: string, fn: () => Promise<T>) => cycle.progress.step(BOOTSTRAP_STACK, name, fn);
-  row.applySeconds = (
-    await step(`init, apply (${row.resources})`, () => applyBootstrap(cycle.dirs.out, join(WORK_DIR, "bootstrap.tfstate"), cycle.env))
-  ).seconds;
-  row.replanChanges = String(await step("re-plan (must be empty)", () => expectEmptyPlan(cycle, dir)));
+  row.replanChanges = String(await step("re-plan with the exported name", () => expectEmptyPlan(cycle, dir)));
   // The state bucket outlives the run on purpose: prevent_destroy must refuse to delete it.
   await step("destroy refused", () => expectDestroyRefused(cycle, dir));
   row.destroyed = false;
-  row.wallSeconds = (Date.now() - started) / 1000;
-  return row;
 }
 
 async function main(): Promise<void> {
@@ -99,9 +114,14 @@ async function main(): Promise<void> {
   progress.note("local AWS", `at ${localAws.endpoint}; terraform output of each stack in ${LOG_DIR.slice(ROOT.length + 1)}/<stack>.log`);
   const rows: CycleRow[] = [];
   try {
+    const env = terraformEnv({ CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "1" });
+    const local = { LOCAL_AWS_ENDPOINT: localAws.endpoint, TF_STATE_BUCKET: "" };
+    const first = await bootstrap(progress, local, env);
+    rows.push(first.row);
+    const synthEnv = { ...local, TF_STATE_BUCKET: first.stateBucket };
     const stacks = await progress.step("app", "synth (and ALLOW_DESTROY synth)", async () => {
-      const synthesized = await synthAll(OUT_DIR, { LOCAL_AWS_ENDPOINT: localAws.endpoint });
-      await synthAll(TEARDOWN_DIR, { LOCAL_AWS_ENDPOINT: localAws.endpoint, ALLOW_DESTROY: "true" });
+      const synthesized = await synthAll(OUT_DIR, synthEnv);
+      await synthAll(TEARDOWN_DIR, { ...synthEnv, ALLOW_DESTROY: "true" });
       return synthesized;
     });
     const unknown = options.only.filter((s) => !stacks.includes(s));
@@ -114,7 +134,6 @@ async function main(): Promise<void> {
     await progress.step("local AWS", `hosted zones (${zones.size})`, async () => {
       for (const zone of zones) await createHostedZone(localAws.endpoint, zone);
     });
-    const env = terraformEnv({ CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "1" });
     const dirs = { out: OUT_DIR, teardown: TEARDOWN_DIR, work: WORK_DIR, environments: ENVIRONMENTS_DIR };
     const cycleOf = (stack: string): StackCycle => ({
       stack,
@@ -122,11 +141,12 @@ async function main(): Promise<void> {
       viaCdktf: stack === CDKTF_DEPLOYED_STACK,
       endpoint: localAws.endpoint,
       env,
+      synthEnv,
       dirs,
       progress,
       logFile: join(LOG_DIR, `${stack}.log`),
     });
-    rows.push(await cycleBootstrap(cycleOf(BOOTSTRAP_STACK)));
+    await checkBootstrap(cycleOf(BOOTSTRAP_STACK), first.row);
     // Largest first, so the longest cycles do not start last.
     const selected = stacks
       .filter((s) => s !== BOOTSTRAP_STACK && (options.only.length === 0 || options.only.includes(s)))
@@ -134,7 +154,10 @@ async function main(): Promise<void> {
     progress.note("e2e", `cycling ${selected.length} stacks, ${options.jobs} at a time`);
     rows.push(...(await mapLimited(selected, options.jobs, (stack) => cycleEnvironment(cycleOf(stack)))));
   } catch (error) {
-    rows.push({ stack: BOOTSTRAP_STACK, resources: 0, failure: error instanceof Error ? error.message : String(error) });
+    const failure = error instanceof Error ? error.message : String(error);
+    const bootstrapRow = rows.find((r) => r.stack === BOOTSTRAP_STACK);
+    if (bootstrapRow) bootstrapRow.failure ??= failure;
+    else rows.push({ stack: BOOTSTRAP_STACK, resources: 0, failure });
   } finally {
     await localAws.stop();
   }

@@ -18,13 +18,14 @@ async function main(): Promise<void> {
   const outDir = join(WORK_DIR, "cdktf.out");
   await synthAll(outDir, { LOCAL_AWS_ENDPOINT: localAws.endpoint });
   const env = terraformEnv();
-  await applyBootstrap(outDir, join(WORK_DIR, "bootstrap.tfstate"), env);
+  const { stateBucket } = await applyBootstrap(outDir, join(WORK_DIR, "bootstrap.tfstate"), env);
 
   const exports = [
     `LOCAL_AWS_ENDPOINT=${localAws.endpoint}`,
+    `TF_STATE_BUCKET=${stateBucket}`,
     ...(env.TF_CLI_CONFIG_FILE ? [`TF_CLI_CONFIG_FILE=${env.TF_CLI_CONFIG_FILE}`] : []),
   ];
-  console.log(`Local AWS at ${localAws.endpoint}, state bucket created. In another shell:
+  console.log(`Local AWS at ${localAws.endpoint}, state bucket ${stateBucket} created. In another shell:
 
   export ${exports.join(" ")}
   npx cdktf deploy dev --auto-approve --skip-provider-lock

@@ -44,6 +44,8 @@ export interface StackCycle {
   readonly endpoint: string;
   /** The environment terraform runs with (provider mirror, no prompts). */
   readonly env: NodeJS.ProcessEnv;
+  /** What every synth of the run sets: the emulator's endpoint and the state bucket bootstrap made. */
+  readonly synthEnv: NodeJS.ProcessEnv;
   readonly dirs: CycleDirs;
   readonly progress: Progress;
   readonly logFile: string;
@@ -138,7 +140,7 @@ async function rotatePassword(cycle: StackCycle, oldPassword: string): Promise<v
     writeFileSync(join(definitions, file), JSON.stringify(definition));
   }
   const rotatedOut = join(cycle.dirs.work, `${cycle.stack}.cdktf.rotated`);
-  await synthAll(rotatedOut, { LOCAL_AWS_ENDPOINT: cycle.endpoint, ENVIRONMENTS_DIR: definitions });
+  await synthAll(rotatedOut, { ...cycle.synthEnv, ENVIRONMENTS_DIR: definitions });
   const dir = join(rotatedOut, "stacks", cycle.stack);
   check(await tf(cycle, dir, ["init", "-input=false"]), "rotation init");
   check(await tf(cycle, dir, ["plan", "-input=false", "-out=rotation.tfplan"]), "rotation plan");
@@ -197,7 +199,7 @@ async function deployWithCdktf(cycle: StackCycle): Promise<{ dir: string; second
   const deploy = await run(cdktf, ["deploy", cycle.stack, "--auto-approve", "--skip-provider-lock", "--output", output], {
     cwd: ROOT,
     // Without it cdktf sets up a plugin cache, and init copies the 700 MB provider binary into it.
-    env: { ...cycle.env, LOCAL_AWS_ENDPOINT: cycle.endpoint, CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" },
+    env: { ...cycle.env, ...cycle.synthEnv, CDKTF_DISABLE_PLUGIN_CACHE_ENV: "1" },
   });
   log(cycle, `cdktf deploy ${cycle.stack}`, deploy);
   check(deploy, "cdktf deploy");

@@ -3,7 +3,8 @@ import { REGIONS } from "./regions";
 
 /** Where every environment keeps its Terraform state (the bucket the bootstrap stack creates). */
 export interface StateSettings {
-  readonly bucket: string;
+  /** TF_STATE_BUCKET; unset until bootstrap has made the bucket and the user exports its name. */
+  readonly bucket?: string;
   readonly region: string;
 }
 
@@ -18,7 +19,13 @@ export interface AppSettings {
   readonly allowDestroy?: boolean;
 }
 
-export const DEFAULT_STATE_BUCKET = "platform-infra-terraform-state";
+/**
+ * What an environment's backend names while TF_STATE_BUCKET is unset. S3 bucket names are global:
+ * any default a second user also gets would be taken, or worse, owned by a stranger who then
+ * receives their state. This is no valid bucket name, so no account can own it, and `terraform
+ * init` fails with `S3 bucket "TF_STATE_BUCKET-is-not-set" does not exist`.
+ */
+export const UNSET_STATE_BUCKET = "TF_STATE_BUCKET-is-not-set";
 export const DEFAULT_STATE_REGION = "us-east-1";
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -27,11 +34,11 @@ const LOCAL_ENDPOINT = /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):\d{
 /** Reads the app-wide settings from environment variables (documented in the README). */
 export function readSettings(env: NodeJS.ProcessEnv): AppSettings {
   const problems: string[] = [];
-  const bucket = env.TF_STATE_BUCKET || DEFAULT_STATE_BUCKET;
+  const bucket = env.TF_STATE_BUCKET || undefined;
   const region = env.TF_STATE_REGION || DEFAULT_STATE_REGION;
   const localAwsEndpoint = env.LOCAL_AWS_ENDPOINT || undefined;
   const allowDestroy = env.ALLOW_DESTROY || undefined;
-  if (!BUCKET_NAME.test(bucket) || bucket.includes("..")) {
+  if (bucket !== undefined && (!BUCKET_NAME.test(bucket) || bucket.includes(".."))) {
     problems.push(`setting TF_STATE_BUCKET: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)`);
   }
   if (!REGIONS.includes(region)) {
@@ -45,7 +52,7 @@ export function readSettings(env: NodeJS.ProcessEnv): AppSettings {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    state: { bucket, region },
+    state: { ...(bucket ? { bucket } : {}), region },
     ...(localAwsEndpoint ? { localAwsEndpoint } : {}),
     ...(allowDestroy === "true" ? { allowDestroy: true } : {}),
   };

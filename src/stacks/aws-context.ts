@@ -1,6 +1,6 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, type TerraformStack } from "cdktf";
-import type { StateSettings } from "../config/settings";
+import { UNSET_STATE_BUCKET, type StateSettings } from "../config/settings";
 import { enableS3NativeLocking, requireTerraformVersion } from "../escape-hatches";
 
 /** Ephemeral resources and write-only arguments (the database password) need 1.11. */
@@ -75,7 +75,7 @@ export function addAwsProvider(stack: TerraformStack, props: AwsContextProps): A
 /** Keeps the stack's state at `<key>` in the state bucket: encrypted, S3-locked. */
 export function addStateBackend(stack: TerraformStack, state: StateSettings, key: string, localAwsEndpoint?: string): S3Backend {
   const backend = new S3Backend(stack, {
-    bucket: state.bucket,
+    bucket: state.bucket ?? UNSET_STATE_BUCKET,
     key,
     region: state.region,
     encrypt: true,

@@ -1,6 +1,7 @@
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { Annotations, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { AppSettings } from "../config/settings";
+import { UNSET_STATE_BUCKET, type AppSettings } from "../config/settings";
 import { StateBucket } from "../constructs/state-bucket";
 import { addAwsProvider } from "./aws-context";
 
@@ -22,7 +23,18 @@ export class BootstrapStack extends TerraformStack {
       tags: { ManagedBy: "cdktf", Purpose: "terraform-state" },
       localAwsEndpoint: settings.localAwsEndpoint,
     });
-    const bucket = new StateBucket(this, "state", { bucketName: settings.state.bucket });
-    new TerraformOutput(this, "state_bucket", { value: bucket.bucketName });
+    // Bucket names are global: without TF_STATE_BUCKET, one no other account can already hold.
+    const accountId = new DataAwsCallerIdentity(this, "account").accountId;
+    const bucketName = settings.state.bucket ?? `tfstate-${accountId}-${settings.state.region}`;
+    const bucket = new StateBucket(this, "state", { bucketName });
+    new TerraformOutput(this, "state_bucket", {
+      value: bucket.bucketName,
+      description: "export TF_STATE_BUCKET=<this> for every environment's synth and deploy",
+    });
+    if (!settings.state.bucket)
+      Annotations.of(this).addWarning(
+        "TF_STATE_BUCKET is not set: bootstrap names the state bucket tfstate-<account id>-<region> (its state_bucket output), " +
+          `and every environment's backend names "${UNSET_STATE_BUCKET}" until you export that name (README: First deploy)`,
+      );
   }
 }
