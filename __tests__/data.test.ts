@@ -71,6 +71,11 @@ describe("dev's data stores", () => {
     expect(byPath(parsed, "aws_db_subnet_group", "database/subnets").subnet_ids).toEqual(isolatedSubnetRefs(parsed));
   });
 
+  it("applies a new engine version, major ones too, in the apply that asks for it", () => {
+    for (const instance of resourcesOf(committedStack("staging").parsed, "aws_db_instance"))
+      expect(instance).toMatchObject({ allow_major_version_upgrade: true, apply_immediately: true });
+  });
+
   it("forces TLS and logs slow queries, DDL and connections", () => {
     expect(json).toHaveResourceWithProperties(DbParameterGroup, {
       family: "postgres16",

@@ -10,6 +10,7 @@ import {
   asList,
   byPath,
   committedStack,
+  dataRef,
   pipelineStage,
   pipelineStages,
   ref,
@@ -101,13 +102,13 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
     // A commit id or nothing: the build refuses to run with another tag.
     expect(commands[0]).toContain("^[0-9a-f]{7,40}$");
     expect((project(parsed, "build-api").environment as { environment_variable: unknown[] }).environment_variable).toEqual([
-      { name: "REPOSITORY_URI", value: ref(parsed, "aws_ecr_repository", "ecr-api/repository", "repository_url"), type: "PLAINTEXT" },
+      { name: "REPOSITORY_URI", value: dataRef(parsed, "aws_ecr_repository", "image-api/repository", "repository_url"), type: "PLAINTEXT" },
     ]);
   });
 
   it("lets each build push only to its own repository, with its own log group", () => {
     const statements = policyOf(parsed, "delivery/build-api/policy");
-    expect(sid(statements, "PushOwnImage")!.Resource).toBe(ref(parsed, "aws_ecr_repository", "ecr-api/repository", "arn"));
+    expect(sid(statements, "PushOwnImage")!.Resource).toBe(dataRef(parsed, "aws_ecr_repository", "image-api/repository", "arn"));
     expect(sid(statements, "WriteBuildLogs")!.Resource).toBe(
       `${ref(parsed, "aws_cloudwatch_log_group", "delivery/build-api/logs", "arn")}:*`,
     );
@@ -166,6 +167,11 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
     expect(deny).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
     const [rule] = byPath(parsed, "aws_s3_bucket_lifecycle_configuration", "delivery/artifacts/lifecycle").rule as Resource[];
     expect(rule).toMatchObject({ status: "Enabled", expiration: [{ days: 30 }] });
+  });
+
+  it("lets a destroy outside production delete the artifact bucket with its artifacts; production keeps them", () => {
+    expect(byPath(parsed, "aws_s3_bucket", "delivery/artifacts").force_destroy).toBe(true);
+    expect(byPath(committedStack("bluegreen").parsed, "aws_s3_bucket", "delivery/artifacts")).not.toHaveProperty("force_destroy");
   });
 
   it("announces failed releases on the environment's alarm topic, which lets that rule publish; a pending connection does not page", () => {
@@ -308,7 +314,7 @@ describe("fastapi-host: a release on the single host through SSM", () => {
   it("starts the host on the released tag, read from the release parameters it alone may list", () => {
     const files = hostFiles(byPath(parsed, "aws_instance", "host/instance").user_data as string);
     const compose = JSON.parse(files["/etc/app-host/compose.json"]);
-    expect(compose.services.api.image).toBe("${APP_REGISTRY}/ex-fastapi-host/api:${APP_RELEASE_API:-1.0.0}");
+    expect(compose.services.api.image).toBe("${APP_REGISTRY}/ex/api:${APP_RELEASE_API:-1.0.0}");
     expect(files["/etc/app-host/host.env"]).toContain("APP_RELEASE_PATH=/ex-fastapi-host/release\n");
     expect(files["/etc/systemd/system/app-host.service"]).toContain("ExecStartPre=/usr/local/libexec/app-host/read-releases");
     expect(sid(policyOf(parsed, "host/policy"), "ReadReleases")!.Resource).toBe(

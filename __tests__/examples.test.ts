@@ -17,6 +17,7 @@ import {
   byPath,
   committedStack,
   containerOf,
+  dataRef,
   EXAMPLES_DIR,
   pipelineStage,
   pipelineStages,
@@ -72,8 +73,8 @@ describe("autoblog-host: one EC2 host, compose with PostgreSQL on its own volume
   it("pulls its images from its own ECR repositories", () => {
     const pull = statementsOf(byPath(parsed, "aws_iam_role_policy", "host/policy")).find((s) => s.Sid === "PullOwnImages")!;
     expect(pull.Resource).toEqual([
-      ref(parsed, "aws_ecr_repository", "ecr-backend", "arn"),
-      ref(parsed, "aws_ecr_repository", "ecr-frontend", "arn"),
+      dataRef(parsed, "aws_ecr_repository", "image-backend/repository", "arn"),
+      dataRef(parsed, "aws_ecr_repository", "image-frontend/repository", "arn"),
     ]);
   });
 
@@ -84,7 +85,7 @@ describe("autoblog-host: one EC2 host, compose with PostgreSQL on its own volume
       ["CodeBuild", ref(parsed, "aws_codebuild_project", "delivery/build-frontend/project", "name")],
     ]);
     expect(pipelineStage(parsed, "Deploy").action.map((a) => a.name)).toEqual(["deploy-host"]);
-    expect(compose(parsed).backend.image).toBe("${APP_REGISTRY}/ex-autoblog-host/backend:${APP_RELEASE_BACKEND:-1.0.0}");
+    expect(compose(parsed).backend.image).toBe("${APP_REGISTRY}/ex/backend:${APP_RELEASE_BACKEND:-1.0.0}");
   });
 });
 

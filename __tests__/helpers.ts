@@ -9,19 +9,23 @@ import { loadEnvironments } from "../src/config/load";
 
 export const ENVIRONMENTS_DIR = join(__dirname, "..", "environments");
 export const EXAMPLES_DIR = join(__dirname, "..", "examples");
-/** Every stack the app writes: the bootstrap stack, the environments and the examples. */
+/** Every stack the app writes: the bootstrap stack, the images stacks, the environments and the examples. */
 export const ALL_STACKS = [
   "autoblog-ecs",
   "autoblog-host",
   "bluegreen",
   "bootstrap",
   "dev",
+  "ex-images",
   "fastapi-host",
   "portfolio",
   "prod",
   "single-host",
   "staging",
+  "webapp-images",
 ];
+/** The environments' and examples' stacks: every stack but the bootstrap and images stacks. */
+export const ENVIRONMENT_STACKS = ALL_STACKS.filter((s) => s !== "bootstrap" && !s.endsWith("-images"));
 
 export const SETTINGS: AppSettings = { state: { bucket: "test-state-bucket", region: "us-east-1" } };
 
@@ -160,6 +164,18 @@ export function ref(tf: TerraformJson, type: string, fragment: string, attribute
   const name = Object.keys(tf.resource[type] ?? {}).find(named(fragment));
   if (!name) throw new Error(`no ${type} at ${fragment}`);
   return `\${${type}.${name}.${attribute}}`;
+}
+
+/** `${data.<type>.<name>.<attribute>}` of the one data source of `type` at construct path `fragment`. */
+export function dataRef(tf: TerraformJson, type: string, fragment: string, attribute: string): string {
+  const name = Object.keys(tf.data?.[type] ?? {}).find(named(fragment));
+  if (!name) throw new Error(`no data.${type} at ${fragment}`);
+  return `\${data.${type}.${name}.${attribute}}`;
+}
+
+/** The data sources of one type, by logical name. */
+export function dataOf(tf: TerraformJson, type: string): Record<string, unknown>[] {
+  return Object.values(tf.data?.[type] ?? {});
 }
 
 export function statementsOf(policy: Resource): Statement[] {

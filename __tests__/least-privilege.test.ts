@@ -58,7 +58,10 @@ const all: Found[] = ALL_STACKS.flatMap((name) => statements(name, committedStac
 
 describe("least privilege, over every policy document of every stack", () => {
   it("finds the documents to check", () => {
-    expect(new Set(all.map((f) => f.stack))).toEqual(new Set(ALL_STACKS));
+    // The images stacks hold repositories only: no role, no resource policy.
+    const withDocuments = ALL_STACKS.filter((s) => !s.endsWith("-images"));
+    expect(new Set(all.map((f) => f.stack))).toEqual(new Set(withDocuments));
+    expect(ALL_STACKS.filter((s) => s.endsWith("-images"))).toEqual(["ex-images", "webapp-images"]);
     expect(all.length).toBeGreaterThan(100);
   });
 

@@ -34,6 +34,8 @@ const singleHostProduction = () =>
 const production: [string, TerraformJson][] = [
   ["prod", committedStack("prod").parsed],
   ["a production single host", singleHostProduction()],
+  // Images outlive every environment; their repositories live beside them, always protected.
+  ["webapp-images", committedStack("webapp-images").parsed],
 ];
 
 describe("production's stateful resources", () => {

@@ -4,11 +4,11 @@ import { estimateStacks, summary } from "../scripts/cost";
 import { renderDiagram } from "../scripts/lib/diagram";
 import { readStack } from "../scripts/lib/terraform";
 import { readBlock } from "../scripts/lib/readme";
-import { ALL_STACKS, committedStacksDir } from "./helpers";
+import { committedStacksDir, ENVIRONMENT_STACKS } from "./helpers";
 
 const stacksDir = committedStacksDir();
 const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
-const environments = ALL_STACKS.filter((s) => s !== "bootstrap");
+const environments = ENVIRONMENT_STACKS;
 
 describe("the README's generated parts are current (npm run diagram, npm run cost)", () => {
   it.each(environments)("the %s diagram", (stack) => {

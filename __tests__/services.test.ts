@@ -1,6 +1,5 @@
 import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
 import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
-import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
@@ -13,6 +12,8 @@ import {
   committedEnvironment,
   committedStack,
   containerOf,
+  dataOf,
+  dataRef,
   PARAMETER_ARN,
   ref,
   resourcesOf,
@@ -47,28 +48,31 @@ describe("the services of dev", () => {
     }
   });
 
-  it("pulls each image from its ECR repository at the released tag, which starts as the configured tag", () => {
+  it("pulls each image from the project's ECR repository at the released tag, which starts as the configured tag", () => {
     // dev is delivered by its pipeline: the tag is the repository's release parameter.
     const released = ref(parsed, "aws_ssm_parameter", "release-api/parameter", "insecure_value");
-    expect(containerOf(parsed, "api").image).toBe(`${ref(parsed, "aws_ecr_repository", "ecr-api", "repository_url")}:${released}`);
-    expect(containerOf(parsed, "worker").image).toBe(`${ref(parsed, "aws_ecr_repository", "ecr-api", "repository_url")}:${released}`);
+    const url = dataRef(parsed, "aws_ecr_repository", "image-api/repository", "repository_url");
+    expect(containerOf(parsed, "api").image).toBe(`${url}:${released}`);
+    expect(containerOf(parsed, "worker").image).toBe(`${url}:${released}`);
     expect(byPath(parsed, "aws_ssm_parameter", "release-api/parameter")).toMatchObject({
       name: "/webapp-dev/release/api",
       insecure_value: "1.0.0",
       lifecycle: { ignore_changes: ["insecure_value"] },
     });
-    expect(resourcesOf(parsed, "aws_ecr_repository")).toHaveLength(2);
   });
 
-  it("keeps ECR repositories immutable, scanned, encrypted and bounded", () => {
-    expect(json).toHaveResourceWithProperties(EcrRepository, {
-      name: "webapp-dev/api",
-      image_tag_mutability: "IMMUTABLE",
-      image_scanning_configuration: { scan_on_push: true },
-      encryption_configuration: [{ encryption_type: "KMS" }],
-    });
-    const rules = JSON.parse(resourcesOf(parsed, "aws_ecr_lifecycle_policy")[0].policy as string).rules;
-    expect(rules.map((r: { selection: { tagStatus: string } }) => r.selection.tagStatus)).toEqual(["untagged", "any"]);
+  it("owns no repository: it looks up the project's and checks, at plan time, that each tag it deploys was pushed", () => {
+    expect(resourcesOf(parsed, "aws_ecr_repository")).toHaveLength(0);
+    expect(
+      dataOf(parsed, "aws_ecr_repository")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["webapp/api", "webapp/frontend"]);
+    const released = (repo: string) => ref(parsed, "aws_ssm_parameter", `release-${repo}/parameter`, "insecure_value");
+    expect(dataOf(parsed, "aws_ecr_image")).toEqual([
+      { repository_name: dataRef(parsed, "aws_ecr_repository", "image-api/repository", "name"), image_tag: released("api") },
+      { repository_name: dataRef(parsed, "aws_ecr_repository", "image-frontend/repository", "name"), image_tag: released("frontend") },
+    ]);
   });
 
   it("logs each service to its own log group with retention, and keeps the root filesystem read-only but where ECS Exec writes", () => {
@@ -267,7 +271,9 @@ describe("IAM scoping", () => {
     expect(statements.find((s) => s.Sid === "ReadNamedParameters")).toEqual(
       expect.objectContaining({ Action: "ssm:GetParameters", Resource: [PARAMETER_ARN] }),
     );
-    expect(statements.find((s) => s.Sid === "PullOwnImage")!.Resource).toBe(ref(parsed, "aws_ecr_repository", "ecr-api", "arn"));
+    expect(statements.find((s) => s.Sid === "PullOwnImage")!.Resource).toBe(
+      dataRef(parsed, "aws_ecr_repository", "image-api/repository", "arn"),
+    );
     const worker = statementsOf(byPath(parsed, "aws_iam_role_policy", "service-worker/execution-policy"));
     expect(worker.map((s) => s.Sid)).not.toContain("ReadNamedSecrets");
   });

@@ -11,6 +11,7 @@ import { hostFiles as readHostFiles } from "../scripts/lib/user-data";
 import type { EnvironmentInput } from "../src/config/schema";
 import {
   byPath,
+  dataRef,
   committedStack,
   containerOf,
   ENVIRONMENTS_DIR,
@@ -99,10 +100,10 @@ describe("the instance role", () => {
   const statements = statementsOf(byPath(tf, "aws_iam_role_policy", "host/policy"));
   const sid = (name: string) => statements.find((s) => s.Sid === name);
 
-  it("pulls only the environment's repositories", () => {
+  it("pulls only the repositories its services run from", () => {
     expect(sid("PullOwnImages")!.Resource).toEqual([
-      ref(tf, "aws_ecr_repository", "ecr-api", "arn"),
-      ref(tf, "aws_ecr_repository", "ecr-frontend", "arn"),
+      dataRef(tf, "aws_ecr_repository", "image-api/repository", "arn"),
+      dataRef(tf, "aws_ecr_repository", "image-frontend/repository", "arn"),
     ]);
   });
 
@@ -138,7 +139,7 @@ describe("the compose project, rendered from the service definitions", () => {
 
   it("takes images, sizes and settings from the definitions", () => {
     expect(composed.services.api).toMatchObject({
-      image: "${APP_REGISTRY}/webapp-single-host/api:1.0.0",
+      image: "${APP_REGISTRY}/webapp/api:1.0.0",
       mem_limit: "512m",
       cpus: 0.25,
       read_only: true,

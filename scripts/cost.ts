@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { estimate, total, usd, type CostItem } from "./lib/cost";
 import { printTable } from "./lib/process";
 import { writeBlocks } from "./lib/readme";
-import { readStack, STACKS_DIR, synthAll } from "./lib/terraform";
+import { STACKS_DIR, environmentStacks, readStack, synthAll } from "./lib/terraform";
 
 /** The README's summary: one row per environment, its total and its three largest items. */
 export function summary(estimates: readonly [string, readonly CostItem[]][]): string {
@@ -27,7 +27,7 @@ export function estimateStacks(stacksDir: string, stacks: readonly string[]): [s
 }
 
 async function main(): Promise<void> {
-  const stacks = (await synthAll()).filter((s) => s !== "bootstrap");
+  const stacks = environmentStacks(await synthAll());
   const estimates = estimateStacks(STACKS_DIR, stacks);
   for (const [stack, items] of estimates) {
     console.log(`\n${stack}: ${usd(total(items))} per month`);

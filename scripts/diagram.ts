@@ -6,10 +6,10 @@
 import { join } from "node:path";
 import { renderDiagram } from "./lib/diagram";
 import { writeBlocks } from "./lib/readme";
-import { readStack, STACKS_DIR, synthAll } from "./lib/terraform";
+import { environmentStacks, readStack, STACKS_DIR, synthAll } from "./lib/terraform";
 
 async function main(): Promise<void> {
-  const stacks = (await synthAll()).filter((s) => s !== "bootstrap");
+  const stacks = environmentStacks(await synthAll());
   const blocks: Record<string, string> = {};
   for (const stack of stacks) {
     const diagram = renderDiagram(readStack(join(STACKS_DIR, stack)));

@@ -9,28 +9,30 @@
 import { availableParallelism } from "node:os";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { imageStacks, repositoryName } from "../src/config/image-stacks";
 import { loadEnvironments } from "../src/config/load";
 import { BOOTSTRAP_STACK } from "../src/stacks/bootstrap-stack";
 import { slowestTypes } from "./lib/apply-timings";
 import { applyBootstrap } from "./lib/bootstrap";
 import {
+  applyImages,
   cycleEnvironment,
+  type CycleRow,
+  destroyImages,
   E2E_SUMMARY,
   E2E_WORK_DIR,
+  type E2eSummary,
   expectDestroyRefused,
   expectEmptyPlan,
-  type CycleRow,
-  type E2eSummary,
+  expectMissingImage,
   type StackCycle,
 } from "./lib/e2e-cycle";
-import { createHostedZone, startLocalAws } from "./lib/local-aws";
+import { createHostedZone, pushImage, startLocalAws } from "./lib/local-aws";
 import { mapLimited, printTable } from "./lib/process";
 import { Progress } from "./lib/progress";
-import { resourceCount, ROOT, synthAll, terraformEnv } from "./lib/terraform";
+import { ENVIRONMENTS_DIR, EXAMPLES_DIR, ROOT, environmentStacks, resourceCount, synthAll, terraformEnv } from "./lib/terraform";
 
 const WORK_DIR = E2E_WORK_DIR;
-const ENVIRONMENTS_DIR = process.env.ENVIRONMENTS_DIR ?? join(ROOT, "environments");
-const EXAMPLES_DIR = process.env.EXAMPLES_DIR ?? join(ROOT, "examples");
 const OUT_DIR = join(WORK_DIR, "cdktf.out");
 const TEARDOWN_DIR = join(WORK_DIR, "cdktf.teardown");
 const LOG_DIR = join(WORK_DIR, "logs");
@@ -148,11 +150,39 @@ async function main(): Promise<void> {
     });
     await checkBootstrap(cycleOf(BOOTSTRAP_STACK), first.row);
     // Largest first, so the longest cycles do not start last.
-    const selected = stacks
-      .filter((s) => s !== BOOTSTRAP_STACK && (options.only.length === 0 || options.only.includes(s)))
+    const selected = environmentStacks(stacks)
+      .filter((s) => options.only.length === 0 || options.only.includes(s))
       .sort((a, b) => resourceCount(join(OUT_DIR, "stacks", b)) - resourceCount(join(OUT_DIR, "stacks", a)));
+    const chosen = environments.filter((e) => selected.includes(e.name));
+    const images = imageStacks(chosen);
+
+    // The README's first deploy: the images stacks, a plan that stops for want of an image, the push.
+    const imageRows = await mapLimited(images, options.jobs, (config) => applyImages(cycleOf(config.name)));
+    rows.push(...imageRows);
+    if (imageRows.some((r) => r.failure)) throw new Error("an images stack failed to apply");
+    const probe = [...chosen]
+      .filter((e) => e.services.length > 0)
+      .sort((a, b) => resourceCount(join(OUT_DIR, "stacks", a.name)) - resourceCount(join(OUT_DIR, "stacks", b.name)))[0];
+    if (probe) {
+      const image = { repository: repositoryName(probe.project, probe.services[0].image.repository), tag: probe.services[0].image.tag };
+      await progress.step(probe.name, "plan stops: image not pushed", () => expectMissingImage(cycleOf(probe.name), image));
+    }
+    const pushes = new Set(chosen.flatMap((e) => e.services.map((s) => `${repositoryName(e.project, s.image.repository)}:${s.image.tag}`)));
+    await progress.step("local AWS", `push ${pushes.size} images (ECR API)`, async () => {
+      for (const image of pushes) {
+        const [repository, tag] = image.split(":");
+        await pushImage(localAws.endpoint, repository, tag);
+      }
+    });
+
     progress.note("e2e", `cycling ${selected.length} stacks, ${options.jobs} at a time`);
     rows.push(...(await mapLimited(selected, options.jobs, (stack) => cycleEnvironment(cycleOf(stack)))));
+    await mapLimited(images, options.jobs, (config) =>
+      destroyImages(
+        cycleOf(config.name),
+        imageRows.find((r) => r.stack === config.name)!,
+      ),
+    );
   } catch (error) {
     const failure = error instanceof Error ? error.message : String(error);
     const bootstrapRow = rows.find((r) => r.stack === BOOTSTRAP_STACK);

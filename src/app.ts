@@ -1,7 +1,9 @@
 import { App } from "cdktf";
 import { loadEnvironments } from "./config/load";
 import { readSettings } from "./config/settings";
+import { imageStacks } from "./config/image-stacks";
 import { BootstrapStack } from "./stacks/bootstrap-stack";
+import { ImagesStack } from "./stacks/images-stack";
 import { EnvironmentStack } from "./stacks/environment-stack";
 
 export interface BuildAppOptions {
@@ -19,14 +21,17 @@ export interface BuildAppOptions {
 }
 
 /**
- * Validates every definition and setting first, then builds the bootstrap stack and one stack
- * per environment. Throws ConfigError, before any App exists, on bad input.
+ * Validates every definition and setting first, then builds the bootstrap stack, one images
+ * stack per project and region, and one stack per environment. Throws ConfigError, before any
+ * App exists, on bad input.
  */
 export function buildApp(options: BuildAppOptions): App {
   const settings = readSettings(options.env);
   const environments = loadEnvironments(options.environmentsDir, ...(options.examplesDir ? [options.examplesDir] : []));
+  const images = imageStacks(environments);
   const app = new App(options.outdir ? { outdir: options.outdir } : {});
   new BootstrapStack(app, settings);
+  for (const config of images) new ImagesStack(app, config, settings);
   for (const env of environments) new EnvironmentStack(app, env, settings);
   return app;
 }

@@ -264,3 +264,52 @@ export async function cycleEnvironment(cycle: StackCycle): Promise<CycleRow> {
   row.wallSeconds = (Date.now() - started) / 1000;
   return row;
 }
+
+/** An images stack: applied (and re-planned empty) before any environment, destroyed after all. */
+export async function applyImages(cycle: StackCycle): Promise<CycleRow> {
+  const started = Date.now();
+  const dir = join(cycle.dirs.out, "stacks", cycle.stack);
+  const row: CycleRow = { stack: cycle.stack, resources: resourceCount(dir) };
+  const step = <T>(name: string, fn: () => Promise<T>) => cycle.progress.step(cycle.stack, name, fn);
+  try {
+    row.applySeconds = await step(`init, plan, apply (${row.resources})`, () => apply(cycle, dir));
+    row.replanChanges = String(await step("re-plan (must be empty)", () => expectEmptyPlan(cycle, dir)));
+  } catch (error) {
+    row.failure = error instanceof Error ? error.message : String(error);
+  }
+  row.wallSeconds = (Date.now() - started) / 1000;
+  return row;
+}
+
+/** Images outlive environments: their repositories go only through a deliberate ALLOW_DESTROY apply. */
+export async function destroyImages(cycle: StackCycle, row: CycleRow): Promise<void> {
+  const started = Date.now();
+  const dir = join(cycle.dirs.teardown, "stacks", cycle.stack);
+  try {
+    await cycle.progress.step(cycle.stack, "teardown apply, destroy", async () => {
+      check(await tf(cycle, dir, ["init", "-input=false"]), "teardown init");
+      check(await tf(cycle, dir, ["apply", "-auto-approve", "-input=false"]), "teardown apply (ALLOW_DESTROY)");
+      check(await tf(cycle, dir, ["destroy", "-auto-approve", "-input=false"]), "destroy");
+    });
+    row.destroyed = true;
+  } catch (error) {
+    row.destroyed = false;
+    row.failure ??= error instanceof Error ? error.message : String(error);
+  }
+  row.wallSeconds = (row.wallSeconds ?? 0) + (Date.now() - started) / 1000;
+}
+
+/**
+ * The first deploy's failure mode: an environment planned before its images were pushed stops at
+ * the plan, before it changes anything, naming the image it lacks.
+ */
+export async function expectMissingImage(cycle: StackCycle, image: { repository: string; tag: string }): Promise<void> {
+  const dir = join(cycle.dirs.out, "stacks", cycle.stack);
+  check(await tf(cycle, dir, ["init", "-input=false", "-reconfigure"]), "init");
+  const plan = await tf(cycle, dir, ["plan", "-input=false"]);
+  const said = `${plan.stderr}${plan.stdout}`;
+  if (plan.code === 0 || !said.includes(image.repository) || !said.includes(image.tag) || !/ImageNotFound|does not exist/.test(said))
+    throw new StepError(
+      `a plan before ${image.repository}:${image.tag} was pushed did not stop naming it (exit ${plan.code}):\n${said.slice(-3000)}`,
+    );
+}

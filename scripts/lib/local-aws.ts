@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { run } from "./process";
@@ -91,5 +92,30 @@ export async function readSecretValue(endpoint: string, secretArn: string): Prom
     "sys.stdout.write(client.get_secret_value(SecretId=args[0])['SecretString'])",
     [secretArn],
     `reading secret ${secretArn}`,
+  );
+}
+
+/**
+ * Pushes an image manifest under `tag` to an ECR repository of the local AWS, through the ECR API
+ * (`PutImage`), as `docker push` would: no Docker daemon is needed, and nothing runs it.
+ */
+export async function pushImage(endpoint: string, repository: string, tag: string): Promise<void> {
+  const config = "{}";
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+    config: {
+      mediaType: "application/vnd.docker.container.image.v1+json",
+      size: config.length,
+      digest: `sha256:${createHash("sha256").update(config).digest("hex")}`,
+    },
+    layers: [],
+  });
+  await callLocalAws(
+    endpoint,
+    "ecr",
+    "client.put_image(repositoryName=args[0], imageTag=args[1], imageManifest=args[2])",
+    [repository, tag, manifest],
+    `pushing ${repository}:${tag}`,
   );
 }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { loadEnvironments } from "../../src/config/load";
 import { run, type RunResult } from "./process";
 
 export const ROOT = resolve(__dirname, "..", "..", "..");
@@ -37,6 +38,16 @@ export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 export function terraform(stackDir: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   return run("terraform", [...args, "-no-color"], { cwd: stackDir, env });
+}
+
+/** The definitions' folders, as the app reads them (the same variables and defaults as main.ts). */
+export const ENVIRONMENTS_DIR = process.env.ENVIRONMENTS_DIR ?? join(ROOT, "environments");
+export const EXAMPLES_DIR = process.env.EXAMPLES_DIR ?? join(ROOT, "examples");
+
+/** Of the synthesized stacks, those of an environment or example (not bootstrap, not images). */
+export function environmentStacks(stacks: readonly string[]): string[] {
+  const names = new Set(loadEnvironments(ENVIRONMENTS_DIR, EXAMPLES_DIR).map((env) => env.name));
+  return stacks.filter((stack) => names.has(stack));
 }
 
 /** Synthesizes every stack with the compiled app into `outdir`; throws with the app's message on failure. */

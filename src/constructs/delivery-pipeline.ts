@@ -116,6 +116,8 @@ export class DeliveryPipeline extends Construct {
     });
     const bucket = new SecureBucket(this, "artifacts", {
       bucketName: `${name}-artifacts-${props.accountId}`,
+      // Every run writes artifacts, and a rerun writes them again: outside production nothing is lost.
+      forceDestroy: !props.protect,
       lifecycleRules: [
         {
           id: "expire-artifacts",

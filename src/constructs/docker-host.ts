@@ -19,7 +19,7 @@ import { renderCloudInit } from "../host/cloud-init";
 import { renderCompose, type DatabaseContainer, type HostDatabase } from "../host/compose";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import type { DataVolume } from "./data-volume";
-import type { ImageRepository } from "./ecr-repository";
+import type { ImageRepositoryRef } from "./image-lookup";
 import { appBucketStatements, namedSecretStatements, policyDocument, type PolicyStatement } from "./iam-policy";
 import type { MonitoringInventory } from "./monitoring-inventory";
 
@@ -47,8 +47,8 @@ export interface DockerHostProps {
   readonly subnetId: string;
   readonly host: SingleHostConfig;
   readonly services: readonly ServiceConfig[];
-  /** The environment's ECR repositories, by the services' repository name. */
-  readonly repositories: ReadonlyMap<string, Pick<ImageRepository, "repositoryName" | "repositoryArn">>;
+  /** The project's ECR repositories the services run from, by the services' repository name. */
+  readonly repositories: ReadonlyMap<string, Pick<ImageRepositoryRef, "repositoryName" | "repositoryArn">>;
   /** Encrypts the root volume. */
   readonly kmsKeyArn: string;
   /** Encrypts the host's log groups. */

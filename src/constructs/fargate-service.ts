@@ -199,7 +199,8 @@ export class FargateService extends Construct {
   private addSecurityGroup(props: FargateServiceProps, name: string): SecurityGroup {
     const securityGroup = new SecurityGroup(this, "sg", {
       name,
-      description: `${props.service.role} service ${props.service.name}`,
+      // Nothing that can change in place: a new description replaces the group, which running tasks hold.
+      description: `tasks of service ${props.service.name}`,
       vpcId: props.vpcId,
       tags: { Name: name },
     });

@@ -149,6 +149,11 @@ export class PostgresDatabase extends Construct {
       publiclyAccessible: false,
       iamDatabaseAuthenticationEnabled: true,
       autoMinorVersionUpgrade: true,
+      // A definition's engineVersion 16 → 17 is applied by the apply that asks for it: RDS refuses
+      // a major version without this, and would otherwise defer it (and the parameter group the
+      // new version needs) to the maintenance window, leaving the old group attached.
+      allowMajorVersionUpgrade: true,
+      applyImmediately: true,
       copyTagsToSnapshot: true,
       maintenanceWindow: config.maintenanceWindow,
       enabledCloudwatchLogsExports: LOG_EXPORTS,

@@ -25,6 +25,11 @@ export interface SecureBucketProps {
    */
   readonly preventDestroy?: boolean;
   /**
+   * Let `terraform destroy` delete the bucket with its objects (for what can be made again).
+   * @default false: a bucket that holds objects refuses deletion
+   */
+  readonly forceDestroy?: boolean;
+  /**
    * Statements added to the bucket policy after the TLS-only Deny; `arn` is the bucket's ARN.
    * @default none
    */
@@ -51,6 +56,7 @@ export class SecureBucket extends Construct {
     super(scope, id);
     const bucket = new S3Bucket(this, "bucket", {
       bucket: props.bucketName,
+      ...(props.forceDestroy ? { forceDestroy: true } : {}),
       ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
     });
     this.bucketName = bucket.bucket;

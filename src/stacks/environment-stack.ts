@@ -4,6 +4,7 @@ import type { Construct } from "constructs";
 import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import type { DeliveryConfig, EnvironmentConfig, ResolvedConnection, SingleHostConfig } from "../config/environment";
+import { repositoryName } from "../config/image-stacks";
 import type { AppSettings } from "../config/settings";
 import { AlarmPack } from "../constructs/alarm-pack";
 import { AlarmTopic } from "../constructs/alarm-topic";
@@ -15,7 +16,7 @@ import { DataVolume } from "../constructs/data-volume";
 import { DeliveryPipeline, failedReleaseRuleName, type PipelineHost } from "../constructs/delivery-pipeline";
 import { DeployDocument } from "../constructs/deploy-document";
 import { DATA_MOUNT, DockerHost } from "../constructs/docker-host";
-import { ImageRepository } from "../constructs/ecr-repository";
+import { ImageLookup, type ImageRepositoryRef } from "../constructs/image-lookup";
 import { ServiceCluster } from "../constructs/ecs-cluster";
 import { FargateService, type DeployTarget } from "../constructs/fargate-service";
 import { LoadBalancer } from "../constructs/load-balancer";
@@ -43,7 +44,7 @@ interface DataStores {
 
 /** What a pipeline deploys to: the images' repositories, and the ECS services or the host that run them. */
 interface ReleaseTargets {
-  readonly repositories: ReadonlyMap<string, ImageRepository>;
+  readonly repositories: ReadonlyMap<string, ImageRepositoryRef>;
   readonly services: ReadonlyMap<string, DeployTarget>;
   readonly host?: PipelineHost;
 }
@@ -282,16 +283,19 @@ export class EnvironmentStack extends TerraformStack {
   }
 
   /** One ECR repository per repository name the services use; services may share one. */
-  private addRepositories(env: EnvironmentConfig, protect: boolean): Map<string, ImageRepository> {
-    const repositories = new Map<string, ImageRepository>();
+  /**
+   * The project's repositories (its images stack owns them) and, in each, the tag every service
+   * deploys: its release's when a pipeline delivers it, else its definition's. The plan fails
+   * before any change when one is missing.
+   */
+  private lookUpImages(env: EnvironmentConfig, releaseTags: ReadonlyMap<string, ReleaseTag>): Map<string, ImageLookup> {
+    const repositories = new Map<string, ImageLookup>();
     for (const service of env.services) {
       const name = service.image.repository;
-      if (!repositories.has(name)) {
-        repositories.set(
-          name,
-          new ImageRepository(this, `ecr-${name}`, { repositoryName: `${env.namePrefix}/${name}`, forceDelete: !protect }),
-        );
-      }
+      const lookup =
+        repositories.get(name) ?? new ImageLookup(this, `image-${name}`, { repositoryName: repositoryName(env.project, name) });
+      repositories.set(name, lookup);
+      lookup.requireTag(releaseTags.get(name)?.tag ?? service.image.tag);
     }
     new TerraformOutput(this, "repository_urls", {
       value: Object.fromEntries([...repositories].map(([name, repo]) => [name, repo.repositoryUrl])),
@@ -323,7 +327,7 @@ export class EnvironmentStack extends TerraformStack {
       accountId,
       preventDestroy: protect,
     });
-    const repositories = this.addRepositories(env, protect);
+    const repositories = this.lookUpImages(env, releaseTags);
     const storage = this.addStorage(env, accountId, protect);
     const db = host.database;
     let dataVolume: DataVolume | undefined;
@@ -409,7 +413,7 @@ export class EnvironmentStack extends TerraformStack {
   ): ReleaseTargets {
     const deployTargets = new Map<string, DeployTarget>();
     const { namePrefix } = env;
-    const repositories = this.addRepositories(env, protect);
+    const repositories = this.lookUpImages(env, releaseTags);
     const cluster = new ServiceCluster(this, "cluster", { clusterName: namePrefix });
     const storage = this.addStorage(env, accountId, protect);
     const webServices = env.services.filter((s) => s.role === "web");
