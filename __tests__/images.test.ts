@@ -18,7 +18,12 @@ describe("the images stacks: one per project and region, shared by its environme
       force_delete: false,
     });
     const rules = JSON.parse(resourcesOf(parsed, "aws_ecr_lifecycle_policy")[0].policy as string).rules;
-    expect(rules.map((r: { selection: { tagStatus: string } }) => r.selection.tagStatus)).toEqual(["untagged", "any"]);
+    expect(
+      rules.map((r: { selection: { tagStatus: string; countNumber: number } }) => [r.selection.tagStatus, r.selection.countNumber]),
+    ).toEqual([
+      ["untagged", 7],
+      ["any", 200],
+    ]);
     expect(parsed.terraform.backend.s3).toMatchObject({ key: "webapp-images/terraform.tfstate" });
     expect(Object.keys(parsed.output!)).toEqual(["repository_urls"]);
   });

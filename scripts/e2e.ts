@@ -13,7 +13,7 @@ import { imageStacks, repositoryName } from "../src/config/image-stacks";
 import { loadEnvironments } from "../src/config/load";
 import { BOOTSTRAP_STACK } from "../src/stacks/bootstrap-stack";
 import { slowestTypes } from "./lib/apply-timings";
-import { applyBootstrap } from "./lib/bootstrap";
+import { applyBootstrap, check } from "./lib/bootstrap";
 import {
   applyImages,
   cycleEnvironment,
@@ -25,6 +25,7 @@ import {
   expectDestroyRefused,
   expectEmptyPlan,
   expectMissingImage,
+  runPreflight,
   type StackCycle,
 } from "./lib/e2e-cycle";
 import { createHostedZone, pushImage, startLocalAws } from "./lib/local-aws";
@@ -39,6 +40,8 @@ const LOG_DIR = join(WORK_DIR, "logs");
 
 /** The stack deployed with `cdktf deploy` rather than `terraform apply`, to prove the user's command. */
 const CDKTF_DEPLOYED_STACK = "dev";
+/** The stack that also releases an image whose tasks never become healthy (a small ECS stack). */
+const ROLLBACK_STACK = "portfolio";
 /**
  * Stacks cycled at once. The work is mostly waiting on the provider's pollers, so twice the
  * cores, capped at 4: measured on 2 cores, more jobs stopped shortening the run (README).
@@ -136,11 +139,12 @@ async function main(): Promise<void> {
     await progress.step("local AWS", `hosted zones (${zones.size})`, async () => {
       for (const zone of zones) await createHostedZone(localAws.endpoint, zone);
     });
-    const dirs = { out: OUT_DIR, teardown: TEARDOWN_DIR, work: WORK_DIR, environments: ENVIRONMENTS_DIR };
+    const dirs = { out: OUT_DIR, teardown: TEARDOWN_DIR, work: WORK_DIR, environments: ENVIRONMENTS_DIR, examples: EXAMPLES_DIR };
     const cycleOf = (stack: string): StackCycle => ({
       stack,
       production: production.has(stack),
       viaCdktf: stack === CDKTF_DEPLOYED_STACK,
+      ...(stack === ROLLBACK_STACK ? { rollback: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } : {}),
       endpoint: localAws.endpoint,
       env,
       synthEnv,
@@ -148,7 +152,10 @@ async function main(): Promise<void> {
       progress,
       logFile: join(LOG_DIR, `${stack}.log`),
     });
-    await checkBootstrap(cycleOf(BOOTSTRAP_STACK), first.row);
+    // Its checks need nothing that follows: they run beside the images stacks.
+    const bootstrapChecked = checkBootstrap(cycleOf(BOOTSTRAP_STACK), first.row).catch((error: unknown) => {
+      first.row.failure ??= error instanceof Error ? error.message : String(error);
+    });
     // Largest first, so the longest cycles do not start last.
     const selected = environmentStacks(stacks)
       .filter((s) => options.only.length === 0 || options.only.includes(s))
@@ -157,16 +164,29 @@ async function main(): Promise<void> {
     const images = imageStacks(chosen);
 
     // The README's first deploy: the images stacks, a plan that stops for want of an image, the push.
-    const imageRows = await mapLimited(images, options.jobs, (config) => applyImages(cycleOf(config.name)));
+    const [imageRows] = await Promise.all([
+      mapLimited(images, options.jobs, (config) => applyImages(cycleOf(config.name))),
+      bootstrapChecked,
+    ]);
     rows.push(...imageRows);
     if (imageRows.some((r) => r.failure)) throw new Error("an images stack failed to apply");
     const probe = [...chosen]
       .filter((e) => e.services.length > 0)
       .sort((a, b) => resourceCount(join(OUT_DIR, "stacks", a.name)) - resourceCount(join(OUT_DIR, "stacks", b.name)))[0];
-    if (probe) {
-      const image = { repository: repositoryName(probe.project, probe.services[0].image.repository), tag: probe.services[0].image.tag };
-      await progress.step(probe.name, "plan stops: image not pushed", () => expectMissingImage(cycleOf(probe.name), image));
-    }
+    const probeImage = probe && {
+      repo: probe.services[0].image.repository,
+      repository: repositoryName(probe.project, probe.services[0].image.repository),
+      tag: probe.services[0].image.tag,
+    };
+    // A failed check here is reported, and the run goes on to cycle (and destroy) everything.
+    const firstDeploy = async (what: string, fn: () => Promise<void>) => {
+      try {
+        await progress.step(probe!.name, what, fn);
+      } catch (error) {
+        rows.push({ stack: `${probe!.name}: ${what}`, resources: 0, failure: error instanceof Error ? error.message : String(error) });
+      }
+    };
+    if (probe && probeImage) await firstDeploy("image not pushed: stops", () => expectMissingImage(cycleOf(probe.name), probeImage));
     const pushes = new Set(chosen.flatMap((e) => e.services.map((s) => `${repositoryName(e.project, s.image.repository)}:${s.image.tag}`)));
     await progress.step("local AWS", `push ${pushes.size} images (ECR API)`, async () => {
       for (const image of pushes) {
@@ -174,6 +194,7 @@ async function main(): Promise<void> {
         await pushImage(localAws.endpoint, repository, tag);
       }
     });
+    if (probe) await firstDeploy("preflight passes", async () => check(await runPreflight(cycleOf(probe.name)), "npm run preflight"));
 
     progress.note("e2e", `cycling ${selected.length} stacks, ${options.jobs} at a time`);
     rows.push(...(await mapLimited(selected, options.jobs, (stack) => cycleEnvironment(cycleOf(stack)))));
@@ -199,7 +220,18 @@ async function main(): Promise<void> {
 function report(rows: readonly CycleRow[], totalSeconds: number): void {
   console.log();
   printTable(
-    ["stack", "resources", "apply s", "re-plan changes", "password rotated", "replacement guarded", "destroy ok", "wall s", "result"],
+    [
+      "stack",
+      "resources",
+      "apply s",
+      "re-plan changes",
+      "password rotated",
+      "replacement guarded",
+      "rollback fails",
+      "destroy ok",
+      "wall s",
+      "result",
+    ],
     [...rows]
       .sort((a, b) => (a.stack === BOOTSTRAP_STACK ? -1 : b.stack === BOOTSTRAP_STACK ? 1 : a.stack.localeCompare(b.stack)))
       .map((r) => [
@@ -209,6 +241,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
         r.replanChanges ?? "-",
         r.rotated ?? "-",
         r.guarded ?? "-",
+        r.rolledBack ?? "-",
         r.stack === BOOTSTRAP_STACK ? "kept (prevent_destroy)" : r.destroyed ? "yes" : "NO",
         r.wallSeconds === undefined ? "-" : r.wallSeconds.toFixed(0),
         r.failure ? "FAILED" : "ok",

@@ -7,7 +7,7 @@
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { check, StepError } from "./bootstrap";
-import { readSecretValue } from "./local-aws";
+import { readSecretValue, UNHEALTHY_IMAGE_MARKER } from "./local-aws";
 import { run, type RunResult } from "./process";
 import type { Progress } from "./progress";
 import { findSecrets } from "./secret-scan";
@@ -34,6 +34,8 @@ export interface CycleDirs {
   readonly work: string;
   /** The committed definitions, copied and changed for the rotation check. */
   readonly environments: string;
+  /** The examples' definitions. */
+  readonly examples: string;
 }
 
 export interface StackCycle {
@@ -41,6 +43,11 @@ export interface StackCycle {
   readonly production: boolean;
   /** Deployed with `cdktf deploy` rather than `terraform apply`, to prove the user's own command. */
   readonly viaCdktf: boolean;
+  /**
+   * After its cycle's checks, release an image whose tasks never become healthy: the apply must
+   * fail naming the service, and `npm run status` must say why (pushes the image with `push`).
+   */
+  readonly rollback?: (repository: string, tag: string) => Promise<void>;
   readonly endpoint: string;
   /** The environment terraform runs with (provider mirror, no prompts). */
   readonly env: NodeJS.ProcessEnv;
@@ -60,6 +67,8 @@ export interface CycleRow {
   rotated?: string;
   /** "yes" when the plan guard stopped a planned database replacement. */
   guarded?: string;
+  /** "yes" when an apply the circuit breaker rolled back failed naming the service. */
+  rolledBack?: string;
   destroyed?: boolean;
   wallSeconds?: number;
   failure?: string;
@@ -191,6 +200,61 @@ async function expectGuardToStopDatabaseReplacement(cycle: StackCycle, dir: stri
   return true;
 }
 
+/** Copies the definitions into `dir`, changing the one of `stack` with `change`; returns the folders. */
+function changedDefinitions(cycle: StackCycle, dir: string, change: (definition: Record<string, unknown>) => void) {
+  const copy = (from: string, to: string) => {
+    mkdirSync(to, { recursive: true });
+    for (const file of readdirSync(from).filter((f) => f.endsWith(".json"))) {
+      const definition = JSON.parse(readFileSync(join(from, file), "utf8")) as Record<string, unknown>;
+      if (file === `${cycle.stack}.json`) change(definition);
+      writeFileSync(join(to, file), JSON.stringify(definition));
+    }
+  };
+  const environments = join(dir, "environments");
+  const examples = join(dir, "examples");
+  copy(cycle.dirs.environments, environments);
+  copy(cycle.dirs.examples, examples);
+  return { ENVIRONMENTS_DIR: environments, EXAMPLES_DIR: examples };
+}
+
+/**
+ * A release whose tasks never become healthy: the image is pushed, the apply registers its task
+ * definition, ECS's circuit breaker rolls the service back (the emulator does so for an image tag
+ * with the unhealthy marker), and the apply must fail naming the service; `npm run status` must
+ * then show why its tasks stopped.
+ */
+async function expectRolledBackDeployFails(cycle: StackCycle, push: (repository: string, tag: string) => Promise<void>): Promise<void> {
+  const work = join(cycle.dirs.work, `${cycle.stack}.unhealthy`);
+  let service = "";
+  let image = { repository: "", tag: "" };
+  const folders = changedDefinitions(cycle, work, (definition) => {
+    const services = definition.services as { name: string; deployment?: string; image: { repository?: string; tag: string } }[];
+    const rolling = services.find((s) => (s.deployment ?? "rolling") === "rolling")!;
+    rolling.image.tag = `${rolling.image.tag}-${UNHEALTHY_IMAGE_MARKER}`;
+    service = rolling.name;
+    image = { repository: `${String(definition.project)}/${rolling.image.repository ?? rolling.name}`, tag: rolling.image.tag };
+  });
+  await push(image.repository, image.tag);
+  const out = join(work, "cdktf.out");
+  await synthAll(out, { ...cycle.synthEnv, ...folders });
+  const dir = join(out, "stacks", cycle.stack);
+  check(await tf(cycle, dir, ["init", "-input=false"]), "unhealthy release init");
+  const applied = await tf(cycle, dir, ["apply", "-auto-approve", "-input=false"]);
+  // Terraform wraps long error messages over lines.
+  const said = `${applied.stderr}${applied.stdout}`.replace(/\s+/g, " ");
+  if (applied.code === 0 || !new RegExp(`ECS service \\S+-${service} did not end on the task definition this apply registered`).test(said))
+    throw new StepError(
+      `an apply the circuit breaker rolled back did not fail naming ${service} (exit ${applied.code}):\n${said.slice(-3000)}`,
+    );
+  const status = await run(process.execPath, [join(ROOT, "dist", "scripts", "status.js"), cycle.stack], {
+    cwd: ROOT,
+    env: { ...process.env, ...folders, LOCAL_AWS_ENDPOINT: cycle.endpoint },
+  });
+  log(cycle, `npm run status -- ${cycle.stack}`, status);
+  if (status.code !== 1 || !status.stdout.includes("stopped task:") || !status.stdout.includes("Task failed ELB health checks"))
+    throw new StepError(`npm run status did not report the stopped tasks (exit ${status.code}):\n${status.stdout}${status.stderr}`);
+}
+
 /** Deploys the stack with the user's own command; returns the folder cdktf wrote it to. */
 async function deployWithCdktf(cycle: StackCycle): Promise<{ dir: string; seconds: number }> {
   // Its own output folder: cdktf synthesizes every stack, and other jobs run in the shared one.
@@ -236,6 +300,11 @@ export async function cycleEnvironment(cycle: StackCycle): Promise<CycleRow> {
       await step("password rotation", () => rotatePassword(cycle, password));
       row.rotated = "yes";
       if (await step("plan guard refuses replace", () => expectGuardToStopDatabaseReplacement(cycle, dir))) row.guarded = "yes";
+    }
+    if (cycle.rollback) {
+      const push = cycle.rollback;
+      await step("unhealthy release fails", () => expectRolledBackDeployFails(cycle, push));
+      row.rolledBack = "yes";
     }
     if (cycle.production) await step("destroy refused", () => expectDestroyRefused(cycle, dir));
   } catch (error) {
@@ -300,16 +369,32 @@ export async function destroyImages(cycle: StackCycle, row: CycleRow): Promise<v
 }
 
 /**
- * The first deploy's failure mode: an environment planned before its images were pushed stops at
- * the plan, before it changes anything, naming the image it lacks.
+ * The first deploy's failure mode: before its images are pushed, `npm run preflight` names each
+ * missing image and what to do, and a plan stops before it changes anything, at the image lookup.
  */
-export async function expectMissingImage(cycle: StackCycle, image: { repository: string; tag: string }): Promise<void> {
+export async function expectMissingImage(cycle: StackCycle, image: { repo: string; repository: string; tag: string }): Promise<void> {
+  const preflight = await runPreflight(cycle);
+  const expected = `image ${image.repo}:${image.tag} is not in ${image.repository}: push it first (see README, First deploy)`;
+  if (preflight.code !== 1 || !preflight.stdout.includes(expected))
+    throw new StepError(`npm run preflight did not say "${expected}" (exit ${preflight.code}):\n${preflight.stdout}${preflight.stderr}`);
   const dir = join(cycle.dirs.out, "stacks", cycle.stack);
   check(await tf(cycle, dir, ["init", "-input=false", "-reconfigure"]), "init");
   const plan = await tf(cycle, dir, ["plan", "-input=false"]);
-  const said = `${plan.stderr}${plan.stdout}`;
-  if (plan.code === 0 || !said.includes(image.repository) || !said.includes(image.tag) || !/ImageNotFound|does not exist/.test(said))
+  if (
+    plan.code === 0 ||
+    !new RegExp(`reading ECR Images: couldn't find resource[\\s\\S]*data\\.aws_ecr_image\\.image-${image.repo}_`).test(plan.stderr)
+  )
     throw new StepError(
-      `a plan before ${image.repository}:${image.tag} was pushed did not stop naming it (exit ${plan.code}):\n${said.slice(-3000)}`,
+      `a plan before ${image.repository}:${image.tag} was pushed did not stop at its lookup (exit ${plan.code}):\n${plan.stderr.slice(-3000)}`,
     );
+}
+
+/** `npm run preflight -- <stack>` against the emulator. */
+export async function runPreflight(cycle: StackCycle): Promise<RunResult> {
+  const result = await run(process.execPath, [join(ROOT, "dist", "scripts", "preflight.js"), cycle.stack], {
+    cwd: ROOT,
+    env: { ...process.env, LOCAL_AWS_ENDPOINT: cycle.endpoint },
+  });
+  log(cycle, `npm run preflight -- ${cycle.stack}`, result);
+  return result;
 }

@@ -14,6 +14,9 @@ export async function ensureVenv(log: (line: string) => void = console.log): Pro
   await ensurePythonVenv("moto-venv", join(LOCAL_AWS_DIR, "requirements.txt"), log);
 }
 
+/** An image tag containing this stands for tasks that never become healthy (local-aws/patches.py). */
+export const UNHEALTHY_IMAGE_MARKER = "e2e-unhealthy";
+
 export interface LocalAws {
   readonly endpoint: string;
   stop(): Promise<void>;

@@ -32,7 +32,7 @@ export class Progress {
   }
 
   private line(subject: string, name: string, outcome: string, seconds: number): void {
-    console.log(`${this.prefix(subject)} ${name.padEnd(28)} ${outcome.padEnd(6)} ${seconds.toFixed(1).padStart(6)} s`);
+    console.log(`${this.prefix(subject)} ${name.padEnd(32)} ${outcome.padEnd(6)} ${seconds.toFixed(1).padStart(6)} s`);
   }
 
   private prefix(subject: string): string {

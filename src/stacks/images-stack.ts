@@ -20,6 +20,9 @@ export class ImagesStack extends TerraformStack {
     for (const repository of config.repositories) {
       const ecr = new ImageRepository(this, `ecr-${repository}`, {
         repositoryName: repositoryName(config.project, repository),
+        // Every environment deploys from here, production perhaps many builds behind the newest:
+        // expiring by count must never reach the image a service still runs.
+        keepTaggedImages: 200,
         forceDelete: settings.allowDestroy ?? false,
       });
       urls[repository] = ecr.repositoryUrl;
