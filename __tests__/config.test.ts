@@ -1,10 +1,12 @@
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
 import { resolveEnvironment } from "../src/config/environment";
 import { ConfigError } from "../src/config/errors";
 import { loadEnvironments } from "../src/config/load";
+import { findPlaceholders } from "../src/config/placeholders";
+import { buildApp } from "../src/app";
 import { readSettings } from "../src/config/settings";
 import { BootstrapStack } from "../src/stacks/bootstrap-stack";
 import {
@@ -13,7 +15,8 @@ import {
   committedStack,
   committedStacksDir,
   ENVIRONMENTS_DIR,
-  SETTINGS,
+  EXAMPLES_DIR,
+  REVIEW_SETTINGS,
   synthEnvironment,
   validInput,
   withNetwork,
@@ -94,8 +97,8 @@ describe("definition files", () => {
   });
 
   it("writes the stacks the tests read as Testing.synth would", () => {
-    expect(committedStack("dev").parsed).toEqual(synthEnvironment(committedEnvironment("dev")).parsed);
-    expect(committedStack("bootstrap").parsed).toEqual(JSON.parse(Testing.synth(new BootstrapStack(Testing.app(), SETTINGS))));
+    expect(committedStack("dev").parsed).toEqual(synthEnvironment(committedEnvironment("dev"), REVIEW_SETTINGS).parsed);
+    expect(committedStack("bootstrap").parsed).toEqual(JSON.parse(Testing.synth(new BootstrapStack(Testing.app(), REVIEW_SETTINGS))));
   });
 });
 
@@ -114,5 +117,47 @@ describe("settings", () => {
     ],
   ])("%o is refused", (env, message) => {
     expect(configError(() => readSettings(env)).message).toContain(message);
+  });
+});
+
+describe("placeholders", () => {
+  it("are found anywhere in a definition but its free text, by field", () => {
+    expect(
+      findPlaceholders({
+        about: ["see example.com"],
+        observability: { alarmEmails: ["ops@example.com", "ops@acme.io"], alarmHttpsEndpoints: ["https://hooks.acme.io/replace-me"] },
+        services: [{ secrets: { DB: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf" } }],
+        singleHost: { sshCidr: "203.0.113.0/24", domain: { name: "app.example.org", hostedZone: "acme.io" } },
+      }).map((p) => `${p.field}: ${p.reason}`),
+    ).toEqual([
+      "observability.alarmEmails.0: a reserved example domain",
+      "observability.alarmHttpsEndpoints.0: a replace-me marker",
+      "services.0.secrets.DB: AWS's documentation account id",
+      "singleHost.sshCidr: a documentation address range (RFC 5737)",
+      "singleHost.domain.name: a reserved example domain",
+    ]);
+  });
+
+  it("stop a synth for a real account (a state bucket and no emulator), naming each field, and nothing is written", () => {
+    const outdir = join(mkdtempSync(join(tmpdir(), "real-")), "cdktf.out");
+    const error = configError(() =>
+      buildApp({ environmentsDir: ENVIRONMENTS_DIR, examplesDir: EXAMPLES_DIR, env: { TF_STATE_BUCKET: "acme-tfstate" }, outdir }).synth(),
+    );
+    expect(error.message).toContain(
+      'environment "prod": observability.alarmHttpsEndpoints.0: "https://events.pagerduty.com/integration/replace-me/enqueue" is a replace-me marker: put the real value here before deploying',
+    );
+    expect(error.message).toContain(
+      'environment "fastapi-host": singleHost.database.urlSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:',
+    );
+    expect(error.message).toContain('environment "prod": alb.domain.name: "app.example.com" is a reserved example domain');
+    expect(existsSync(outdir)).toBe(false);
+    // The emulator's synth and a review synth (no bucket) take them as they are.
+    expect(() =>
+      buildApp({
+        environmentsDir: ENVIRONMENTS_DIR,
+        examplesDir: EXAMPLES_DIR,
+        env: { TF_STATE_BUCKET: "acme-tfstate", LOCAL_AWS_ENDPOINT: "http://127.0.0.1:4566" },
+      }),
+    ).not.toThrow();
   });
 });

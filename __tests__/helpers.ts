@@ -28,6 +28,8 @@ export const ALL_STACKS = [
 export const ENVIRONMENT_STACKS = ALL_STACKS.filter((s) => s !== "bootstrap" && !s.endsWith("-images"));
 
 export const SETTINGS: AppSettings = { state: { bucket: "test-state-bucket", region: "us-east-1" } };
+/** A synth for review only, as a fresh clone makes it: no state bucket yet, so nothing deployable. */
+export const REVIEW_SETTINGS: AppSettings = { state: { region: "us-east-1" } };
 
 /** A minimal valid definition, for tests that change one field at a time. */
 export function validInput(): EnvironmentInput {
@@ -113,8 +115,8 @@ function withoutMetadata(value: unknown): unknown {
 }
 
 /**
- * A committed stack from this run's shared synth, in the form `synthEnvironment` returns (the
- * tests' SETTINGS, no metadata), so suites need not synthesize it again.
+ * A committed stack from this run's shared synth, in the form `synthEnvironment` returns
+ * (REVIEW_SETTINGS, no metadata), so suites need not synthesize it again.
  */
 export function committedStack(name: string) {
   const json = JSON.stringify(withoutMetadata(committedStackFile(name)), null, 2);

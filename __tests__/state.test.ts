@@ -30,7 +30,7 @@ function synthBootstrap(settings = SETTINGS) {
 }
 
 describe("environment state backend", () => {
-  const { parsed } = committedStack("staging");
+  const { parsed } = synthEnvironment(committedEnvironment("staging"));
 
   it("keeps state encrypted in the state bucket under the environment's key, locked by S3", () => {
     expect(parsed.terraform.backend).toEqual({

@@ -1,4 +1,6 @@
 import { App } from "cdktf";
+import type { EnvironmentConfig } from "./config/environment";
+import { ConfigError, problem } from "./config/errors";
 import { loadEnvironments } from "./config/load";
 import { readSettings } from "./config/settings";
 import { imageStacks } from "./config/image-stacks";
@@ -20,6 +22,19 @@ export interface BuildAppOptions {
   readonly outdir?: string;
 }
 
+function refusePlaceholders(environments: readonly EnvironmentConfig[]): void {
+  const problems = environments.flatMap((env) =>
+    env.placeholders.map((p) =>
+      problem(
+        env.name,
+        p.field,
+        `"${p.value}" is ${p.reason}: put the real value here before deploying (TF_STATE_BUCKET is set: a synth for a real account)`,
+      ),
+    ),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
 /**
  * Validates every definition and setting first, then builds the bootstrap stack, one images
  * stack per project and region, and one stack per environment. Throws ConfigError, before any
@@ -28,6 +43,8 @@ export interface BuildAppOptions {
 export function buildApp(options: BuildAppOptions): App {
   const settings = readSettings(options.env);
   const environments = loadEnvironments(options.environmentsDir, ...(options.examplesDir ? [options.examplesDir] : []));
+  // With a state bucket and no emulator, this synth is what `cdktf deploy` applies to a real account.
+  if (settings.state.bucket && !settings.localAwsEndpoint) refusePlaceholders(environments);
   const images = imageStacks(environments);
   const app = new App(options.outdir ? { outdir: options.outdir } : {});
   new BootstrapStack(app, settings);

@@ -1,4 +1,5 @@
 import { allocate, formatCidr, parseCidr } from "./cidr";
+import { findPlaceholders, type Placeholder } from "./placeholders";
 import { ConfigError, problem } from "./errors";
 import { availabilityZones } from "./regions";
 import { CACHE_ENGINE_VERSIONS, type CacheDefinition, type DatabaseDefinition } from "./data-schema";
@@ -120,6 +121,8 @@ export interface EnvironmentConfig {
   /** Present when the services run on one EC2 instance with docker compose instead of ECS. */
   readonly singleHost?: SingleHostConfig;
   readonly observability: ObservabilityDefinition;
+  /** Illustrative values (example domains, documentation accounts, replace-me markers) a real deploy refuses. */
+  readonly placeholders: readonly Placeholder[];
   /** Present when a pipeline in AWS builds and deploys the images. */
   readonly delivery?: DeliveryConfig;
 }
@@ -268,6 +271,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
         }
       : {}),
     observability: env.observability,
+    placeholders: findPlaceholders(raw),
     ...(env.delivery ? { delivery: resolveDelivery(env.delivery, services, env.production, namePrefix) } : {}),
   };
 }
