@@ -111,6 +111,11 @@ describe("settings", () => {
   it.each([
     [{ TF_STATE_BUCKET: "Bad_Bucket" }, 'setting TF_STATE_BUCKET: "Bad_Bucket" is not a valid S3 bucket name'],
     [{ TF_STATE_REGION: "moon-1" }, 'setting TF_STATE_REGION: "moon-1" must be one of'],
+    [{ GITHUB_REPOSITORY: "shop" }, 'setting GITHUB_REPOSITORY: "shop" must be owner/name'],
+    [
+      { GITHUB_REPOSITORY: "acme/shop", GITHUB_OIDC_PROVIDER_ARN: "arn:aws:iam::111122223333:oidc-provider/accounts.google.com" },
+      'setting GITHUB_OIDC_PROVIDER_ARN: "arn:aws:iam::111122223333:oidc-provider/accounts.google.com" must be arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com',
+    ],
     [
       { LOCAL_AWS_ENDPOINT: "https://s3.amazonaws.com" },
       'setting LOCAL_AWS_ENDPOINT: "https://s3.amazonaws.com" must be http://127.0.0.1:<port>',

@@ -12,10 +12,12 @@ import {
   ALL_STACKS,
   committedEnvironment,
   committedStack,
+  byPath,
   committedStacksDir,
   ref,
   resourcesOf,
   SETTINGS,
+  statementsOf,
   synthEnvironment,
   synthInput,
   type TerraformJson,
@@ -99,6 +101,56 @@ describe("without TF_STATE_BUCKET", () => {
       expect.stringMatching(/^TF_STATE_BUCKET is not set: bootstrap names the state bucket tfstate-<account id>-<region>/),
     ]);
     expect(warnings(SETTINGS)).toEqual([]);
+  });
+});
+
+describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", () => {
+  const github = (oidcProviderArn?: string) =>
+    synthBootstrap({ ...SETTINGS, github: { repository: "acme/shop", ...(oidcProviderArn ? { oidcProviderArn } : {}) } }).parsed;
+  const trust = (tf: TerraformJson, role: string) =>
+    JSON.parse(byPath(tf, "aws_iam_role", `github/${role}`).assume_role_policy as string).Statement[0];
+
+  it("lets pull requests of that repository plan, read-only, reading the state", () => {
+    const tf = github();
+    const provider = ref(tf, "aws_iam_openid_connect_provider", "github/oidc", "arn");
+    expect(byPath(tf, "aws_iam_openid_connect_provider", "github/oidc")).toMatchObject({
+      url: "https://token.actions.githubusercontent.com",
+      client_id_list: ["sts.amazonaws.com"],
+    });
+    expect(trust(tf, "plan")).toEqual({
+      Sid: "GithubActionsOfThisRepository",
+      Effect: "Allow",
+      Principal: { Federated: provider },
+      Action: "sts:AssumeRoleWithWebIdentity",
+      Condition: {
+        StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+        StringLike: { "token.actions.githubusercontent.com:sub": "repo:acme/shop:pull_request" },
+      },
+    });
+    expect(byPath(tf, "aws_iam_role_policy_attachment", "github/plan-read-only").policy_arn).toBe("arn:aws:iam::aws:policy/ReadOnlyAccess");
+    const state = ref(tf, "aws_s3_bucket", "state/bucket", "arn");
+    expect(statementsOf(byPath(tf, "aws_iam_role_policy", "github/plan-state"))).toEqual([
+      { Sid: "ListState", Effect: "Allow", Action: "s3:ListBucket", Resource: state },
+      { Sid: "ReadState", Effect: "Allow", Action: "s3:GetObject", Resource: `${state}/*` },
+    ]);
+    expect(tf.output!.github_plan_role_arn.value).toBe(ref(tf, "aws_iam_role", "github/plan", "arn"));
+  });
+
+  it("lets only jobs in the repository's GitHub environments (their reviewers gate production) deploy", () => {
+    const tf = github();
+    expect(trust(tf, "deploy").Condition.StringLike).toEqual({ "token.actions.githubusercontent.com:sub": "repo:acme/shop:environment:*" });
+    expect(byPath(tf, "aws_iam_role_policy_attachment", "github/deploy-admin").policy_arn).toBe(
+      "arn:aws:iam::aws:policy/AdministratorAccess",
+    );
+    expect(tf.output!.github_deploy_role_arn.value).toBe(ref(tf, "aws_iam_role", "github/deploy", "arn"));
+  });
+
+  it("reuses the account's OIDC provider when given (an account holds one per URL), and makes nothing without a repository", () => {
+    const arn = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+    const tf = github(arn);
+    expect(resourcesOf(tf, "aws_iam_openid_connect_provider")).toEqual([]);
+    expect(trust(tf, "deploy").Principal).toEqual({ Federated: arn });
+    expect(resourcesOf(synthBootstrap().parsed, "aws_iam_role")).toEqual([]);
   });
 });
 

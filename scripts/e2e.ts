@@ -120,7 +120,8 @@ async function main(): Promise<void> {
   const rows: CycleRow[] = [];
   try {
     const env = terraformEnv({ CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "1" });
-    const local = { LOCAL_AWS_ENDPOINT: localAws.endpoint, TF_STATE_BUCKET: "" };
+    // The bootstrap makes GitHub's OIDC roles too, as the README's one-time setup does.
+    const local = { LOCAL_AWS_ENDPOINT: localAws.endpoint, TF_STATE_BUCKET: "", GITHUB_REPOSITORY: "acme/shop" };
     const first = await bootstrap(progress, local, env);
     rows.push(first.row);
     const synthEnv = { ...local, TF_STATE_BUCKET: first.stateBucket };

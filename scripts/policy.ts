@@ -41,7 +41,8 @@ function suppressionsOf(stackFile: string): Suppressions {
 
 async function main(): Promise<void> {
   const python = await ensurePythonVenv("checkov-venv", join(ROOT, "policy", "requirements.txt"));
-  const stacks = await synthAll(OUT_DIR);
+  // With a repository, the bootstrap stack holds the GitHub Actions roles too: scan them as well.
+  const stacks = await synthAll(OUT_DIR, { GITHUB_REPOSITORY: "acme/shop" });
   const rows: string[][] = [];
   const problems: string[] = [];
   const skippedLines: string[] = [];

@@ -13,6 +13,11 @@ export interface AppSettings {
   /** When set, every stack talks to this local AWS emulator instead of AWS. */
   readonly localAwsEndpoint?: string;
   /**
+   * GitHub Actions' OIDC roles, which the bootstrap creates when GITHUB_REPOSITORY names a
+   * repository; GITHUB_OIDC_PROVIDER_ARN reuses the account's existing OIDC provider.
+   */
+  readonly github?: { readonly repository: string; readonly oidcProviderArn?: string };
+  /**
    * Decommissioning: lifts deletion protection and prevent_destroy from production resources,
    * so an apply followed by a destroy can remove them. Off unless ALLOW_DESTROY=true.
    */
@@ -29,6 +34,8 @@ export const UNSET_STATE_BUCKET = "TF_STATE_BUCKET-is-not-set";
 export const DEFAULT_STATE_REGION = "us-east-1";
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const GITHUB_REPOSITORY = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
+const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 const LOCAL_ENDPOINT = /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):\d{1,5}$/;
 
 /** Reads the app-wide settings from environment variables (documented in the README). */
@@ -38,6 +45,18 @@ export function readSettings(env: NodeJS.ProcessEnv): AppSettings {
   const region = env.TF_STATE_REGION || DEFAULT_STATE_REGION;
   const localAwsEndpoint = env.LOCAL_AWS_ENDPOINT || undefined;
   const allowDestroy = env.ALLOW_DESTROY || undefined;
+  const repository = env.GITHUB_REPOSITORY || undefined;
+  const oidcProviderArn = env.GITHUB_OIDC_PROVIDER_ARN || undefined;
+  if (repository && !GITHUB_REPOSITORY.test(repository)) {
+    problems.push(`setting GITHUB_REPOSITORY: "${repository}" must be owner/name`);
+  }
+  if (oidcProviderArn && !OIDC_PROVIDER_ARN.test(oidcProviderArn)) {
+    problems.push(
+      `setting GITHUB_OIDC_PROVIDER_ARN: "${oidcProviderArn}" must be arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com`,
+    );
+  }
+  if (oidcProviderArn && !repository)
+    problems.push("setting GITHUB_OIDC_PROVIDER_ARN: needs GITHUB_REPOSITORY, the repository whose roles use it");
   if (bucket !== undefined && (!BUCKET_NAME.test(bucket) || bucket.includes(".."))) {
     problems.push(`setting TF_STATE_BUCKET: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)`);
   }
@@ -55,5 +74,6 @@ export function readSettings(env: NodeJS.ProcessEnv): AppSettings {
     state: { ...(bucket ? { bucket } : {}), region },
     ...(localAwsEndpoint ? { localAwsEndpoint } : {}),
     ...(allowDestroy === "true" ? { allowDestroy: true } : {}),
+    ...(repository ? { github: { repository, ...(oidcProviderArn ? { oidcProviderArn } : {}) } } : {}),
   };
 }

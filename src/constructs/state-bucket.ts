@@ -16,6 +16,7 @@ export interface StateBucketProps {
  */
 export class StateBucket extends Construct {
   readonly bucketName: string;
+  readonly bucketArn: string;
 
   constructor(scope: Construct, id: string, props: StateBucketProps) {
     super(scope, id);
@@ -34,5 +35,6 @@ export class StateBucket extends Construct {
       ],
     });
     this.bucketName = bucket.bucketName;
+    this.bucketArn = bucket.bucketArn;
   }
 }

@@ -2,6 +2,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { Annotations, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { UNSET_STATE_BUCKET, type AppSettings } from "../config/settings";
+import { GithubDeployRoles } from "../constructs/github-deploy-roles";
 import { StateBucket } from "../constructs/state-bucket";
 import { addAwsProvider } from "./aws-context";
 
@@ -27,6 +28,14 @@ export class BootstrapStack extends TerraformStack {
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
     const bucketName = settings.state.bucket ?? `tfstate-${accountId}-${settings.state.region}`;
     const bucket = new StateBucket(this, "state", { bucketName });
+    if (settings.github) {
+      const roles = new GithubDeployRoles(this, "github", { ...settings.github, stateBucketArn: bucket.bucketArn });
+      new TerraformOutput(this, "github_plan_role_arn", { value: roles.planRoleArn, description: "GitHub variable AWS_PLAN_ROLE_ARN" });
+      new TerraformOutput(this, "github_deploy_role_arn", {
+        value: roles.deployRoleArn,
+        description: "GitHub variable AWS_DEPLOY_ROLE_ARN",
+      });
+    }
     new TerraformOutput(this, "state_bucket", {
       value: bucket.bucketName,
       description: "export TF_STATE_BUCKET=<this> for every environment's synth and deploy",
