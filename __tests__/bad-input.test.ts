@@ -160,7 +160,10 @@ const serviceCases: [string, EnvironmentInput, string][] = [
   ],
   [
     "a name too long for its target groups",
-    withServices([{ ...api, name: "applications", deployment: "blueGreen", scaling: undefined }], { project: "webapp-platform" }),
+    withServices([{ ...api, name: "applications", deployment: "blueGreen", scaling: undefined }], {
+      project: "webapp-platform",
+      delivery: { repository: "acme/product", builds: { applications: {} } },
+    }),
     'services.0.name: target group name "webapp-platform-dev-applications-b" is 34 characters; AWS allows 32',
   ],
   [
@@ -531,6 +534,11 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     "a blue/green service whose test listener takes a production port",
     withServices([{ ...api, deployment: "blueGreen" }], { delivery, alb: { testListenerPort: 443 } }),
     "alb.testListenerPort: must differ from the production listeners' ports (80, 443)",
+  ],
+  [
+    "a blue/green service no pipeline releases",
+    withServices([{ ...api, deployment: "blueGreen", scaling: undefined }]),
+    "services.0.deployment: a blue/green service is released only by its pipeline",
   ],
   [
     "a production test listener open to the internet",

@@ -162,13 +162,13 @@ describe("dev's data stores", () => {
       port: 6379,
       log_delivery_configuration: [
         {
-          destination: "/elasticache/webapp-dev-cache/slow-log",
+          destination: "/aws/vendedlogs/elasticache/webapp-dev-cache/slow-log",
           destination_type: "cloudwatch-logs",
           log_format: "json",
           log_type: "slow-log",
         },
         {
-          destination: "/elasticache/webapp-dev-cache/engine-log",
+          destination: "/aws/vendedlogs/elasticache/webapp-dev-cache/engine-log",
           destination_type: "cloudwatch-logs",
           log_format: "json",
           log_type: "engine-log",

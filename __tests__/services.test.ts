@@ -334,6 +334,8 @@ describe("autoscaling", () => {
       { capacity_provider: "FARGATE", weight: 50, base: 1 },
       { capacity_provider: "FARGATE_SPOT", weight: 50 },
     ]);
+    // A changed share rolls out as a new deployment instead of replacing the service.
+    expect(byPath(staging, "aws_ecs_service", "service-worker/service").force_new_deployment).toBe(true);
   });
 });
 
@@ -400,7 +402,9 @@ describe("HTTPS with a domain", () => {
 });
 
 describe("blue/green through CodeDeploy", () => {
-  const { json, parsed } = synthInput("dev", withServices([{ ...api, deployment: "blueGreen", scaling: undefined }]));
+  // Blue/green services are released by their pipeline.
+  const delivery = { repository: "acme/shop", builds: { api: {} } };
+  const { json, parsed } = synthInput("dev", withServices([{ ...api, deployment: "blueGreen", scaling: undefined }], { delivery }));
 
   it("hands the service's deployments to CodeDeploy with two target groups and a test listener", () => {
     expect(byPath(parsed, "aws_ecs_service", "service-api/service")).toMatchObject({
@@ -424,7 +428,7 @@ describe("blue/green through CodeDeploy", () => {
     expect(portOf(80)).toEqual(["0.0.0.0/0"]);
     const { parsed: withTesters } = synthInput(
       "dev",
-      withServices([{ ...api, deployment: "blueGreen", scaling: undefined }], { alb: { testListenerCidrs: ["203.0.113.0/24"] } }),
+      withServices([{ ...api, deployment: "blueGreen", scaling: undefined }], { delivery, alb: { testListenerCidrs: ["203.0.113.0/24"] } }),
     );
     expect(
       resourcesOf(withTesters, "aws_vpc_security_group_ingress_rule")

@@ -57,6 +57,13 @@ describe("the single host's network", () => {
     expect(json).not.toHaveResource(NatGateway);
     expect(resourcesOf(tf, "aws_internet_gateway")).toHaveLength(1);
   });
+
+  it("starts the host and associates its address only once the route to the internet exists", () => {
+    const strip = (reference: string) => reference.replace(/^\$\{|\.id\}$/g, "");
+    const route = [strip(ref(tf, "aws_internet_gateway", "network/igw")), strip(ref(tf, "aws_route", "network/public-default"))];
+    expect(byPath(tf, "aws_instance", "host/instance").depends_on).toEqual(expect.arrayContaining(route));
+    expect(byPath(tf, "aws_eip", "host/eip").depends_on).toEqual(expect.arrayContaining(route));
+  });
 });
 
 describe("the instance", () => {

@@ -254,6 +254,17 @@ export const environmentSchema = z
         path: ["alb", "testListenerCidrs"],
         message: "a production test listener serves unreleased versions: name the networks that test them, not the internet",
       });
+    const delivered = new Set(
+      Object.keys(env.delivery?.builds ?? {}).flatMap((name) => env.services.filter((s) => s.name === name).map(imageRepository)),
+    );
+    env.services.forEach((svc, i) => {
+      if (svc.deployment === "blueGreen" && !delivered.has(imageRepository(svc)))
+        serviceIssue(
+          i,
+          "deployment",
+          "a blue/green service is released only by its pipeline (CodeDeploy shifts its traffic; Terraform leaves its task definition alone): build its image in delivery.builds, or deploy it rolling",
+        );
+    });
     if (env.delivery) deliveryIssues(env, ctx);
     if (env.singleHost) singleHostIssues(env, ctx);
     else if (!env.network.natStrategy)

@@ -102,7 +102,9 @@ export class CacheCluster extends Construct {
 
     const logGroups = LOG_TYPES.map((type) => {
       const logGroup = new CloudwatchLogGroup(this, `logs-${type}`, {
-        name: `/elasticache/${config.identifier}/${type}`,
+        // Log delivery adds each group to the account's CloudWatch Logs resource policy (5,120
+        // characters); groups under /aws/vendedlogs/ share one wildcard entry instead.
+        name: `/aws/vendedlogs/elasticache/${config.identifier}/${type}`,
         retentionInDays: config.logRetentionDays,
         ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
       });

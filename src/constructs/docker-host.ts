@@ -10,7 +10,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { Token } from "cdktf";
+import { Token, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { ServiceConfig, SingleHostConfig } from "../config/environment";
 import { DATABASE_CONTAINER, PROXY_CONTAINER } from "../config/single-host-schema";
@@ -45,6 +45,8 @@ export interface DockerHostProps {
   readonly vpcId: string;
   /** A public subnet: the host is reached through its Elastic IP. */
   readonly subnetId: string;
+  /** What must exist before the host's address works and its first boot can pull: the route out. */
+  readonly internetReady: readonly ITerraformDependable[];
   readonly host: SingleHostConfig;
   readonly services: readonly ServiceConfig[];
   /** The project's ECR repositories the services run from, by the services' repository name. */
@@ -255,8 +257,9 @@ export class DockerHost extends Construct {
       tags: { Name: `${namePrefix}-host` },
       // A newer AMI must not replace the host on an unrelated apply; roll it with -replace.
       lifecycle: { ignoreChanges: ["ami"] },
-      // Docker's log driver and the CloudWatch agent write into these from the first boot.
-      dependsOn: [systemLogs, ...containerLogs.values()],
+      // Docker's log driver and the CloudWatch agent write into these from the first boot, which
+      // pulls images through the internet gateway.
+      dependsOn: [systemLogs, ...containerLogs.values(), ...props.internetReady],
     });
     suppressPolicyCheck(
       instance,
@@ -268,7 +271,13 @@ export class DockerHost extends Construct {
     this.instanceId = instance.id;
     props.dataVolume?.attachTo(instance.id);
 
-    const eip = new Eip(this, "eip", { domain: "vpc", instance: instance.id, tags: { Name: `${namePrefix}-host` } });
+    // Associating an address needs the internet gateway attached.
+    const eip = new Eip(this, "eip", {
+      domain: "vpc",
+      instance: instance.id,
+      tags: { Name: `${namePrefix}-host` },
+      dependsOn: [...props.internetReady],
+    });
     this.publicIp = eip.publicIp;
 
     props.inventory?.register({

@@ -362,6 +362,9 @@ export class FargateService extends Construct {
               { capacityProvider: "FARGATE", weight: 100 - service.spotPercent, base: 1 },
               { capacityProvider: "FARGATE_SPOT", weight: service.spotPercent },
             ],
+            // The provider replaces a service whose strategy changes unless it may start a new
+            // deployment instead; a changed spotPercent then rolls, with no downtime.
+            forceNewDeployment: true,
           }
         : { launchType: "FARGATE" }),
       platformVersion: "LATEST",

@@ -12,6 +12,7 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import type { SubnetLayout, SubnetSpec } from "../config/environment";
@@ -59,6 +60,11 @@ export class Network extends Construct {
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
   readonly isolatedSubnetIds: string[];
+  /**
+   * What a public address needs before it works: the internet gateway, the public default route
+   * and the public subnets' associations (an EIP association fails without the gateway).
+   */
+  readonly internetReady: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -98,10 +104,15 @@ export class Network extends Construct {
 
     const igw = new InternetGateway(this, "igw", { vpcId: vpc.id, tags: name("igw") });
     const publicRoutes = new RouteTable(this, "public-rt", { vpcId: vpc.id, tags: name("public") });
-    new Route(this, "public-default", { routeTableId: publicRoutes.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
-    publicSubnets.forEach(
+    const publicDefault = new Route(this, "public-default", {
+      routeTableId: publicRoutes.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: igw.id,
+    });
+    const publicAssociations = publicSubnets.map(
       (subnet, i) => new RouteTableAssociation(this, `public-rta-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }),
     );
+    this.internetReady = [igw, publicDefault, ...publicAssociations];
 
     const natCount = privateSubnets.length === 0 ? 0 : natStrategy === "single" ? 1 : publicSubnets.length;
     const privateRouteTables = Array.from({ length: natCount }, (_, i) => {

@@ -227,8 +227,9 @@ export class PostgresDatabase extends Construct {
         name: `${props.namePrefix}/database/credentials`,
         description: `master user of ${config.identifier}; rotate by bumping passwordVersion`,
         kmsKeyId: props.kmsKeyArn,
-        // Outside production a re-created environment must be able to reuse the name at once.
-        recoveryWindowInDays: config.production ? 30 : 0,
+        // Outside production, and in a deliberate decommission, a re-created environment must be
+        // able to reuse the name at once (a scheduled deletion holds it for the recovery window).
+        recoveryWindowInDays: protect ? 30 : 0,
         ...(protect ? { lifecycle: { preventDestroy: true } } : {}),
       });
       new SecretsmanagerSecretVersion(this, "credentials-value", {

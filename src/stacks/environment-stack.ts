@@ -362,6 +362,7 @@ export class EnvironmentStack extends TerraformStack {
       accountId,
       vpcId: this.network.vpcId,
       subnetId: this.network.publicSubnetIds[0],
+      internetReady: this.network.internetReady,
       host,
       services: env.services,
       repositories,
