@@ -252,7 +252,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
   const logs = readdirSync(LOG_DIR).map((file) => readFileSync(join(LOG_DIR, file), "utf8"));
   console.log("\nslowest resource types (terraform's own times, summed over every apply and destroy):");
   printTable(
-    ["type", "seconds", "resources", "longest s"],
+    ["type", "seconds", "completions", "longest s"],
     slowestTypes(logs).map((t) => [t.type, String(t.seconds), String(t.count), String(t.maxSeconds)]),
   );
   const failed = rows.filter((r) => r.failure);
