@@ -21,5 +21,7 @@ export default tseslint.config(
     languageOptions: {
       globals: { module: "writable", require: "readonly", process: "readonly", __dirname: "readonly", console: "readonly" },
     },
+    // CommonJS configuration files (jest.config.js) load Node's modules with require.
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );
