@@ -266,6 +266,24 @@ def _codedeploy_deletes() -> None:
     CodeDeployResponse.delete_deployment_group = delete_deployment_group
 
 
+#: Bucket names other AWS accounts already own: the app's old default state bucket among them.
+TAKEN_BUCKET_NAMES = ("platform-infra-terraform-state",)
+STRANGER_ACCOUNT = "999999999999"
+
+
+def _bucket_names_others_own() -> None:
+    """
+    aws_s3_bucket (the bootstrap's state bucket): bucket names are global across all AWS
+    accounts, so a name anyone else holds fails with BucketAlreadyExists. moto's namespace holds
+    only the buckets made in the emulator, so a colliding default name went unnoticed. The names
+    in TAKEN_BUCKET_NAMES are held by another account from the start.
+    """
+    from moto.s3.models import s3_backends
+
+    for name in TAKEN_BUCKET_NAMES:
+        s3_backends[STRANGER_ACCOUNT]["aws"].create_bucket(name, "us-east-1")
+
+
 def _application_autoscaling_tags() -> None:
     """
     aws_appautoscaling_target: the provider registers the target with its tags, then calls
@@ -757,6 +775,7 @@ def _code_connections() -> None:
 
 PATCHES = [
     _s3_bucket_policy_conditions,
+    _bucket_names_others_own,
     _application_autoscaling_tags,
     _ecs_service_settings,
     _ecs_service_needs_routed_target_group,

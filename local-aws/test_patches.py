@@ -54,6 +54,14 @@ def test_tls_only_bucket_policy_lets_tls_requests_through(endpoint: str) -> None
     s3.head_object(Bucket="tls-only", Key="state")
 
 
+def test_a_bucket_name_another_account_owns_is_not_available(endpoint: str) -> None:
+    s3 = client(endpoint, "s3")
+    with pytest.raises(ClientError) as raised:
+        s3.create_bucket(Bucket=patches.TAKEN_BUCKET_NAMES[0])
+    assert raised.value.response["Error"]["Code"] == "BucketAlreadyExists"
+    s3.create_bucket(Bucket="tfstate-123456789012-us-east-1-probe")
+
+
 def test_deny_whose_condition_holds_still_denies(endpoint: str) -> None:
     s3 = client(endpoint, "s3")
     s3.create_bucket(Bucket="deny-tls")
