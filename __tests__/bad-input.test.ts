@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../src/app";
 import { ConfigError } from "../src/config/errors";
 import type { EnvironmentInput } from "../src/config/schema";
-import { api, cache, database, SECRET_ARN, validInput, withData, withNetwork, withServices, worker } from "./helpers";
+import { api, cache, database, PARAMETER_ARN, SECRET_ARN, validInput, withData, withNetwork, withServices, worker } from "./helpers";
 
 /**
  * Every malformed definition, section by section, goes through the whole app as a file beside a
@@ -56,6 +56,50 @@ const networkCases: [string, string, unknown, string][] = [
     'environment "dev": network.subnetBits: subnets of 10.0.0.0/24 would be smaller than /28',
   ],
   ["azCount below 2", "dev", withNetwork({ azCount: 1 }), 'environment "dev": network.azCount: must be at least 2'],
+  [
+    "a project AWS keeps the names of (aws…)",
+    "dev",
+    { ...validInput(), project: "awsome" },
+    'environment "dev": project: must not begin with aws, ssm, amazon, amzn, internal- or sg-',
+  ],
+  [
+    "a project whose load balancer would be internal-",
+    "dev",
+    { ...validInput(), project: "internal" },
+    'environment "dev": project: must not begin with aws, ssm, amazon, amzn, internal- or sg-',
+  ],
+  [
+    "a tag key of AWS's own",
+    "dev",
+    { ...validInput(), tags: { "aws:team": "a" } },
+    'environment "dev": tags.aws:team: keys and values starting with aws: are AWS\'s own',
+  ],
+  [
+    "more tags than a resource holds",
+    "dev",
+    { ...validInput(), tags: Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`t${i}`, "v"])) },
+    'environment "dev": tags: at most 47 tags: AWS allows 50 a resource and the app adds 3',
+  ],
+  [
+    "a tag value with characters AWS refuses",
+    "dev",
+    { ...validInput(), tags: { team: "<platform>" } },
+    'environment "dev": tags.team: tags take letters, digits, spaces and + - = . _ : / @ only',
+  ],
+  [
+    "a tag the app sets itself",
+    "dev",
+    { ...validInput(), tags: { project: "other" } },
+    'environment "dev": tags.project: Project, Environment and ManagedBy are set by the app',
+  ],
+  [
+    "public subnets too small for a load balancer",
+    "dev",
+    withServices([api], {
+      network: { vpcCidr: "10.0.0.0/22", azCount: 2, natStrategy: "single", subnetBits: { public: 6, private: 2, isolated: 6 } },
+    }),
+    'environment "dev": network.subnetBits: public subnets of 10.0.0.0/22 would be /28; a load balancer needs /27 or larger',
+  ],
   [
     "an account id that is not 12 digits",
     "dev",
@@ -142,6 +186,67 @@ const networkCases: [string, string, unknown, string][] = [
 
 const serviceCases: [string, EnvironmentInput, string][] = [
   [
+    "a name ending in a hyphen",
+    withServices([{ ...api, name: "api-" }]),
+    "services.0.name: must be 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen",
+  ],
+  [
+    "a repository ending in a hyphen",
+    withServices([{ ...api, image: { repository: "api-", tag: "1" } }]),
+    "services.0.image.repository: must be 1-30 lower-case letters, digits or hyphens, not ending with a hyphen",
+  ],
+  [
+    "six paths in one listener rule",
+    withServices([{ ...api, routing: { paths: ["/a", "/b", "/c", "/d", "/e", "/f"], priority: 10 } }]),
+    "services.0.routing: 6 paths and hosts; a listener rule takes at most 5",
+  ],
+  [
+    "six wildcards in one listener rule",
+    withServices([{ ...api, routing: { paths: ["/a*/b*", "/c*/d*", "/e*/f*"], priority: 10 } }]),
+    "services.0.routing: 6 wildcards (* or ?); a listener rule takes at most 5",
+  ],
+  [
+    "a path longer than a rule value",
+    withServices([{ ...api, routing: { paths: [`/${"a".repeat(130)}`], priority: 10 } }]),
+    'services.0.routing: "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…" is 131 characters; a listener rule value takes at most 128',
+  ],
+  [
+    "a variable both plain and secret",
+    withServices([{ ...api, environment: { MODE: "x" }, secrets: { MODE: PARAMETER_ARN } }]),
+    "services.0.secrets: MODE is also a plain variable in environment; a variable is either plain or secret",
+  ],
+  [
+    "a secret in another partition",
+    withServices([{ ...api, secrets: { DB: "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db-AbCdEf" } }]),
+    'services.0.secrets: DB: "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:db-AbCdEf" is in the aws-cn partition',
+  ],
+  [
+    "a secret in a region AWS does not have",
+    withServices([{ ...api, secrets: { DB: "arn:aws:secretsmanager:us-east-9:123456789012:secret:db-AbCdEf" } }]),
+    'services.0.secrets: DB: "arn:aws:secretsmanager:us-east-9:123456789012:secret:db-AbCdEf" names the region us-east-9, which AWS does not have',
+  ],
+  [
+    "a secret ARN without its suffix",
+    withServices([{ ...api, secrets: { DB: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db" } }]),
+    'services.0.secrets: DB: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db" is not a Secrets Manager secret ARN (with its 6-character suffix)',
+  ],
+  [
+    "a target group another service's would take",
+    withServices(
+      [
+        { ...api, deployment: "blueGreen", scaling: undefined },
+        { ...api, name: "api-b", routing: { paths: ["/b/*"], priority: 20 } },
+      ],
+      { delivery: { repository: "acme/product", builds: { api: {} } } },
+    ),
+    'services.1.name: its target group "webapp-dev-api-b" is already service "api"\'s; rename the service',
+  ],
+  [
+    "a service named like the load balancer's security group",
+    withServices([{ ...api, name: "alb" }]),
+    'services.0.name: its security group "webapp-dev-alb" is already the load balancer\'s; rename the service',
+  ],
+  [
     "ECS Exec on a read-only root filesystem",
     withServices([{ ...api, exec: true, readonlyRootFilesystem: true }]),
     "services.0.exec: ECS Exec needs a writable root filesystem (its SSM agent writes there)",
@@ -169,7 +274,7 @@ const serviceCases: [string, EnvironmentInput, string][] = [
   [
     "an unknown secret reference",
     withServices([{ ...api, secrets: { DB: "my-db-password" } }]),
-    'services.0.secrets: DB: "my-db-password" is not a Secrets Manager secret or SSM parameter ARN',
+    'services.0.secrets: DB: "my-db-password" is not a Secrets Manager secret ARN (with its 6-character suffix) or SSM parameter ARN',
   ],
   [
     "latest in production",
@@ -288,10 +393,70 @@ const dataCases: [string, Partial<EnvironmentInput>, unknown[], string][] = [
     'environment "dev": database.engineVersion: the major version must be one of 13, 14, 15, 16, 17',
   ],
   [
+    "an instance class RDS does not offer",
+    { database: { ...database, instanceClass: "db.t4g.4xlarge" } },
+    [],
+    'environment "dev": database.instanceClass: RDS for PostgreSQL offers no db.t4g.4xlarge in us-east-1 (cfn-lint 1.58.0',
+  ],
+  [
+    "an engine version RDS does not have",
+    { database: { ...database, engineVersion: "16.0" } },
+    [],
+    'environment "dev": database.engineVersion: RDS for PostgreSQL has no version 16.0',
+  ],
+  [
+    "a backup window under 30 minutes",
+    { database: { ...database, backupWindow: "03:00-03:20" } },
+    [],
+    'environment "dev": database.backupWindow: must last at least 30 minutes (RDS)',
+  ],
+  [
+    "a maintenance window under 30 minutes",
+    { database: { ...database, maintenanceWindow: "mon:04:30-mon:04:45" } },
+    [],
+    'environment "dev": database.maintenanceWindow: must last at least 30 minutes (RDS)',
+  ],
+  [
+    "a master user name over 16 characters",
+    { database: { ...database, username: "application_owner" } },
+    [],
+    'environment "dev": database.username: must be 1-16 lower-case letters, digits or underscores',
+  ],
+  [
+    "a reserved master user name",
+    { database: { ...database, username: "user" } },
+    [],
+    'environment "dev": database.username: is a PostgreSQL reserved word',
+  ],
+  [
+    "PostgreSQL's own database",
+    { database: { ...database, databaseName: "postgres" } },
+    [],
+    'environment "dev": database.databaseName: is one of PostgreSQL\'s own databases',
+  ],
+  [
+    "a node type ElastiCache does not offer",
+    { cache: { ...cache, nodeType: "cache.t4g.large" } },
+    [],
+    'environment "dev": cache.nodeType: ElastiCache offers no cache.t4g.large in us-east-1',
+  ],
+  [
+    "a cache maintenance window under an hour",
+    { cache: { ...cache, maintenanceWindow: "sun:05:30-sun:06:00" } },
+    [],
+    'environment "dev": cache.maintenanceWindow: must last at least 60 minutes (ElastiCache)',
+  ],
+  [
+    "IAM authentication on Redis 6",
+    { cache: { ...cache, engineVersion: "6.2" } },
+    [],
+    'environment "dev": cache.accessControl: IAM authentication needs Redis 7 or later',
+  ],
+  [
     "a storage ceiling below the allocation",
     { database: { ...database, allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } },
     [],
-    'environment "dev": database.maxAllocatedStorageGb: must exceed allocatedStorageGb (100)',
+    'environment "dev": database.maxAllocatedStorageGb: must be at least 110 (allocatedStorageGb + 10 %) for storage autoscaling',
   ],
   [
     "a reserved user name",
@@ -388,6 +553,26 @@ const singleHostCases: [string, unknown, string][] = [
   ["a load balancer", withHost({ alb: { idleTimeoutSeconds: 30 } }), "alb: a single host has no load balancer"],
   ["autoscaling", withHost({}, {}, { scaling: { min: 1, max: 2 } }), "services.0.scaling: a single host runs one container per service"],
   ["ECS Exec", withHost({}, {}, { exec: true }), "services.0.exec: ECS Exec is for ECS environments; on a single host open a session"],
+  [
+    "an instance type named like an Object.prototype member",
+    withHost({}, { instanceType: "constructor" }),
+    "singleHost.instanceType: must be a t3/t3a/t4g",
+  ],
+  [
+    "an instance type the region does not offer",
+    withHost({ region: "eu-north-1" }, { instanceType: "t3a.small" }),
+    "singleHost.instanceType: EC2 offers no t3a.small in eu-north-1",
+  ],
+  [
+    "a domain outside its zone",
+    withHost({}, { domain: { name: "app.other.org", hostedZone: "example.com" } }),
+    'singleHost.domain.name: "app.other.org" is not in the zone example.com',
+  ],
+  [
+    "a DNS label over 63 characters",
+    withHost({}, { domain: { name: `${"a".repeat(64)}.example.com`, hostedZone: "example.com" } }),
+    "singleHost.domain.name: must be a DNS name like app.example.com: labels of 1-63",
+  ],
   [
     "two containers of a service",
     withHost({}, {}, { desiredCount: 2 }),
@@ -582,9 +767,80 @@ const cases: Case[] = [
   ...deliveryCases.map(([title, input, message]) => ({ section: "delivery", title, name: "dev", input, message })),
 ];
 
+/**
+ * Files themselves: what a definition folder holds, byte for byte (a string is a file's text, null a
+ * directory of that name), and what one definition may not share with another.
+ */
+const definition = (extra: Record<string, unknown> = {}) => JSON.stringify({ ...validInput(), ...extra });
+const fileCases: { title: string; files: Record<string, string | null>; message: string }[] = [
+  {
+    title: "a key written twice",
+    files: {
+      "dev.json": `{"project": "webapp", "project": "shop", "region": "us-east-1", "network": ${JSON.stringify(validInput().network)}}`,
+    },
+    message:
+      'environment "dev": (file): dev.json: key "project" appears twice in the top level (line 1, column 2 and line 1, column 23); keep one',
+  },
+  {
+    title: "a trailing comma",
+    files: { "dev.json": `{\n  "project": "webapp",\n}` },
+    message: 'environment "dev": (file): dev.json is not valid JSON: property name expected at line 3, column 1',
+  },
+  {
+    title: "a variable named __proto__",
+    files: {
+      "dev.json": definition({ services: [{ ...api, environment: { __proto__: "x" } }] }).replace(
+        '"environment":{}',
+        '"environment":{"__proto__":"x"}',
+      ),
+    },
+    message:
+      'environment "dev": (file): dev.json: key "__proto__" at services.0.environment is not allowed: a JavaScript object would drop it',
+  },
+  {
+    title: "an extension in capitals",
+    files: { "prod.JSON": definition() },
+    message: "prod.JSON ends in .JSON; definitions end in .json",
+  },
+  { title: "a directory named like a definition", files: { "qa.json": null }, message: "qa.json is a directory, not a definition" },
+  {
+    title: "two definitions with one name prefix",
+    files: {
+      "app-dev.json": definition({ project: "web" }),
+      "dev.json": definition({ project: "web-app", network: { ...validInput().network, vpcCidr: "10.1.0.0/16" } }),
+    },
+    message:
+      'environment "dev": project: "web-app-dev" is also app-dev\'s name prefix (project-environment): their resources would collide',
+  },
+  {
+    title: "overlapping VPCs in one account and region",
+    files: { "dev.json": definition(), "qa.json": definition({ network: { ...validInput().network, vpcCidr: "10.0.128.0/17" } }) },
+    message:
+      'environment "qa": network.vpcCidr: 10.0.128.0/17 overlaps dev\'s 10.0.0.0/16 in us-east-1: pick another range, or set network.allowOverlap',
+  },
+];
+
 describe("a malformed definition fails synth, naming the environment and the field, and writes no stack", () => {
+  it.each(fileCases)("files: $title", ({ files, message }) => {
+    const dir = mkdtempSync(join(tmpdir(), "bad-file-"));
+    for (const [file, text] of Object.entries(files)) {
+      if (text === null) mkdirSync(join(dir, file));
+      else writeFileSync(join(dir, file), text);
+    }
+    const outdir = join(dir, "cdktf.out");
+    let error: unknown;
+    try {
+      buildApp({ environmentsDir: dir, env: {}, outdir }).synth();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(message);
+    expect(existsSync(outdir)).toBe(false);
+  });
+
   it("covers every section with at least 40 cases", () => {
-    expect(cases.length).toBeGreaterThanOrEqual(40);
+    expect(cases.length + fileCases.length).toBeGreaterThanOrEqual(40);
     expect(new Set(cases.map((c) => c.section))).toEqual(
       new Set(["network and top level", "services", "data", "observability", "single host", "delivery"]),
     );
@@ -593,7 +849,8 @@ describe("a malformed definition fails synth, naming the environment and the fie
   it.each(cases)("$section: $title", ({ name, input, message }) => {
     const dir = mkdtempSync(join(tmpdir(), "bad-input-"));
     writeFileSync(join(dir, `${name}.json`), JSON.stringify(input));
-    writeFileSync(join(dir, "valid.json"), JSON.stringify(validInput()));
+    // A valid neighbour, on its own addresses: definitions in one account and region must not overlap.
+    writeFileSync(join(dir, "valid.json"), JSON.stringify(withNetwork({ vpcCidr: "10.255.0.0/16" })));
     const outdir = join(dir, "cdktf.out");
     let error: unknown;
     try {

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
 import { resolveEnvironment } from "../src/config/environment";
 import { ConfigError } from "../src/config/errors";
 import { loadEnvironments } from "../src/config/load";
+import { offersCacheNodeType, offersHostType, offersPostgresClass } from "../src/config/offerings";
 import { findPlaceholders } from "../src/config/placeholders";
 import { buildApp } from "../src/app";
 import { readSettings } from "../src/config/settings";
@@ -72,6 +73,10 @@ describe("definition files", () => {
   it("a syntax error names the file, not a stack trace", () => {
     const error = configError(() => loadEnvironments(dirWith({ "dev.json": "{ project: ", "prod.json": good })));
     expect(error.problems).toEqual([expect.stringMatching(/^environment "dev": \(file\): dev\.json is not valid JSON: /)]);
+  });
+
+  it("a byte-order mark before the JSON is accepted", () => {
+    expect(loadEnvironments(dirWith({ "dev.json": `\uFEFF${good}` })).map((e) => e.name)).toEqual(["dev"]);
   });
 
   it("a file holding something other than an object is refused", () => {
@@ -164,5 +169,30 @@ describe("placeholders", () => {
         env: { TF_STATE_BUCKET: "acme-tfstate", LOCAL_AWS_ENDPOINT: "http://127.0.0.1:4566" },
       }),
     ).not.toThrow();
+  });
+});
+
+describe("what AWS offers (src/config/aws-data/offerings.json)", () => {
+  const offerings = JSON.parse(readFileSync(join(__dirname, "..", "src", "config", "aws-data", "offerings.json"), "utf8")) as {
+    cfnLintVersion: string;
+    dataDate: string;
+  };
+
+  it("comes from the cfn-lint the local AWS pins (npm run aws-data after raising the pin)", () => {
+    const pinned = /^cfn-lint==(.+)$/m.exec(readFileSync(join(__dirname, "..", "local-aws", "requirements.txt"), "utf8"))![1];
+    expect(offerings.cfnLintVersion).toBe(pinned);
+    expect(offerings.dataDate).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
+
+  it("has an entry for every class, node type and instance type a committed definition uses", () => {
+    const all = loadEnvironments(ENVIRONMENTS_DIR, EXAMPLES_DIR);
+    const used = all.flatMap((env) => [
+      ...(env.database ? [offersPostgresClass(env.region, env.database.instanceClass)] : []),
+      ...(env.cache ? [offersCacheNodeType(env.region, env.cache.nodeType)] : []),
+      ...(env.singleHost ? [offersHostType(env.region, env.singleHost.instanceType)] : []),
+    ]);
+    expect(used.length).toBeGreaterThan(8);
+    expect(used.every(Boolean)).toBe(true);
+    expect(offersPostgresClass("us-east-1", "db.t4g.4xlarge")).toBe(false);
   });
 });

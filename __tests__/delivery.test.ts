@@ -352,7 +352,9 @@ describe("delivery options", () => {
         delivery: { repository: "acme/product", builds: { api: {} }, ...extra },
       });
     writeFileSync(join(dir, "dev.json"), JSON.stringify(pipeline({})));
-    writeFileSync(join(dir, "staging.json"), JSON.stringify(pipeline({ connectionFrom: "dev" })));
+    // Its own addresses: definitions in one account and region must not overlap.
+    const network = { vpcCidr: "10.1.0.0/16", azCount: 2, natStrategy: "single" };
+    writeFileSync(join(dir, "staging.json"), JSON.stringify({ ...pipeline({ connectionFrom: "dev" }), network }));
     const staging = loadEnvironments(dir).find((e) => e.name === "staging")!;
     const { json, parsed } = synthEnvironment(staging);
     expect(json).not.toHaveResource(CodestarconnectionsConnection);
@@ -362,7 +364,7 @@ describe("delivery options", () => {
       `\${data.aws_codestarconnections_connection.${lookUp}.arn}`,
     );
 
-    writeFileSync(join(dir, "staging.json"), JSON.stringify({ ...pipeline({ connectionFrom: "dev" }), region: "eu-west-1" }));
+    writeFileSync(join(dir, "staging.json"), JSON.stringify({ ...pipeline({ connectionFrom: "dev" }), network, region: "eu-west-1" }));
     expect(() => loadEnvironments(dir)).toThrow(ConfigError);
     expect(() => loadEnvironments(dir)).toThrow(
       'environment "staging": delivery.connectionFrom: environment "dev" is in us-east-1; a connection serves its own region only',

@@ -10,8 +10,11 @@ export const POSTGRES_INSTANCE_FAMILIES = [
   "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "r5", "r5b", "r5d", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i",
 ] as const;
 
-/** ElastiCache node families for Redis OSS 7 and Valkey (current generation). */
-export const CACHE_NODE_FAMILIES = ["t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn"] as const;
+/**
+ * ElastiCache node families for Redis OSS 7 and Valkey (current generation). r6gd is left out: its
+ * nodes tier data to SSD and AWS refuses them without data tiering, which this app does not set.
+ */
+export const CACHE_NODE_FAMILIES = ["t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r7g", "c7gn"] as const;
 
 /** Engine versions this app builds parameter groups for, per cache engine. */
 export const CACHE_ENGINE_VERSIONS = { redis: ["6.2", "7.0", "7.1"], valkey: ["7.2", "8.0"] } as const;
@@ -41,6 +44,27 @@ const weeklyWindow = z
   );
 
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/** Minutes a `03:00-04:00` or `mon:04:00-mon:05:00` window lasts, across midnight and the week's end. */
+export function windowMinutes(window: string): number {
+  const [start, end] = window
+    .split("-")
+    .map((part) => (part.length > 5 ? DAYS.indexOf(part.slice(0, 3)) * 1440 + minutes(part.slice(4)) : minutes(part)));
+  const period = window.length > 11 ? 7 * 1440 : 1440;
+  return (end - start + period) % period;
+}
+
+/** PostgreSQL's reserved key words (its SQL key words appendix) a role or database may not be named. */
+// prettier-ignore
+const POSTGRES_RESERVED = new Set([
+  "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast", "check", "collate", "column",
+  "constraint", "create", "current_catalog", "current_date", "current_role", "current_time", "current_timestamp", "current_user", "default",
+  "deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having",
+  "in", "initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not", "null", "offset", "on", "only",
+  "or", "order", "placing", "primary", "references", "returning", "select", "session_user", "some", "symmetric", "system_user", "table",
+  "then", "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "when", "where", "window", "with", "public",
+]);
 
 /**
  * Whether a daily window (`03:00-04:00`) and a weekly one (`mon:04:30-mon:05:30`) overlap or
@@ -76,7 +100,16 @@ function instanceType(prefix: string, kind: string, families: readonly string[],
 export const sqlName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,62}$/, "must be 1-63 lower-case letters, digits or underscores, starting with a letter")
-  .refine((name) => !/^(rds|pg_)/.test(name), "names starting with rds or pg_ are reserved");
+  .refine((name) => !/^(rds|pg_)/.test(name), "names starting with rds or pg_ are reserved")
+  .refine((name) => !POSTGRES_RESERVED.has(name), "is a PostgreSQL reserved word")
+  .refine((name) => !["template0", "template1", "postgres"].includes(name), "is one of PostgreSQL's own databases");
+
+/** RDS's master user name: 1-16 characters (CreateDBInstance MasterUsername), not reserved. */
+const masterUsername = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,15}$/, "must be 1-16 lower-case letters, digits or underscores, starting with a letter (RDS's limit)")
+  .refine((name) => !/^(rds|pg_)/.test(name), "names starting with rds or pg_ are reserved")
+  .refine((name) => !POSTGRES_RESERVED.has(name), "is a PostgreSQL reserved word");
 
 export const databaseSchema = z
   .strictObject({
@@ -109,7 +142,7 @@ export const databaseSchema = z
     maintenanceWindow: weeklyWindow.default("mon:04:30-mon:05:30"),
     readReplicas: z.number().int().min(0).max(5).default(0),
     databaseName: sqlName.default("app"),
-    username: sqlName.default("app"),
+    username: masterUsername.default("app"),
     /**
      * writeOnly: Terraform generates the password in an ephemeral resource and writes it, write-only,
      * to RDS and to the connection secret; it never reaches plan or state. rdsManaged: RDS keeps
@@ -130,8 +163,17 @@ export const databaseSchema = z
   })
   .superRefine((db, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
-    if (db.maxAllocatedStorageGb !== undefined && db.maxAllocatedStorageGb <= db.allocatedStorageGb)
-      issue("maxAllocatedStorageGb", `must exceed allocatedStorageGb (${db.allocatedStorageGb}) for storage autoscaling`);
+    // RDS wants the autoscaling ceiling at least 10 % above the allocated storage.
+    const ceiling = Math.ceil((db.allocatedStorageGb * 11) / 10);
+    if (db.maxAllocatedStorageGb !== undefined && db.maxAllocatedStorageGb < ceiling)
+      issue("maxAllocatedStorageGb", `must be at least ${ceiling} (allocatedStorageGb + 10 %) for storage autoscaling`);
+    if (db.maxAllocatedStorageGb === undefined && db.allocatedStorageGb > 59578)
+      issue(
+        "allocatedStorageGb",
+        "above 59578 GiB leaves no room for storage autoscaling's 10 % margin under 65536; set maxAllocatedStorageGb",
+      );
+    if (windowMinutes(db.backupWindow) < 30) issue("backupWindow", "must last at least 30 minutes (RDS)");
+    if (windowMinutes(db.maintenanceWindow) < 30) issue("maintenanceWindow", "must last at least 30 minutes (RDS)");
     if (windowsClash(db.backupWindow, db.maintenanceWindow))
       issue("maintenanceWindow", `must not overlap or touch the backup window (${db.backupWindow})`);
     if (db.readReplicas > 0) {
@@ -178,6 +220,11 @@ export const cacheSchema = z
       issue("engineVersion", `${cache.engine} versions: ${versions.join(", ")}`);
     if (windowsClash(cache.snapshotWindow, cache.maintenanceWindow))
       issue("maintenanceWindow", `must not overlap or touch the snapshot window (${cache.snapshotWindow})`);
+    if (windowMinutes(cache.snapshotWindow) < 60) issue("snapshotWindow", "must last at least 60 minutes (ElastiCache)");
+    if (windowMinutes(cache.maintenanceWindow) < 60) issue("maintenanceWindow", "must last at least 60 minutes (ElastiCache)");
+    const version = cache.engineVersion ?? versions.at(-1)!;
+    if (cache.accessControl === "iam" && cache.engine === "redis" && Number(version.split(".")[0]) < 7)
+      issue("accessControl", "IAM authentication needs Redis 7 or later; raise engineVersion or set accessControl none");
     if (cache.accessControl === "iam" && !cache.transitEncryption)
       issue("transitEncryption", "RBAC (accessControl iam) needs transit encryption; turn it on or set accessControl none");
   });

@@ -113,6 +113,8 @@ export interface EnvironmentConfig {
     readonly natStrategy?: NatStrategy;
     readonly subnets: SubnetLayout;
     readonly flowLogs: { readonly enabled: boolean; readonly retentionDays: number };
+    /** Whether its CIDR may overlap other definitions' in the same account and region. */
+    readonly allowOverlap: boolean;
   };
   readonly services: readonly ServiceConfig[];
   readonly alb: AlbDefinition;
@@ -147,6 +149,45 @@ export function replicaIdentifiers(database: Pick<DatabaseConfig, "identifier" |
 export function targetGroupNames(namePrefix: string, service: Pick<ServiceConfig, "name" | "deployment">): string[] {
   const base = `${namePrefix}-${service.name}`;
   return service.deployment === "blueGreen" ? [`${base}-b`, `${base}-g`] : [base];
+}
+
+/**
+ * Names AWS keeps unique that two parts of one definition would both take: target groups (per
+ * account and region, at most 32 characters), and security groups (per VPC): a service named
+ * `alb`, or like the database's or cache's identifier, would take the group of that one.
+ */
+function nameCollisions(
+  name: string,
+  namePrefix: string,
+  env: { services: readonly ServiceDefinition[]; singleHost?: unknown },
+  databaseId?: string,
+  cacheId?: string,
+): string[] {
+  const problems: string[] = [];
+  const targetGroups = new Map<string, string>();
+  const securityGroups = new Map<string, string>([
+    ...(env.singleHost ? [] : [[`${namePrefix}-alb`, "the load balancer"] as const]),
+    ...(databaseId ? [[databaseId, "the database"] as const] : []),
+    ...(cacheId ? [[cacheId, "the cache"] as const] : []),
+  ]);
+  env.services.forEach((svc, i) => {
+    const field = `services.${i}.name`;
+    if (!env.singleHost) {
+      const group = `${namePrefix}-${svc.name}`;
+      const other = securityGroups.get(group);
+      if (other) problems.push(problem(name, field, `its security group "${group}" is already ${other}'s; rename the service`));
+      securityGroups.set(group, `service "${svc.name}"`);
+    }
+    if (svc.role !== "web") return;
+    for (const group of targetGroupNames(namePrefix, svc)) {
+      if (group.length > MAX_ELB_NAME)
+        problems.push(problem(name, field, `target group name "${group}" is ${group.length} characters; AWS allows ${MAX_ELB_NAME}`));
+      const other = targetGroups.get(group);
+      if (other) problems.push(problem(name, field, `its target group "${group}" is already service "${other}"'s; rename the service`));
+      targetGroups.set(group, svc.name);
+    }
+  });
+  return problems;
 }
 
 /**
@@ -187,6 +228,16 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
   const tiers = env.singleHost ? (["public"] as const) : (["public", "private", "isolated"] as const);
   const prefixes = tiers.flatMap((tier) => zones.map(() => vpc.prefix + bits[tier]));
   let subnets: SubnetLayout | undefined;
+  // A load balancer needs subnets of /27 or larger, with 8 free addresses.
+  if (!env.singleHost && env.services.some((s) => s.role === "web") && vpc.prefix + bits.public > 27) {
+    problems.push(
+      problem(
+        name,
+        "network.subnetBits",
+        `public subnets of ${env.network.vpcCidr} would be /${vpc.prefix + bits.public}; a load balancer needs /27 or larger`,
+      ),
+    );
+  }
   if (prefixes.some((p) => p > 28)) {
     problems.push(
       problem(name, "network.subnetBits", `subnets of ${env.network.vpcCidr} would be smaller than /28, the smallest AWS allows`),
@@ -201,23 +252,15 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
       problems.push(problem(name, "network.vpcCidr", `${(error as Error).message}; use a larger VPC, fewer AZs or more subnetBits`));
     }
   }
-  env.services.forEach((svc, i) => {
-    if (svc.role !== "web") return;
-    const tooLong = targetGroupNames(namePrefix, svc).find((n) => n.length > MAX_ELB_NAME);
-    if (tooLong) {
-      problems.push(
-        problem(name, `services.${i}.name`, `target group name "${tooLong}" is ${tooLong.length} characters; AWS allows ${MAX_ELB_NAME}`),
-      );
-    }
-  });
   const database = env.database && resolveDatabase(env.database, namePrefix, env.production);
+  const cache = env.cache && resolveCache(env.cache, namePrefix, env.production);
+  problems.push(...nameCollisions(name, namePrefix, env, database?.identifier, cache?.identifier));
   const longestDbId = database && [database.identifier, ...replicaIdentifiers(database)].at(-1)!;
   if (longestDbId && longestDbId.length > MAX_DB_IDENTIFIER) {
     problems.push(
       problem(name, "database.identifier", `"${longestDbId}" is ${longestDbId.length} characters; RDS allows ${MAX_DB_IDENTIFIER}`),
     );
   }
-  const cache = env.cache && resolveCache(env.cache, namePrefix, env.production);
   if (cache?.automaticFailover && cache.nodes < 2) {
     problems.push(problem(name, "cache.automaticFailover", "needs at least 2 nodes: a primary and a replica to fail over to"));
   }
@@ -256,6 +299,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
       ...(env.network.natStrategy ? { natStrategy: env.network.natStrategy } : {}),
       subnets,
       flowLogs: env.network.flowLogs,
+      allowOverlap: env.network.allowOverlap,
     },
     services,
     alb: env.alb ?? albSchema.parse({}),

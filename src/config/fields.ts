@@ -11,9 +11,46 @@ export const cidrBlock = z.string().superRefine((value, ctx) => {
   }
 });
 
-/** Secrets Manager secret or SSM parameter ARNs: the only things a container secret may name. */
+/**
+ * Secrets Manager secret or SSM parameter ARNs: the only things a container secret may name. A
+ * secret's ARN ends in the 6-character suffix Secrets Manager adds: IAM grants by the full ARN.
+ */
 export const SECRET_ARN =
-  /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+|ssm:[a-z0-9-]+:\d{12}:parameter\/[\w/.-]+)$/;
+  /^arn:(aws|aws-cn|aws-us-gov):(secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}|ssm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:parameter\/[\w/.-]+)$/;
 
-export const dnsName = z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS name like app.example.com");
-export const hostedZoneName = z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be the Route53 public zone name, like example.com");
+/** A host name as DNS and ACM take it: labels of 1-63 letters, digits and inner hyphens, 253 in all. */
+const DNS_NAME = /^(?=.{1,253}$)((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
+
+export const dnsName = z
+  .string()
+  .regex(DNS_NAME, "must be a DNS name like app.example.com: labels of 1-63 letters, digits or inner hyphens");
+export const hostedZoneName = z.string().regex(DNS_NAME, "must be the Route53 public zone name, like example.com");
+
+/** Why `name` cannot live in the Route53 zone `zone`, or undefined: the zone's apex or a name under it. */
+export function outsideZone(name: string, zone: string): string | undefined {
+  return name === zone || name.endsWith(`.${zone}`) ? undefined : `"${name}" is not in the zone ${zone}: use a name that ends in .${zone}`;
+}
+
+/**
+ * Tags every resource carries: AWS allows 50 per resource and the app adds 3 (Project,
+ * Environment, ManagedBy); keys and values must not start with aws: (AWS's own), and use letters,
+ * digits, spaces and + - = . _ : / @ only.
+ */
+export const MAX_USER_TAGS = 47;
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+export const tags = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .superRefine((record, ctx) => {
+    const entries = Object.entries(record);
+    if (entries.length > MAX_USER_TAGS)
+      ctx.addIssue({ code: "custom", message: `at most ${MAX_USER_TAGS} tags: AWS allows 50 a resource and the app adds 3` });
+    for (const [key, value] of entries) {
+      if (/^aws:/i.test(key) || /^aws:/i.test(value))
+        ctx.addIssue({ code: "custom", path: [key], message: "keys and values starting with aws: are AWS's own" });
+      else if (!TAG_TEXT.test(key) || !TAG_TEXT.test(value))
+        ctx.addIssue({ code: "custom", path: [key], message: "tags take letters, digits, spaces and + - = . _ : / @ only" });
+      else if (["project", "environment", "managedby"].includes(key.toLowerCase()))
+        ctx.addIssue({ code: "custom", path: [key], message: "Project, Environment and ManagedBy are set by the app" });
+    }
+  })
+  .default({});

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { cidrBlock, dnsName, hostedZoneName, SECRET_ARN } from "./fields";
+import { cidrBlock, dnsName, hostedZoneName, outsideZone, SECRET_ARN, tags } from "./fields";
+import { arnProblem, isPostgresVersion, offersCacheNodeType, offersHostType, offersPostgresClass, OFFERINGS_SOURCE } from "./offerings";
 import { describeFargateMemory, FARGATE_CPU, fargateMemoryOptions } from "./fargate";
 import { cacheSchema, databaseSchema } from "./data-schema";
 import { deliverySchema } from "./delivery-schema";
@@ -18,6 +19,10 @@ import {
 export const NAT_STRATEGIES = ["single", "perAz"] as const;
 
 const lowerKebab = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+/** Name beginnings AWS keeps: SSM parameters and documents (aws, ssm, amazon, amzn), load balancers (internal-), security groups (sg-). */
+const RESERVED_PROJECT = /^(aws|ssm|amazon|amzn)|^(internal|sg)(-|$)/i;
+/** ALB listener rules: at most 5 condition values, and at most 5 wildcards (* or ?), each value at most 128 characters. */
+const MAX_RULE_VALUES = 5;
 
 /** How many extra prefix bits each tier's subnets take from the VPC CIDR (cidrsubnet's newbits). */
 const subnetBits = z.number().int().min(1).max(12);
@@ -38,6 +43,11 @@ export const networkSchema = z.strictObject({
       isolated: subnetBits.default(5),
     })
     .default({ public: 5, private: 3, isolated: 5 }),
+  /**
+   * This VPC is never peered or routed to the other definitions' in its account and region, so its
+   * CIDR may overlap theirs. @default false: overlapping CIDRs are refused
+   */
+  allowOverlap: z.boolean().default(false),
   flowLogs: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -75,13 +85,18 @@ const scalingSchema = z
 
 export const serviceSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, "must be 1-20 lower-case letters, digits or hyphens, starting with a letter"),
+    name: z
+      .string()
+      .regex(
+        /^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/,
+        "must be 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen",
+      ),
     role: z.enum(SERVICE_ROLES, { error: `must be one of: ${SERVICE_ROLES.join(", ")}` }),
     image: z.strictObject({
       /** ECR repository name within the environment; services may share one. Default: the service name. */
       repository: z
         .string()
-        .regex(/^[a-z][a-z0-9-]{0,29}$/, "must be 1-30 lower-case letters, digits or hyphens")
+        .regex(/^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/, "must be 1-30 lower-case letters, digits or hyphens, not ending with a hyphen")
         .optional(),
       tag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be a valid image tag"),
     }),
@@ -141,7 +156,24 @@ export const serviceSchema = z
         issue("environment", `${name} looks like a credential; pass it in secrets (a Secrets Manager secret or SSM parameter ARN)`);
     }
     for (const [name, arn] of Object.entries(svc.secrets)) {
-      if (!SECRET_ARN.test(arn)) issue("secrets", `${name}: "${arn}" is not a Secrets Manager secret or SSM parameter ARN`);
+      if (!SECRET_ARN.test(arn))
+        issue("secrets", `${name}: "${arn}" is not a Secrets Manager secret ARN (with its 6-character suffix) or SSM parameter ARN`);
+      else if (arnProblem(arn)) issue("secrets", `${name}: ${arnProblem(arn)}`);
+      if (Object.hasOwn(svc.environment, name))
+        issue("secrets", `${name} is also a plain variable in environment; a variable is either plain or secret`);
+    }
+    if (svc.routing) {
+      const values = [...svc.routing.paths, ...svc.routing.hosts];
+      const wildcards = values.join("").replace(/[^*?]/g, "").length;
+      if (values.length > MAX_RULE_VALUES)
+        issue(
+          "routing",
+          `${values.length} paths and hosts; a listener rule takes at most ${MAX_RULE_VALUES} (split the service or use a prefix)`,
+        );
+      else if (wildcards > MAX_RULE_VALUES)
+        issue("routing", `${wildcards} wildcards (* or ?); a listener rule takes at most ${MAX_RULE_VALUES}`);
+      const long = values.find((v) => v.length > 128);
+      if (long) issue("routing", `"${long.slice(0, 40)}…" is ${long.length} characters; a listener rule value takes at most 128`);
     }
     if (svc.role === "web") {
       if (svc.port === undefined) issue("port", "web services need a container port");
@@ -188,7 +220,10 @@ export const environmentSchema = z
     /** Free text for readers (what a definition changed from its design, and why); the build ignores it. */
     about: z.array(z.string()).optional(),
     /** Short product name; prefixes every resource name. */
-    project: z.string().regex(lowerKebab, "must be lower-case letters, digits and hyphens, starting with a letter"),
+    project: z
+      .string()
+      .regex(lowerKebab, "must be lower-case letters, digits and hyphens, starting with a letter")
+      .refine((p) => !RESERVED_PROJECT.test(p), "must not begin with aws, ssm, amazon, amzn, internal- or sg-: AWS keeps those names"),
     region: z.enum(REGIONS as [string, ...string[]], { error: `must be one of the supported regions: ${REGIONS.join(", ")}` }),
     /** Production turns on the protective defaults: deletion protection, no ECS Exec, ALB access logs, no `latest` images. */
     production: z.boolean().default(false),
@@ -215,9 +250,7 @@ export const environmentSchema = z
     observability: observabilitySchema,
     /** AWS-native delivery: CodePipeline, CodeBuild, and ECS, CodeDeploy or SSM deploys. @default none */
     delivery: deliverySchema.optional(),
-    tags: z
-      .record(z.string().regex(/^[\w .:/=+@-]{1,128}$/, "tag keys are 1-128 letters, digits, spaces or _.:/=+-@"), z.string().max(256))
-      .default({}),
+    tags,
   })
   .superRefine((env, ctx) => {
     const serviceIssue = (index: number, field: string, message: string) =>
@@ -272,7 +305,19 @@ export const environmentSchema = z
     if (env.production && env.cache?.accessControl === "none") {
       ctx.addIssue({ code: "custom", path: ["cache", "accessControl"], message: "production caches need authenticated access (iam)" });
     }
-    const zones = REGION_ZONES[env.region]?.length ?? 0;
+    offeringIssues(env, ctx);
+    const domain = env.alb?.domain ?? env.singleHost?.domain;
+    const domainPath = env.alb?.domain ? "alb" : "singleHost";
+    if (domain && outsideZone(domain.name, domain.hostedZone))
+      ctx.addIssue({ code: "custom", path: [domainPath, "domain", "name"], message: outsideZone(domain.name, domain.hostedZone)! });
+    // ACM's certificate name (the first domain) takes at most 64 characters.
+    if (env.alb?.domain && env.alb.domain.name.length > 64)
+      ctx.addIssue({
+        code: "custom",
+        path: ["alb", "domain", "name"],
+        message: `${env.alb.domain.name.length} characters; an ACM certificate name takes at most 64`,
+      });
+    const zones = Object.hasOwn(REGION_ZONES, env.region) ? REGION_ZONES[env.region].length : 0;
     if (env.network.azCount > zones) {
       ctx.addIssue({
         code: "custom",
@@ -300,6 +345,24 @@ type ParsedEnvironment = z.output<typeof environmentSchema>;
 /** The ECR repository a service's image lives in: its own name unless it shares another's. */
 export function imageRepository(svc: Pick<ServiceDefinition, "name" | "image">): string {
   return svc.image.repository ?? svc.name;
+}
+
+/** Instance classes, versions and node types the region offers (src/config/aws-data, from cfn-lint). */
+function offeringIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: "custom", path, message: `${message} (${OFFERINGS_SOURCE})` });
+  if (env.database && !offersPostgresClass(env.region, env.database.instanceClass))
+    issue(["database", "instanceClass"], `RDS for PostgreSQL offers no ${env.database.instanceClass} in ${env.region}`);
+  if (env.database && !isPostgresVersion(env.database.engineVersion))
+    issue(["database", "engineVersion"], `RDS for PostgreSQL has no version ${env.database.engineVersion}`);
+  if (env.cache && !offersCacheNodeType(env.region, env.cache.nodeType))
+    issue(["cache", "nodeType"], `ElastiCache offers no ${env.cache.nodeType} in ${env.region}`);
+  if (
+    env.singleHost &&
+    Object.hasOwn(INSTANCE_MEMORY_MIB, env.singleHost.instanceType) &&
+    !offersHostType(env.region, env.singleHost.instanceType)
+  )
+    issue(["singleHost", "instanceType"], `EC2 offers no ${env.singleHost.instanceType} in ${env.region}`);
 }
 
 /** Why a service cannot connect to `store`, or undefined when it can. */
@@ -361,7 +424,8 @@ function singleHostIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
     if (svc.exec)
       issue(["services", i, "exec"], "ECS Exec is for ECS environments; on a single host open a session (host_session_command)");
   });
-  const available = (INSTANCE_MEMORY_MIB[host.instanceType] ?? Infinity) - HOST_RESERVED_MIB;
+  const available =
+    (Object.hasOwn(INSTANCE_MEMORY_MIB, host.instanceType) ? INSTANCE_MEMORY_MIB[host.instanceType] : Infinity) - HOST_RESERVED_MIB;
   const database = host.database?.mode === "container" ? host.database.memory : 0;
   const wanted = env.services.reduce((sum, svc) => sum + svc.memory, database + PROXY_MEMORY_MIB);
   if (wanted > available) {

@@ -81,7 +81,10 @@ export const singleHostSchema = z.strictObject({
   /** An instance type from INSTANCE_MEMORY_MIB; Graviton types run arm64 images. */
   instanceType: z
     .string()
-    .refine((type) => type in INSTANCE_MEMORY_MIB, "must be a t3/t3a/t4g (micro to 2xlarge), m6i/m6g/m7i/m7g, c7i/c7g or r7i/r7g type"),
+    .refine(
+      (type) => Object.hasOwn(INSTANCE_MEMORY_MIB, type),
+      "must be a t3/t3a/t4g (micro to 2xlarge), m6i/m6g/m7i/m7g, c7i/c7g or r7i/r7g type",
+    ),
   /** SSH (port 22) from this range only; Session Manager needs no open port. @default no SSH */
   sshCidr: cidrBlock
     .refine((cidr) => Number(cidr.split("/")[1]) >= 8, "must be a narrow range (/8 or longer); SSH is never open to the world")
