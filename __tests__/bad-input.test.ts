@@ -186,6 +186,11 @@ const networkCases: [string, string, unknown, string][] = [
 
 const serviceCases: [string, EnvironmentInput, string][] = [
   [
+    "more web services than one load balancer takes",
+    withServices(Array.from({ length: 51 }, (_, i) => ({ ...api, name: `web${i}`, routing: { paths: [`/w${i}/*`], priority: i + 1 } }))),
+    "services: 51 web services; one load balancer takes at most 50 (its security group's rules) and 100 listener rules",
+  ],
+  [
     "a name ending in a hyphen",
     withServices([{ ...api, name: "api-" }]),
     "services.0.name: must be 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen",

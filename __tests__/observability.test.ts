@@ -222,6 +222,25 @@ describe("what the inventory holds decides what is watched", () => {
     expect(pages.flatMap((p) => p.widgets).filter((w) => w.type === "log")).toHaveLength(20);
   });
 
+  it("past 100 alarms (or 10,240 characters) in one rule, watches them through parts, still one alarm to page on", () => {
+    const workers = Array.from({ length: 40 }, (_, i) => ({ name: `w${i}`, role: "worker", image: { tag: "1" }, cpu: 256, memory: 512 }));
+    const { parsed } = synthInput("dev", { ...validInput(), services: workers } as EnvironmentInput);
+    const metricAlarms = resourcesOf(parsed, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name as string);
+    expect(metricAlarms.length).toBeGreaterThan(100);
+    const composites = resourcesOf(parsed, "aws_cloudwatch_composite_alarm");
+    const health = composites.find((c) => c.alarm_name === "webapp-dev-service-health")!;
+    const parts = composites.filter((c) => c !== health);
+    const named = (rule: unknown) => [...String(rule).matchAll(/ALARM\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(named(health.alarm_rule)).toEqual(parts.map((p) => p.alarm_name));
+    for (const part of parts) {
+      expect(named(part.alarm_rule).length).toBeLessThanOrEqual(100);
+      expect(String(part.alarm_rule).length).toBeLessThanOrEqual(10240);
+      expect(part.alarm_actions).toBeUndefined();
+    }
+    expect(parts.flatMap((p) => named(p.alarm_rule)).sort()).toEqual([...metricAlarms].sort());
+    expect(health.alarm_actions).toEqual([ref(parsed, "aws_sns_topic", "alarm-topic", "arn")]);
+  });
+
   it("an environment with nothing to watch has no topic, alarms or dashboard", () => {
     const { json } = synthInput("dev", validInput());
     expect(json).not.toHaveResource(CloudwatchCompositeAlarm);

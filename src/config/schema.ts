@@ -23,6 +23,8 @@ const lowerKebab = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 const RESERVED_PROJECT = /^(aws|ssm|amazon|amzn)|^(internal|sg)(-|$)/i;
 /** ALB listener rules: at most 5 condition values, and at most 5 wildcards (* or ?), each value at most 128 characters. */
 const MAX_RULE_VALUES = 5;
+/** Web services behind one load balancer: its security group takes 60 rules by default, one outbound per service. */
+const MAX_WEB_SERVICES = 50;
 
 /** How many extra prefix bits each tier's subnets take from the VPC CIDR (cidrsubnet's newbits). */
 const subnetBits = z.number().int().min(1).max(12);
@@ -274,6 +276,16 @@ export const environmentSchema = z
         priorities.set(svc.routing.priority, svc.name);
       }
     });
+    // The load balancer's security group takes one outbound rule per web service (60 a group by
+    // default), and its listeners 100 rules (a blue/green service takes two).
+    const web = env.services.filter((svc) => svc.role === "web");
+    const rules = web.reduce((sum, svc) => sum + (svc.deployment === "blueGreen" ? 2 : 1), 0);
+    if (!env.singleHost && (web.length > MAX_WEB_SERVICES || rules > 100))
+      ctx.addIssue({
+        code: "custom",
+        path: ["services"],
+        message: `${web.length} web services; one load balancer takes at most ${MAX_WEB_SERVICES} (its security group's rules) and 100 listener rules`,
+      });
     if (env.services.some((svc) => svc.deployment === "blueGreen") && [80, 443].includes(env.alb?.testListenerPort ?? 8443)) {
       ctx.addIssue({
         code: "custom",

@@ -474,8 +474,9 @@ function slug(label: string): string {
     .toLowerCase();
 }
 
-/** CloudWatch's limit on a composite alarm's rule. */
+/** CloudWatch's limits on a composite alarm's rule (PutCompositeAlarm AlarmRule): characters, and alarms named. */
 const MAX_ALARM_RULE = 10240;
+const MAX_ALARM_CHILDREN = 100;
 
 export interface AlarmPackProps {
   readonly namePrefix: string;
@@ -556,20 +557,62 @@ export class AlarmPack extends Construct {
     });
     this.alarmArns = alarms.map((a) => a.arn);
 
-    const rule = this.specs.map((spec) => `ALARM("${namePrefix}-${spec.id}")`).join(" OR ");
-    if (rule.length > MAX_ALARM_RULE) {
-      throw new Error(
-        `${namePrefix}: the service-health rule over ${this.specs.length} alarms is ${rule.length} characters; CloudWatch allows ${MAX_ALARM_RULE}`,
-      );
+    this.healthAlarmArn = this.addHealthAlarm(
+      namePrefix,
+      this.specs.map((spec) => `${namePrefix}-${spec.id}`),
+      alarms,
+      topicArn,
+    );
+  }
+
+  /**
+   * The one alarm to page on: ALARM when any alarm is. A composite's rule takes at most 100
+   * alarms and 10,240 characters, so past either the alarms are split over parts (which notify no
+   * one) and the health alarm watches the parts: however large the environment, one signal.
+   */
+  private addHealthAlarm(namePrefix: string, alarmNames: readonly string[], alarms: readonly CloudwatchMetricAlarm[], topicArn: string) {
+    const rule = (names: readonly string[]) => names.map((name) => `ALARM("${name}")`).join(" OR ");
+    const groups = groupWithin(alarmNames, (names) => names.length <= MAX_ALARM_CHILDREN && rule(names).length <= MAX_ALARM_RULE);
+    const description = `${namePrefix}: at least one alarm is firing. Page on this one; the dashboard's alarm widget shows which.`;
+    if (groups.length === 1) {
+      const health = new CloudwatchCompositeAlarm(this, "service-health", {
+        alarmName: `${namePrefix}-service-health`,
+        alarmDescription: description,
+        alarmRule: rule(alarmNames),
+        alarmActions: [topicArn],
+        okActions: [topicArn],
+        dependsOn: [...alarms],
+      });
+      return health.arn;
     }
+    const parts = groups.map(
+      (names, i) =>
+        new CloudwatchCompositeAlarm(this, `service-health-part-${i + 1}`, {
+          alarmName: `${namePrefix}-service-health-part-${i + 1}`,
+          alarmDescription: `${namePrefix}: part ${i + 1} of the service-health alarm's children (${names.length} alarms)`,
+          alarmRule: rule(names),
+          dependsOn: [...alarms],
+        }),
+    );
     const health = new CloudwatchCompositeAlarm(this, "service-health", {
       alarmName: `${namePrefix}-service-health`,
-      alarmDescription: `${namePrefix}: at least one alarm is firing. Page on this one; the dashboard's alarm widget shows which.`,
-      alarmRule: rule,
+      alarmDescription: description,
+      alarmRule: rule(parts.map((_, i) => `${namePrefix}-service-health-part-${i + 1}`)),
       alarmActions: [topicArn],
       okActions: [topicArn],
-      dependsOn: alarms,
+      dependsOn: parts,
     });
-    this.healthAlarmArn = health.arn;
+    return health.arn;
   }
+}
+
+/** Splits `items`, in order, into the fewest runs that each satisfy `fits` (a single item always does). */
+function groupWithin<T>(items: readonly T[], fits: (group: readonly T[]) => boolean): T[][] {
+  const groups: T[][] = [];
+  for (const item of items) {
+    const last = groups.at(-1);
+    if (last && fits([...last, item])) last.push(item);
+    else groups.push([item]);
+  }
+  return groups;
 }
