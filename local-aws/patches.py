@@ -9,6 +9,8 @@ the way AWS does.
 
 from __future__ import annotations
 
+import functools
+
 _applied = False
 
 
@@ -766,6 +768,137 @@ def _codepipeline_timestamps() -> None:
     CodePipeline.metadata = property(metadata)  # type: ignore[assignment]
 
 
+#: Patterns in botocore's models that AWS documents but does not enforce as written, by
+#: (service, shape), with the reason. Anything else that fails is refused as AWS refuses it.
+UNENFORCED_PATTERNS: dict[tuple[str, str], str] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(pattern: str):  # type: ignore[no-untyped-def]
+    """A model's pattern, compiled once; None for a Java-only construct, AWS's own check, which this cannot repeat."""
+    import regex
+
+    try:
+        return regex.compile(pattern)
+    except regex.error:
+        return None
+
+
+def _constraint_violations(service: str, shape, value, path: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """What `value` breaks of `shape`'s constraints (botocore model), as AWS words a ValidationException."""
+    found: list[str] = []
+    if value is None:
+        return found
+    meta = shape.metadata
+    fail = lambda constraint: found.append(f"Value '{str(value)[:120]}' at '{path}' failed to satisfy constraint: {constraint}")  # noqa: E731
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        for name in shape.required_members:
+            member = shape.members[name]
+            if value.get(name) is None and member.serialization.get("location") is None:
+                found.append(f"Value null at '{path}{'.' if path else ''}{name}' failed to satisfy constraint: Member must not be null")
+        for name, member in shape.members.items():
+            if name in value:
+                found += _constraint_violations(service, member, value[name], f"{path}{'.' if path else ''}{name}")
+    elif kind == "list" and isinstance(value, list):
+        if "min" in meta and len(value) < meta["min"]:
+            fail(f"Member must have length greater than or equal to {meta['min']}")
+        if "max" in meta and len(value) > meta["max"]:
+            fail(f"Member must have length less than or equal to {meta['max']}")
+        for i, item in enumerate(value):
+            found += _constraint_violations(service, shape.member, item, f"{path}.{i + 1}.member")
+    elif kind == "map" and isinstance(value, dict):
+        if "max" in meta and len(value) > meta["max"]:
+            fail(f"Member must have length less than or equal to {meta['max']}")
+        for key, item in value.items():
+            found += _constraint_violations(service, shape.key, key, f"{path}.key")
+            found += _constraint_violations(service, shape.value, item, f"{path}.{key}")
+    elif kind == "string" and isinstance(value, str):
+        if "min" in meta and len(value) < meta["min"]:
+            fail(f"Member must have length greater than or equal to {meta['min']}")
+        if "max" in meta and len(value) > meta["max"]:
+            fail(f"Member must have length less than or equal to {meta['max']}")
+        if shape.enum and value not in shape.enum:
+            fail(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
+        pattern = meta.get("pattern")
+        if pattern and (service, shape.name) not in UNENFORCED_PATTERNS:
+            compiled = _compiled(pattern)
+            if compiled is not None and compiled.fullmatch(value) is None:
+                fail(f"Member must satisfy regular expression pattern: {pattern}")
+    elif kind in ("integer", "long", "float", "double") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "min" in meta and value < meta["min"]:
+            fail(f"Member must have value greater than or equal to {meta['min']}")
+        if "max" in meta and value > meta["max"]:
+            fail(f"Member must have value less than or equal to {meta['max']}")
+    return found
+
+
+def _strict_requests() -> None:
+    """
+    Every request: AWS checks each parameter against its API model (required members, lengths,
+    ranges, enums, patterns) and refuses a violation with ValidationException (JSON protocols),
+    ValidationError (query) or InvalidParameterValue (EC2), naming the member. moto accepts
+    nearly any value, so a stack that AWS would refuse passed the local cycle. Requests are now
+    parsed with botocore's model of the operation, as moto does for some services, and checked.
+    """
+    import xmltodict
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.parse import PROTOCOL_PARSERS
+    from moto.core.responses import BaseResponse, determine_request_protocol, get_service_model
+
+    original_setup = BaseResponse.setup_class
+    original_call = BaseResponse.call_action
+    # moto builds a service's model on every request; building it once keeps the checks cheap.
+    service_model_of = functools.lru_cache(maxsize=None)(get_service_model)
+
+    def setup_class(self: BaseResponse, request, full_url=None, headers=None, use_raw_body=None):  # type: ignore[no-untyped-def]
+        original_setup(self, request, full_url, headers, use_raw_body)
+        self._strict = None
+        try:
+            service_model = service_model_of(self.boto3_service_name)
+            operation_model = service_model.operation_model(self._get_action())
+            protocol = determine_request_protocol(service_model, request.content_type)
+            # Parsed again, into plain dicts under the model's own member names.
+            params = PROTOCOL_PARSERS[protocol](operation_model, map_type=dict).parse(
+                {
+                    "method": request.method,
+                    "values": request.values,
+                    "headers": request.headers,
+                    "body": request.data,
+                    "url_path": request.path,
+                    "url_params": getattr(self, "uri_match", {}) or {},
+                }
+            )
+            self._strict = (service_model.protocol, operation_model, params)
+        except Exception:  # noqa: BLE001  (no model, or moto cannot parse it: nothing to check)
+            self._strict = None
+
+    def call_action(self: BaseResponse):  # type: ignore[no-untyped-def]
+        strict = getattr(self, "_strict", None)
+        if strict is not None:
+            protocol, operation_model, params = strict
+            service = operation_model.service_model.service_name
+            found = _constraint_violations(service, operation_model.input_shape, dict(params), "") if operation_model.input_shape else []
+            if found:
+                message = f"{len(found)} validation error{'s' if len(found) > 1 else ''} detected: {'; '.join(found)}"
+                if protocol in ("json", "rest-json"):
+                    error = JsonRESTError("ValidationException", message)
+                    return 400, {**self.response_headers, **dict(error.get_headers())}, error.get_body()
+                code = {"ec2": "InvalidParameterValue", "rest-xml": "InvalidInput"}.get(protocol, "ValidationError")
+                detail = {"Code": code, "Message": message}
+                # Each XML protocol words its errors its own way: EC2's under Response/Errors, the others under ErrorResponse.
+                document = (
+                    {"Response": {"Errors": {"Error": detail}, "RequestID": "strict"}}
+                    if protocol == "ec2"
+                    else {"ErrorResponse": {"Error": {"Type": "Sender", **detail}, "RequestId": "strict"}}
+                )
+                return 400, {**self.response_headers, "Content-Type": "text/xml", "X-Amzn-ErrorType": code}, xmltodict.unparse(document)
+        return original_call(self)
+
+    BaseResponse.setup_class = setup_class
+    BaseResponse.call_action = call_action
+
+
 def _code_connections() -> None:
     """aws_codestarconnections_connection: moto has no CodeConnections; codeconnections.py is a minimal one."""
     import codeconnections
@@ -795,6 +928,7 @@ PATCHES = [
     _codebuild_pipeline_projects,
     _codepipeline_timestamps,
     _code_connections,
+    _strict_requests,
 ]
 
 

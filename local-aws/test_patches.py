@@ -432,3 +432,61 @@ def test_code_connections_lifecycle_and_tags(endpoint: str) -> None:
     with pytest.raises(ClientError) as missing:
         connections.get_connection(ConnectionArn=arn)
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def unchecked(endpoint: str, service: str):  # type: ignore[no-untyped-def]
+    """A client that sends what it is given, as the Terraform provider's Go SDK does: botocore checks some ranges itself."""
+    from botocore.config import Config
+
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(parameter_validation=False),
+    )
+
+
+def error_of(call) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    with pytest.raises(ClientError) as raised:
+        call()
+    return raised.value.response["Error"]
+
+
+def test_strict_query_protocol_refuses_a_name_over_its_length(endpoint: str) -> None:
+    error = error_of(lambda: client(endpoint, "iam").create_role(RoleName="r" * 65, AssumeRolePolicyDocument="{}"))
+    assert error["Code"] == "ValidationError"
+    assert "at 'RoleName' failed to satisfy constraint: Member must have length less than or equal to 64" in error["Message"]
+
+
+def test_strict_ec2_protocol_refuses_a_value_out_of_range(endpoint: str) -> None:
+    error = error_of(lambda: unchecked(endpoint, "ec2").describe_vpcs(MaxResults=2))
+    assert error["Code"] == "InvalidParameterValue"
+    assert "at 'MaxResults' failed to satisfy constraint: Member must have value greater than or equal to 5" in error["Message"]
+
+
+def test_strict_json_protocol_refuses_a_name_over_its_length(endpoint: str) -> None:
+    error = error_of(lambda: client(endpoint, "logs").create_log_group(logGroupName="g" * 513))
+    assert error["Code"] == "ValidationException"
+    assert "at 'logGroupName' failed to satisfy constraint: Member must have length less than or equal to 512" in error["Message"]
+
+
+def test_strict_rest_json_protocol_refuses_text_its_pattern_forbids(endpoint: str) -> None:
+    dlm = client(endpoint, "dlm")
+    error = error_of(
+        lambda: dlm.create_lifecycle_policy(
+            ExecutionRoleArn="arn:aws:iam::123456789012:role/dlm", Description="daily!", State="ENABLED",
+            PolicyDetails={"ResourceTypes": ["VOLUME"], "TargetTags": [{"Key": "k", "Value": "v"}],
+                           "Schedules": [{"Name": "daily", "CreateRule": {"Interval": 24, "IntervalUnit": "HOURS"}, "RetainRule": {"Count": 7}}]},
+        )
+    )
+    assert error["Code"] == "ValidationException"
+    assert "at 'Description' failed to satisfy constraint: Member must satisfy regular expression pattern" in error["Message"]
+
+
+def test_strict_rest_xml_protocol_refuses_a_reference_over_its_length(endpoint: str) -> None:
+    error = error_of(lambda: client(endpoint, "route53").create_hosted_zone(Name="strict.example.org", CallerReference="c" * 129))
+    assert error["Code"] == "InvalidInput"
+    assert "at 'CallerReference' failed to satisfy constraint: Member must have length less than or equal to 128" in error["Message"]
+
+
+def test_strict_requests_let_valid_ones_through(endpoint: str) -> None:
+    client(endpoint, "logs").create_log_group(logGroupName="/strict/valid")
+    client(endpoint, "ec2").describe_vpcs(MaxResults=5)
