@@ -60,13 +60,55 @@ const networkCases: [string, string, unknown, string][] = [
     "a project AWS keeps the names of (aws…)",
     "dev",
     { ...validInput(), project: "awsome" },
-    'environment "dev": project: must not begin with aws, ssm, amazon, amzn, internal- or sg-',
+    'environment "dev": project: must not begin with aws, ssm, amazon, amzn, internal-, sg- or sthree-',
   ],
   [
     "a project whose load balancer would be internal-",
     "dev",
     { ...validInput(), project: "internal" },
-    'environment "dev": project: must not begin with aws, ssm, amazon, amzn, internal- or sg-',
+    'environment "dev": project: must not begin with aws, ssm, amazon, amzn, internal-, sg- or sthree-',
+  ],
+  [
+    "a project whose security groups would be sg-…",
+    "dev",
+    { ...validInput(), project: "sg" },
+    'environment "dev": project: must not begin with aws, ssm, amazon, amzn, internal-, sg- or sthree-',
+  ],
+  [
+    "a project whose buckets would be sthree-…",
+    "dev",
+    { ...validInput(), project: "sthree-shop" },
+    'environment "dev": project: must not begin with aws, ssm, amazon, amzn, internal-, sg- or sthree-',
+  ],
+  [
+    "a project with a double hyphen (RDS identifiers refuse it)",
+    "dev",
+    { ...validInput(), project: "web--shop" },
+    'environment "dev": project: must be lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen',
+  ],
+  [
+    "an environment name ending in a hyphen (identifiers would hold a double hyphen)",
+    "dev-",
+    validInput(),
+    'environment "dev-": name: must be 1-16 lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen',
+  ],
+  [
+    "a VPC in the multicast range",
+    "dev",
+    withNetwork({ vpcCidr: "224.0.0.0/16" }),
+    'environment "dev": network.vpcCidr: must not overlap a reserved range (0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 240.0.0.0/4)',
+  ],
+  [
+    "a VPC in the link-local range",
+    "dev",
+    withNetwork({ vpcCidr: "169.254.0.0/16" }),
+    'environment "dev": network.vpcCidr: must not overlap a reserved range',
+  ],
+  [
+    "tag keys that differ only in case",
+    "dev",
+    { ...validInput(), tags: { team: "a", Team: "b" } },
+    'environment "dev": tags.Team: differs from "team" only in case; IAM treats tag keys as one',
   ],
   [
     "a tag key of AWS's own",
@@ -147,7 +189,7 @@ const networkCases: [string, string, unknown, string][] = [
     "project with invalid characters",
     "dev",
     { ...validInput(), project: "Web_App" },
-    'environment "dev": project: must be lower-case letters, digits and hyphens',
+    'environment "dev": project: must be lower-case letters, digits and single hyphens',
   ],
   [
     "missing project",
@@ -204,6 +246,21 @@ const serviceCases: [string, EnvironmentInput, string][] = [
     "six paths in one listener rule",
     withServices([{ ...api, routing: { paths: ["/a", "/b", "/c", "/d", "/e", "/f"], priority: 10 } }]),
     "services.0.routing: 6 paths and hosts; a listener rule takes at most 5",
+  ],
+  [
+    "four paths in one condition",
+    withServices([{ ...api, routing: { paths: ["/a", "/b", "/c", "/d"], priority: 10 } }]),
+    "services.0.routing: 4 paths; a listener rule condition takes at most 3 (use a wildcard or split the service)",
+  ],
+  [
+    "four hosts in one condition",
+    withServices([{ ...api, routing: { hosts: ["a.example.com", "b.example.com", "c.example.com", "d.example.com"], priority: 10 } }]),
+    "services.0.routing: 4 hosts; a listener rule condition takes at most 3",
+  ],
+  [
+    "a health check path longer than a target group takes",
+    withServices([{ ...api, healthCheckPath: `/${"h".repeat(1024)}` }]),
+    "services.0.healthCheckPath: a target group health check path takes at most 1024 characters",
   ],
   [
     "six wildcards in one listener rule",
@@ -461,7 +518,7 @@ const dataCases: [string, Partial<EnvironmentInput>, unknown[], string][] = [
     "a storage ceiling below the allocation",
     { database: { ...database, allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } },
     [],
-    'environment "dev": database.maxAllocatedStorageGb: must be at least 110 (allocatedStorageGb + 10 %) for storage autoscaling',
+    'environment "dev": database.maxAllocatedStorageGb: must be at least 110 (allocatedStorageGb + 10 %) for storage autoscaling, or 0 to turn it off',
   ],
   [
     "a reserved user name",
@@ -480,6 +537,36 @@ const dataCases: [string, Partial<EnvironmentInput>, unknown[], string][] = [
     { database: { ...database, backupWindow: "03:00-04:00", maintenanceWindow: "mon:04:00-mon:05:00" } },
     [],
     'environment "dev": database.maintenanceWindow: must not overlap or touch the backup window (03:00-04:00)',
+  ],
+  [
+    "a cache snapshot window shorter than an hour",
+    { cache: { ...cache, snapshotWindow: "03:00-03:30" } },
+    [],
+    'environment "dev": cache.snapshotWindow: must last at least 60 minutes (ElastiCache)',
+  ],
+  [
+    "a cache with the database's identifier (two security groups with one name)",
+    { database: { ...database, identifier: "shop-data" }, cache: { ...cache, identifier: "shop-data" } },
+    [],
+    'environment "dev": cache.identifier: its security group "shop-data" is already the database\'s; pick another identifier',
+  ],
+  [
+    "a database named like the load balancer's security group",
+    { database: { ...database, identifier: "webapp-dev-alb" } },
+    [],
+    'environment "dev": database.identifier: its security group "webapp-dev-alb" is already the load balancer\'s',
+  ],
+  [
+    "a cache node type that needs data tiering",
+    { cache: { ...cache, nodeType: "cache.r6gd.xlarge" } },
+    [],
+    'environment "dev": cache.nodeType',
+  ],
+  [
+    "storage past the autoscaling ceiling's 10 % headroom without maxAllocatedStorageGb",
+    { database: { ...database, allocatedStorageGb: 60000 } },
+    [],
+    'environment "dev": database.allocatedStorageGb: above 59578 GiB leaves no room for storage autoscaling\'s 10 % margin under 65536; set maxAllocatedStorageGb to 0 to turn it off',
   ],
   [
     "a cache maintenance window inside the snapshot window, across midnight",
@@ -719,6 +806,11 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     "a blue/green service that has no load balancer to shift (a worker)",
     withServices([api, { ...worker, connectsTo: [], deployment: "blueGreen" }], { delivery }),
     "services.1.deployment: blue/green shifts load-balancer traffic; only web services can use it",
+  ],
+  [
+    "requests per target on a blue/green service (it counts one of its two target groups)",
+    withServices([{ ...api, deployment: "blueGreen", scaling: { min: 1, max: 2, requestsPerTarget: 100 } }], { delivery }),
+    "services.0.scaling: requestsPerTarget counts one target group's requests, and blue/green moves traffic to the other one",
   ],
   [
     "a blue/green service whose test listener takes a production port",

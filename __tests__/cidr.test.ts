@@ -86,8 +86,13 @@ describe("subnet allocation properties", () => {
         try {
           env = resolveEnvironment("dev", input);
         } catch (error) {
-          // Only layouts that exceed the VPC or go below /28 may be refused, and only for that.
+          // Only reserved ranges and layouts that exceed the VPC or go below /28 may be refused, and only for that.
           expect((error as Error).message).toMatch(/network\.(vpcCidr|subnetBits)/);
+          const [first, second] = vpcCidr.split(".").map(Number);
+          if (first === 0 || first === 127 || (first === 169 && second === 254) || first >= 224) {
+            expect((error as Error).message).toContain("must not overlap a reserved range");
+            return;
+          }
           const vpcPrefix = Number(vpcCidr.split("/")[1]);
           const prefixes = [bits.public, bits.private, bits.isolated].map((b) => vpcPrefix + b);
           const needed = prefixes.reduce((sum, p) => sum + azCount * 2 ** (32 - p), 0);

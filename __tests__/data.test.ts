@@ -71,6 +71,12 @@ describe("dev's data stores", () => {
     expect(byPath(parsed, "aws_db_subnet_group", "database/subnets").subnet_ids).toEqual(isolatedSubnetRefs(parsed));
   });
 
+  it("turns storage autoscaling off with maxAllocatedStorageGb 0, for storage too large for its 10 % margin", () => {
+    const input = withData({ database: { ...database, allocatedStorageGb: 60000, maxAllocatedStorageGb: 0 } });
+    const large = byPath(synthInput("dev", input).parsed, "aws_db_instance", "database/primary");
+    expect(large).toMatchObject({ allocated_storage: 60000, max_allocated_storage: 0 });
+  });
+
   it("applies a new engine version, major ones too, in the apply that asks for it", () => {
     for (const instance of resourcesOf(committedStack("staging").parsed, "aws_db_instance"))
       expect(instance).toMatchObject({ allow_major_version_upgrade: true, apply_immediately: true });

@@ -132,8 +132,8 @@ export const databaseSchema = z
     ),
     /** GiB of gp3 storage. */
     allocatedStorageGb: z.number().int().min(20, "gp3 needs at least 20 GiB").max(65536).default(20),
-    /** Storage autoscaling ceiling. @default 4 × allocatedStorageGb */
-    maxAllocatedStorageGb: z.number().int().max(65536).optional(),
+    /** Storage autoscaling ceiling; 0 turns storage autoscaling off. @default 4 × allocatedStorageGb, at most 65536 */
+    maxAllocatedStorageGb: z.number().int().min(0).max(65536).optional(),
     /** @default production */
     multiAz: z.boolean().optional(),
     /** @default 30 in production, else 7 */
@@ -165,12 +165,15 @@ export const databaseSchema = z
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
     // RDS wants the autoscaling ceiling at least 10 % above the allocated storage.
     const ceiling = Math.ceil((db.allocatedStorageGb * 11) / 10);
-    if (db.maxAllocatedStorageGb !== undefined && db.maxAllocatedStorageGb < ceiling)
-      issue("maxAllocatedStorageGb", `must be at least ${ceiling} (allocatedStorageGb + 10 %) for storage autoscaling`);
+    if (db.maxAllocatedStorageGb && db.maxAllocatedStorageGb < ceiling)
+      issue(
+        "maxAllocatedStorageGb",
+        `must be at least ${ceiling} (allocatedStorageGb + 10 %) for storage autoscaling, or 0 to turn it off`,
+      );
     if (db.maxAllocatedStorageGb === undefined && db.allocatedStorageGb > 59578)
       issue(
         "allocatedStorageGb",
-        "above 59578 GiB leaves no room for storage autoscaling's 10 % margin under 65536; set maxAllocatedStorageGb",
+        "above 59578 GiB leaves no room for storage autoscaling's 10 % margin under 65536; set maxAllocatedStorageGb to 0 to turn it off",
       );
     if (windowMinutes(db.backupWindow) < 30) issue("backupWindow", "must last at least 30 minutes (RDS)");
     if (windowMinutes(db.maintenanceWindow) < 30) issue("maintenanceWindow", "must last at least 30 minutes (RDS)");

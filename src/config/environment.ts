@@ -129,7 +129,9 @@ export interface EnvironmentConfig {
   readonly delivery?: DeliveryConfig;
 }
 
-export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,15}$/;
+/** Single hyphens and none last: the name lands inside RDS and ElastiCache identifiers, which refuse both. */
+export const ENVIRONMENT_NAME = /^[a-z](?:-?[a-z0-9])*$/;
+const MAX_ENVIRONMENT_NAME = 16;
 export const RESERVED_NAMES = ["bootstrap"];
 /** Leaves room for the longest suffix a construct appends within AWS's 32-character ALB and target group names. */
 export const MAX_NAME_PREFIX = 20;
@@ -165,11 +167,18 @@ function nameCollisions(
 ): string[] {
   const problems: string[] = [];
   const targetGroups = new Map<string, string>();
-  const securityGroups = new Map<string, string>([
-    ...(env.singleHost ? [] : [[`${namePrefix}-alb`, "the load balancer"] as const]),
-    ...(databaseId ? [[databaseId, "the database"] as const] : []),
-    ...(cacheId ? [[cacheId, "the cache"] as const] : []),
-  ]);
+  const securityGroups = new Map<string, string>();
+  const fixedGroups: [string | undefined, string, string][] = [
+    [env.singleHost ? undefined : `${namePrefix}-alb`, "the load balancer", "name"],
+    [databaseId, "the database", "database.identifier"],
+    [cacheId, "the cache", "cache.identifier"],
+  ];
+  for (const [group, owner, field] of fixedGroups) {
+    if (!group) continue;
+    const other = securityGroups.get(group);
+    if (other) problems.push(problem(name, field, `its security group "${group}" is already ${other}'s; pick another identifier`));
+    securityGroups.set(group, owner);
+  }
   env.services.forEach((svc, i) => {
     const field = `services.${i}.name`;
     if (!env.singleHost) {
@@ -196,8 +205,14 @@ function nameCollisions(
  */
 export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfig {
   const problems: string[] = [];
-  if (!ENVIRONMENT_NAME.test(name)) {
-    problems.push(problem(name, "name", "must be 1-16 lower-case letters, digits or hyphens, starting with a letter"));
+  if (!ENVIRONMENT_NAME.test(name) || name.length > MAX_ENVIRONMENT_NAME) {
+    problems.push(
+      problem(
+        name,
+        "name",
+        `must be 1-${MAX_ENVIRONMENT_NAME} lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen`,
+      ),
+    );
   }
   if (RESERVED_NAMES.includes(name)) {
     problems.push(problem(name, "name", `"${name}" is reserved for the state bucket's stack`));

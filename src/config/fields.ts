@@ -44,7 +44,12 @@ export const tags = z
     const entries = Object.entries(record);
     if (entries.length > MAX_USER_TAGS)
       ctx.addIssue({ code: "custom", message: `at most ${MAX_USER_TAGS} tags: AWS allows 50 a resource and the app adds 3` });
+    const keys = new Map<string, string>();
     for (const [key, value] of entries) {
+      const sameKey = keys.get(key.toLowerCase());
+      if (sameKey !== undefined)
+        ctx.addIssue({ code: "custom", path: [key], message: `differs from "${sameKey}" only in case; IAM treats tag keys as one` });
+      keys.set(key.toLowerCase(), key);
       if (/^aws:/i.test(key) || /^aws:/i.test(value))
         ctx.addIssue({ code: "custom", path: [key], message: "keys and values starting with aws: are AWS's own" });
       else if (!TAG_TEXT.test(key) || !TAG_TEXT.test(value))

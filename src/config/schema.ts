@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cidrBlock, dnsName, hostedZoneName, outsideZone, SECRET_ARN, tags } from "./fields";
+import { CidrError, overlaps, parseCidr } from "./cidr";
 import { arnProblem, isPostgresVersion, offersCacheNodeType, offersHostType, offersPostgresClass, OFFERINGS_SOURCE } from "./offerings";
 import { describeFargateMemory, FARGATE_CPU, fargateMemoryOptions } from "./fargate";
 import { cacheSchema, databaseSchema } from "./data-schema";
@@ -18,22 +19,50 @@ import {
 
 export const NAT_STRATEGIES = ["single", "perAz"] as const;
 
-const lowerKebab = /^[a-z][a-z0-9-]*[a-z0-9]$/;
-/** Name beginnings AWS keeps: SSM parameters and documents (aws, ssm, amazon, amzn), load balancers (internal-), security groups (sg-). */
-const RESERVED_PROJECT = /^(aws|ssm|amazon|amzn)|^(internal|sg)(-|$)/i;
-/** ALB listener rules: at most 5 condition values, and at most 5 wildcards (* or ?), each value at most 128 characters. */
+/** Single hyphens and none last: the project lands inside RDS and ElastiCache identifiers, which refuse both. */
+const lowerKebab = /^[a-z](?:-?[a-z0-9])+$/;
+/**
+ * Name beginnings AWS keeps: SSM parameters and documents (aws, ssm, amazon, amzn), load balancers
+ * (internal-), security groups (sg-), S3 buckets (sthree-; xn-- has a double hyphen, refused anyway).
+ */
+const RESERVED_PROJECT = /^(aws|ssm|amazon|amzn)|^(internal|sg|sthree)(-|$)/i;
+/**
+ * ALB listener rules: at most 3 values per condition (paths, hosts) and 5 per rule, at most 5
+ * wildcards (* or ?), each value at most 128 characters.
+ */
+const MAX_CONDITION_VALUES = 3;
 const MAX_RULE_VALUES = 5;
+/** ALB target group health check paths: at most 1,024 characters. */
+const MAX_HEALTH_CHECK_PATH = 1024;
 /** Web services behind one load balancer: its security group takes 60 rules by default, one outbound per service. */
 const MAX_WEB_SERVICES = 50;
 
 /** How many extra prefix bits each tier's subnets take from the VPC CIDR (cidrsubnet's newbits). */
 const subnetBits = z.number().int().min(1).max(12);
 
+/** Ranges CreateVpc refuses: "this network", loopback, link-local, multicast and reserved. */
+const RESERVED_RANGES = ["0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4"];
+
+/** Whether two CIDRs overlap; false for text that is no CIDR (cidrBlock reports it). */
+function overlapsIfValid(a: string, b: string): boolean {
+  try {
+    return overlaps(parseCidr(a), parseCidr(b));
+  } catch (error) {
+    if (!(error instanceof CidrError)) throw error;
+    return false;
+  }
+}
+
 export const networkSchema = z.strictObject({
-  vpcCidr: cidrBlock.refine((value) => {
-    const prefix = Number(value.split("/")[1]);
-    return prefix >= 16 && prefix <= 24;
-  }, "a VPC CIDR must have a prefix length from /16 to /24"),
+  vpcCidr: cidrBlock
+    .refine((value) => {
+      const prefix = Number(value.split("/")[1]);
+      return prefix >= 16 && prefix <= 24;
+    }, "a VPC CIDR must have a prefix length from /16 to /24")
+    .refine(
+      (value) => !RESERVED_RANGES.some((range) => overlapsIfValid(value, range)),
+      `must not overlap a reserved range (${RESERVED_RANGES.join(", ")}); use a private range such as 10.0.0.0/16`,
+    ),
   /** At least 2 for ECS environments; a single host takes 1 or 2. */
   azCount: z.number().int().min(1),
   /** ECS environments only: a single host has no private subnets to route through NAT. */
@@ -111,7 +140,11 @@ export const serviceSchema = z
     /** Variable name → Secrets Manager secret or SSM parameter ARN, injected by ECS at start. */
     secrets: z.record(envVarName, z.string()).default({}),
     /** Web services: ALB health check path. */
-    healthCheckPath: z.string().regex(/^\//, "must start with /").default("/health"),
+    healthCheckPath: z
+      .string()
+      .regex(/^\//, "must start with /")
+      .max(MAX_HEALTH_CHECK_PATH, `a target group health check path takes at most ${MAX_HEALTH_CHECK_PATH} characters`)
+      .default("/health"),
     /** A command run inside the container; ECS replaces the task when it keeps failing. */
     containerHealthCheck: z
       .strictObject({
@@ -167,6 +200,14 @@ export const serviceSchema = z
     if (svc.routing) {
       const values = [...svc.routing.paths, ...svc.routing.hosts];
       const wildcards = values.join("").replace(/[^*?]/g, "").length;
+      for (const condition of ["paths", "hosts"] as const) {
+        const count = svc.routing[condition].length;
+        if (count > MAX_CONDITION_VALUES)
+          issue(
+            "routing",
+            `${count} ${condition}; a listener rule condition takes at most ${MAX_CONDITION_VALUES} (use a wildcard or split the service)`,
+          );
+      }
       if (values.length > MAX_RULE_VALUES)
         issue(
           "routing",
@@ -181,6 +222,11 @@ export const serviceSchema = z
       if (svc.port === undefined) issue("port", "web services need a container port");
       if (!svc.routing) issue("routing", "web services need routing (paths and/or hosts, and a priority)");
       else if (svc.routing.paths.length + svc.routing.hosts.length === 0) issue("routing", "give at least one path or host");
+      if (svc.deployment === "blueGreen" && svc.scaling?.requestsPerTarget !== undefined)
+        issue(
+          "scaling",
+          "requestsPerTarget counts one target group's requests, and blue/green moves traffic to the other one; scale on cpuTarget or memoryTarget",
+        );
     } else {
       if (svc.routing) issue("routing", `only web services are behind the load balancer; ${svc.role} services take no routing`);
       if (svc.deployment === "blueGreen") issue("deployment", "blue/green shifts load-balancer traffic; only web services can use it");
@@ -224,8 +270,11 @@ export const environmentSchema = z
     /** Short product name; prefixes every resource name. */
     project: z
       .string()
-      .regex(lowerKebab, "must be lower-case letters, digits and hyphens, starting with a letter")
-      .refine((p) => !RESERVED_PROJECT.test(p), "must not begin with aws, ssm, amazon, amzn, internal- or sg-: AWS keeps those names"),
+      .regex(lowerKebab, "must be lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen")
+      .refine(
+        (p) => !RESERVED_PROJECT.test(p),
+        "must not begin with aws, ssm, amazon, amzn, internal-, sg- or sthree-: AWS keeps those names",
+      ),
     region: z.enum(REGIONS as [string, ...string[]], { error: `must be one of the supported regions: ${REGIONS.join(", ")}` }),
     /** Production turns on the protective defaults: deletion protection, no ECS Exec, ALB access logs, no `latest` images. */
     production: z.boolean().default(false),
