@@ -248,6 +248,26 @@ const serviceCases: [string, EnvironmentInput, string][] = [
     "services.0.routing: 6 paths and hosts; a listener rule takes at most 5",
   ],
   [
+    "secret ARNs longer than the execution role's policy holds",
+    withServices([
+      {
+        ...api,
+        secrets: Object.fromEntries(
+          Array.from({ length: 60 }, (_, i) => [
+            `S${i}`,
+            `arn:aws:secretsmanager:us-east-1:123456789012:secret:${"n".repeat(120)}${i}-AbCdEf`,
+          ]),
+        ),
+      },
+    ]),
+    "services.0.secrets: their ARNs take",
+  ],
+  [
+    "settings larger than a task definition holds",
+    withServices([{ ...api, environment: { BIG: "v".repeat(57000) } }]),
+    "services.0.environment: environment, secrets and command take",
+  ],
+  [
     "four paths in one condition",
     withServices([{ ...api, routing: { paths: ["/a", "/b", "/c", "/d"], priority: 10 } }]),
     "services.0.routing: 4 paths; a listener rule condition takes at most 3 (use a wildcard or split the service)",
@@ -806,6 +826,14 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     "a blue/green service that has no load balancer to shift (a worker)",
     withServices([api, { ...worker, connectsTo: [], deployment: "blueGreen" }], { delivery }),
     "services.1.deployment: blue/green shifts load-balancer traffic; only web services can use it",
+  ],
+  [
+    "more services than the pipeline role's policy can name",
+    withServices(
+      Array.from({ length: 21 }, (_, i) => ({ ...api, name: `web${i}`, routing: { paths: [`/w${i}/*`], priority: i + 1 } })),
+      { delivery: { repository: "acme/product", builds: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`web${i}`, {}])) } },
+    ),
+    "delivery.builds: the pipeline would deploy 21 services; its role's policies (IAM: 10,240 characters) hold at most 20 rolling services",
   ],
   [
     "requests per target on a blue/green service (it counts one of its two target groups)",

@@ -21,8 +21,12 @@ import {
   synthEnvironment,
   synthInput,
   type TerraformJson,
+  inlinePolicyCharacters,
+  MAX_ROLE_POLICY_CHARACTERS,
   withServices,
 } from "./helpers";
+import { MAX_RELEASE_WEIGHT } from "../src/config/schema";
+import { REGIONS } from "../src/config/regions";
 
 interface BuildSpec {
   version: number;
@@ -327,6 +331,37 @@ describe("delivery options", () => {
   const services = [
     { name: "api", role: "web", image: { tag: "1.0.0" }, cpu: 256, memory: 512, port: 8000, routing: { paths: ["/*"], priority: 10 } },
   ];
+
+  it("keeps the pipeline role's policy within IAM's limit at the largest release the schema accepts, with the longest names", () => {
+    const region = [...REGIONS].sort((a, b) => b.length - a.length)[0];
+    const release = (count: number, deployment: string) =>
+      Array.from({ length: count }, (_, i) => ({
+        ...services[0],
+        // A 20-character name prefix leaves 9 for a blue/green service's target groups (32 - "-b").
+        name: `s${i}`.padEnd(deployment === "blueGreen" ? 9 : 11, "x"),
+        deployment,
+        routing: { paths: [`/s${i}/*`], priority: i + 1 },
+      }));
+    for (const [rolling, blueGreen] of [
+      [MAX_RELEASE_WEIGHT / 2, 0],
+      [0, Math.floor(MAX_RELEASE_WEIGHT / 3)],
+      [8, 8],
+    ]) {
+      const all = [...release(rolling, "rolling"), ...release(blueGreen, "blueGreen").map((s) => ({ ...s, name: `b${s.name.slice(1)}` }))];
+      const input = withServices(
+        all.map((s, i) => ({ ...s, routing: { paths: [`/${s.name}/*`], priority: i + 1 } })),
+        {
+          project: "p".repeat(16),
+          region,
+          delivery: { repository: "acme/product", builds: Object.fromEntries(all.map((s) => [s.name, {}])) },
+        },
+      );
+      const { parsed } = synthInput("dev", input);
+      const characters = inlinePolicyCharacters(parsed).get(ref(parsed, "aws_iam_role", "delivery/role", "id"));
+      expect(characters).toBeGreaterThan(MAX_ROLE_POLICY_CHARACTERS / 2);
+      expect(characters).toBeLessThanOrEqual(MAX_ROLE_POLICY_CHARACTERS);
+    }
+  });
 
   it("asks for an approval in production unless told otherwise, and reuses an approved connection", () => {
     const connectionArn = "arn:aws:codeconnections:us-east-1:123456789012:connection/0b4d4ecf-94ad-4e3b-a6e5-1a1b2c3d4e5f";

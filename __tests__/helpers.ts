@@ -216,3 +216,45 @@ export function pipelineStage(tf: TerraformJson, name: string): PipelineStage {
 
 /** A policy's Action or Resource, one string or several, as a list. */
 export const asList = (value: string | string[] | undefined): string[] => ([] as string[]).concat(value ?? []);
+
+/**
+ * How long the ARN before a resource's name can be, with the longest Region name (14
+ * characters): exact for the types whose ARNs the policies list by the dozen, 90 otherwise.
+ */
+const ARN_BEFORE_NAME: Record<string, number> = {
+  aws_iam_role: "arn:aws:iam::123456789012:role/".length,
+  aws_codebuild_project: "arn:aws:codebuild:ap-southeast-2:123456789012:project/".length,
+  // An ECS service's id is its ARN, with the cluster's name (at most 20 characters here) before its own.
+  aws_ecs_service: "arn:aws:ecs:ap-southeast-2:123456789012:service/".length + 21,
+};
+
+/**
+ * A synthesized string with each Terraform reference replaced by text at least as long as what
+ * AWS will put there: an account id, a resource's own name, and an ARN for an `arn` or `id`
+ * (ARN_BEFORE_NAME beside the name; 110 characters without one). IAM and ECS count the applied
+ * text, not the references.
+ */
+export function appliedText(text: string, tf: TerraformJson): string {
+  return text.replace(/\$\{([^}]+)\}/g, (_, expression: string) => {
+    const [first, ...rest] = expression.split(".");
+    if (first === "data") return rest[0] === "aws_caller_identity" ? "123456789012" : "x".repeat(110);
+    const [id, attribute] = rest;
+    const name = tf.resource[first]?.[id]?.name;
+    if (typeof name !== "string") return "x".repeat(110);
+    const applied = appliedText(name, tf);
+    return attribute === "name" ? applied : "x".repeat(ARN_BEFORE_NAME[first] ?? 90) + applied;
+  });
+}
+
+/** Characters of each role's inline policies as IAM counts them (applied, without whitespace), by role reference. */
+export function inlinePolicyCharacters(tf: TerraformJson): Map<string, number> {
+  const byRole = new Map<string, number>();
+  for (const policy of resourcesOf(tf, "aws_iam_role_policy")) {
+    const characters = appliedText(String(policy.policy), tf).replace(/\s/g, "").length;
+    byRole.set(String(policy.role), (byRole.get(String(policy.role)) ?? 0) + characters);
+  }
+  return byRole;
+}
+
+/** IAM's limit on one role's inline policies together. */
+export const MAX_ROLE_POLICY_CHARACTERS = 10240;

@@ -1,4 +1,12 @@
-import { ALL_STACKS, asList, committedStack, type Statement, type TerraformJson } from "./helpers";
+import {
+  ALL_STACKS,
+  asList,
+  committedStack,
+  inlinePolicyCharacters,
+  MAX_ROLE_POLICY_CHARACTERS,
+  type Statement,
+  type TerraformJson,
+} from "./helpers";
 
 /**
  * Allow statements that may name every resource or a whole service, each with the reason. A
@@ -95,5 +103,11 @@ describe("least privilege, over every policy document of every stack", () => {
     }
     const used = new Set(trusts.map(({ statement }) => statement.Sid));
     expect(Object.keys(UNCONDITIONED_TRUSTS).filter((sid) => !used.has(sid))).toEqual([]);
+  });
+
+  it("keeps every role's inline policies within IAM's 10,240 characters, as applied", () => {
+    const sizes = ALL_STACKS.flatMap((stack) => [...inlinePolicyCharacters(committedStack(stack).parsed).values()]);
+    expect(sizes.length).toBeGreaterThan(20);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_ROLE_POLICY_CHARACTERS);
   });
 });

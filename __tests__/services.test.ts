@@ -6,14 +6,18 @@ import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { MAX_CONTAINER_SETTINGS, MAX_SECRET_ARN_CHARACTERS } from "../src/config/schema";
 import {
   api,
+  appliedText,
   byPath,
   committedEnvironment,
   committedStack,
   containerOf,
   dataOf,
   dataRef,
+  inlinePolicyCharacters,
+  MAX_ROLE_POLICY_CHARACTERS,
   PARAMETER_ARN,
   ref,
   resourcesOf,
@@ -238,6 +242,37 @@ describe("the security-group graph", () => {
       expect(group.ingress).toBeUndefined();
       expect(group.egress).toBeUndefined();
     }
+  });
+});
+
+describe("AWS's size limits at the schema's largest service", () => {
+  const longSecret = (i: number) => `arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:${"n".repeat(150)}${i}-AbCdEf`;
+  const count = Math.floor(MAX_SECRET_ARN_CHARACTERS / (longSecret(10).length + 3));
+  const secrets = Object.fromEntries(Array.from({ length: count }, (_, i) => [`SECRET_${i}`, longSecret(i + 10)]));
+
+  it("keeps the execution role's policy within IAM's 10,240 characters with the most secrets the schema accepts", () => {
+    const { parsed } = synthInput(
+      "dev",
+      withServices([{ ...api, secrets, connectsTo: ["database", "cache"] }], {
+        database: { instanceClass: "db.t4g.micro" },
+        cache: { nodeType: "cache.t4g.micro" },
+      }),
+    );
+    const characters = inlinePolicyCharacters(parsed).get(ref(parsed, "aws_iam_role", "service-api/execution-role"));
+    expect(characters).toBeGreaterThan(MAX_SECRET_ARN_CHARACTERS * 0.95);
+    expect(characters).toBeLessThanOrEqual(MAX_ROLE_POLICY_CHARACTERS);
+  });
+
+  it("keeps the task definition within ECS's 64 KiB with the most settings the schema accepts", () => {
+    const variables = 20;
+    // Each variable is spelled {"name":"VAR_n","value":"…"} with a comma: 28 characters beside its value.
+    const valueLength = Math.floor((MAX_CONTAINER_SETTINGS - 40 - variables * 30) / variables);
+    const environment = Object.fromEntries(Array.from({ length: variables }, (_, i) => [`VAR_${i + 10}`, "v".repeat(valueLength)]));
+    const { parsed } = synthInput("dev", withServices([{ ...api, environment, secrets: {} }]));
+    const { container_definitions: containers, ...rest } = byPath(parsed, "aws_ecs_task_definition", "service-api/task");
+    const characters = appliedText(String(containers), parsed).length + appliedText(JSON.stringify(rest), parsed).length;
+    expect(characters).toBeGreaterThan(MAX_CONTAINER_SETTINGS);
+    expect(characters).toBeLessThanOrEqual(65536);
   });
 });
 

@@ -32,6 +32,19 @@ const RESERVED_PROJECT = /^(aws|ssm|amazon|amzn)|^(internal|sg|sthree)(-|$)/i;
  */
 const MAX_CONDITION_VALUES = 3;
 const MAX_RULE_VALUES = 5;
+/**
+ * A release pipeline's role names each service it deploys (about 350 characters a rolling
+ * service, 525 a blue/green one, at the longest names); IAM holds a role's inline policies to
+ * 10,240 characters. Rolling services weigh 2, blue/green 3; delivery.test.ts proves the limit.
+ */
+export const MAX_RELEASE_WEIGHT = 40;
+/**
+ * A service's secret ARNs are listed in its execution role's inline policy (IAM: 10,240 characters
+ * a role, about 1,500 taken by the rest); services.test.ts proves the limit.
+ */
+export const MAX_SECRET_ARN_CHARACTERS = 8000;
+/** A task definition is at most 64 KiB; the service's own settings may take this much of it (services.test.ts proves it). */
+export const MAX_CONTAINER_SETTINGS = 56000;
 /** ALB target group health check paths: at most 1,024 characters. */
 const MAX_HEALTH_CHECK_PATH = 1024;
 /** Web services behind one load balancer: its security group takes 60 rules by default, one outbound per service. */
@@ -197,6 +210,24 @@ export const serviceSchema = z
       if (Object.hasOwn(svc.environment, name))
         issue("secrets", `${name} is also a plain variable in environment; a variable is either plain or secret`);
     }
+    const secretArns = [...new Set(Object.values(svc.secrets))];
+    const secretCharacters = secretArns.reduce((sum, arn) => sum + arn.length + 3, 0);
+    if (secretCharacters > MAX_SECRET_ARN_CHARACTERS)
+      issue(
+        "secrets",
+        `their ARNs take ${secretCharacters} characters of the execution role's policy, which IAM holds to 10,240; keep them under ${MAX_SECRET_ARN_CHARACTERS} (fewer secrets: one JSON secret can hold many values)`,
+      );
+    // As the container definition spells them: [{"name","value"}], [{"name","valueFrom"}], ["…"].
+    const containerCharacters = JSON.stringify([
+      Object.entries(svc.environment).map(([name, value]) => ({ name, value })),
+      Object.entries(svc.secrets).map(([name, valueFrom]) => ({ name, valueFrom })),
+      svc.command ?? [],
+    ]).length;
+    if (containerCharacters > MAX_CONTAINER_SETTINGS)
+      issue(
+        "environment",
+        `environment, secrets and command take ${containerCharacters} characters; a task definition holds 65,536 in all, so keep them under ${MAX_CONTAINER_SETTINGS}`,
+      );
     if (svc.routing) {
       const values = [...svc.routing.paths, ...svc.routing.hosts];
       const wildcards = values.join("").replace(/[^*?]/g, "").length;
@@ -454,6 +485,16 @@ function deliveryIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
       issue(
         ["builds", name],
         `the services on repository "${repository}" start from different tags (${tags.join(", ")}); a release deploys one`,
+      );
+  }
+  if (!env.singleHost) {
+    const repositories = new Set(builtBy.keys());
+    const released = env.services.filter((s) => repositories.has(imageRepository(s)));
+    const weight = released.reduce((sum, s) => sum + (s.deployment === "blueGreen" ? 3 : 2), 0);
+    if (weight > MAX_RELEASE_WEIGHT)
+      issue(
+        ["builds"],
+        `the pipeline would deploy ${released.length} services; its role's policies (IAM: 10,240 characters) hold at most ${MAX_RELEASE_WEIGHT / 2} rolling services, a blue/green one counting 1.5: release the others from another environment`,
       );
   }
   if (delivery.connectionArn && delivery.connectionFrom)

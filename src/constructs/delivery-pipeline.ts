@@ -362,11 +362,14 @@ export class DeliveryPipeline extends Construct {
               Action: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
               Resource: "*",
             },
+            // Tags only while registering (any family, as registering itself allows): a constant-size
+            // statement keeps the role's inline policies within IAM's 10,240 characters.
             {
-              Sid: "TagOwnTaskDefinitions",
+              Sid: "TagRegisteredTaskDefinitions",
               Effect: "Allow" as const,
               Action: "ecs:TagResource",
-              Resource: services.map((s) => `arn:aws:ecs:${props.region}:${props.accountId}:task-definition/${s.family}:*`),
+              Resource: `arn:aws:ecs:${props.region}:${props.accountId}:task-definition/*`,
+              Condition: { StringEquals: { "ecs:CreateAction": "RegisterTaskDefinition" } },
             },
             {
               Sid: "PassOwnTaskRoles",
