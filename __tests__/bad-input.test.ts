@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -631,6 +632,13 @@ const observabilityCases: [string, unknown, string][] = [
 ];
 
 /** A valid single host; each case breaks one thing. */
+/** Text gzip cannot shrink (the host's files are gzipped), the same on every run. */
+function incompressible(length: number): string {
+  let text = "";
+  for (let i = 0; text.length < length; i++) text += createHash("sha256").update(String(i)).digest("base64url");
+  return text.slice(0, length);
+}
+
 function withHost(extra: Record<string, unknown> = {}, host: Record<string, unknown> = {}, service: Record<string, unknown> = {}) {
   return {
     project: "webapp",
@@ -643,6 +651,11 @@ function withHost(extra: Record<string, unknown> = {}, host: Record<string, unkn
 }
 
 const singleHostCases: [string, unknown, string][] = [
+  [
+    "settings that make the host's user data larger than EC2 takes",
+    withHost({}, {}, { environment: { NOISE: incompressible(24000) } }),
+    "services: the host's user data (compose file, settings, scripts) may reach",
+  ],
   ["SSH open to the world", withHost({}, { sshCidr: "0.0.0.0/0" }), "singleHost.sshCidr: must be a narrow range"],
   ["an instance type outside the table", withHost({}, { instanceType: "t2.micro" }), "singleHost.instanceType: must be a t3/t3a/t4g"],
   [

@@ -1,3 +1,4 @@
+import { existsSync, rmSync } from "node:fs";
 import { App } from "cdktf";
 import type { EnvironmentConfig } from "./config/environment";
 import { ConfigError, problem } from "./config/errors";
@@ -37,8 +38,8 @@ function refusePlaceholders(environments: readonly EnvironmentConfig[]): void {
 
 /**
  * Validates every definition and setting first, then builds the bootstrap stack, one images
- * stack per project and region, and one stack per environment. Throws ConfigError, before any
- * App exists, on bad input.
+ * stack per project and region, and one stack per environment. Throws ConfigError on bad input,
+ * before any stack is written (a host's user data over EC2's limit is found while building it).
  */
 export function buildApp(options: BuildAppOptions): App {
   const settings = readSettings(options.env);
@@ -46,9 +47,17 @@ export function buildApp(options: BuildAppOptions): App {
   // With a state bucket and no emulator, this synth is what `cdktf deploy` applies to a real account.
   if (settings.state.bucket && !settings.localAwsEndpoint) refusePlaceholders(environments);
   const images = imageStacks(environments);
-  const app = new App(options.outdir ? { outdir: options.outdir } : {});
-  new BootstrapStack(app, settings);
-  for (const config of images) new ImagesStack(app, config, settings);
-  for (const env of environments) new EnvironmentStack(app, env, settings);
+  const outdir = options.outdir ?? options.env.CDKTF_OUTDIR ?? "cdktf.out";
+  const outdirExisted = existsSync(outdir);
+  // cdktf's App creates its folder at once; a definition refused while its stack is built leaves none behind.
+  const app = new App({ outdir });
+  try {
+    new BootstrapStack(app, settings);
+    for (const config of images) new ImagesStack(app, config, settings);
+    for (const env of environments) new EnvironmentStack(app, env, settings);
+  } catch (error) {
+    if (!outdirExisted) rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
   return app;
 }

@@ -39,6 +39,8 @@ export const COMPOSE_PLUGIN = {
 export const DATA_MOUNT = "/srv/data";
 
 export interface DockerHostProps {
+  /** The environment's name, for errors about its definition. */
+  readonly environment: string;
   readonly namePrefix: string;
   readonly region: string;
   readonly accountId: string;
@@ -145,6 +147,7 @@ export class DockerHost extends Construct {
     });
     const composeArch = host.architecture === "arm64" ? "aarch64" : "x86_64";
     const userData = renderCloudInit({
+      environment: props.environment,
       settings: {
         APP_NAME: namePrefix,
         APP_REGION: props.region,

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { HOST_DIR, RELEASES_FILE, type RenderedCompose } from "./compose";
+import { ConfigError, problem } from "../config/errors";
 
 const LIBEXEC = "/usr/local/libexec/app-host";
 /** Releases one commit on the host: what the pipeline's SSM document runs. */
@@ -15,6 +16,8 @@ export const DEPLOY_SCRIPT = `${LIBEXEC}/deploy`;
 const MAX_USER_DATA_BYTES = 16 * 1024;
 
 export interface CloudInitProps {
+  /** The environment's name, for the error when the user data is too large. */
+  readonly environment: string;
   /** Settings of the scripts and units (APP_*), in /etc/app-host/host.env. */
   readonly settings: Readonly<Record<string, string>>;
   readonly compose: RenderedCompose;
@@ -148,7 +151,8 @@ export function renderCloudInit(props: CloudInitProps): string {
   const userData = `#cloud-config\n${JSON.stringify(config)}\n`;
   const size = sizeBound(userData);
   if (size > MAX_USER_DATA_BYTES) {
-    throw new Error(`${props.settings.APP_NAME}: the host's user data may reach ${size} bytes; EC2 accepts ${MAX_USER_DATA_BYTES}`);
+    const message = `the host's user data (compose file, settings, scripts) may reach ${size} bytes and EC2 accepts ${MAX_USER_DATA_BYTES}: move long values out of the services' environment (into secrets, or the image)`;
+    throw new ConfigError([problem(props.environment, "services", message)]);
   }
   return userData;
 }

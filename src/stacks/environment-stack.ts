@@ -357,6 +357,7 @@ export class EnvironmentStack extends TerraformStack {
         ? { environment: {}, secrets: { DATABASE_URL: db.urlSecretArn }, statements: [], external: { cidrs: db.cidrs, port: db.port } }
         : undefined);
     const dockerHost = new DockerHost(this, "host", {
+      environment: env.name,
       namePrefix,
       region: env.region,
       accountId,
