@@ -833,6 +833,21 @@ def _constraint_violations(service: str, shape, value, path: str) -> list[str]: 
     return found
 
 
+_UNCHECKED: set[tuple[str, str]] = set()
+
+
+def _report_unchecked(response, error: Exception) -> None:  # type: ignore[no-untyped-def]
+    """Prints, once per operation, a request the strict check could not read, so a run can say what went unchecked."""
+    service = getattr(response, "boto3_service_name", "?")
+    try:
+        operation = response._get_action()
+    except Exception:  # noqa: BLE001
+        operation = "?"
+    if (service, operation) not in _UNCHECKED:
+        _UNCHECKED.add((service, operation))
+        print(f"strict: unchecked {service} {operation}: {type(error).__name__}: {str(error)[:160]}", flush=True)
+
+
 def _strict_requests() -> None:
     """
     Every request: AWS checks each parameter against its API model (required members, lengths,
@@ -870,8 +885,9 @@ def _strict_requests() -> None:
                 }
             )
             self._strict = (service_model.protocol, operation_model, params)
-        except Exception:  # noqa: BLE001  (no model, or moto cannot parse it: nothing to check)
+        except Exception as error:  # noqa: BLE001  (no model, or moto cannot parse it: nothing to check, said once)
             self._strict = None
+            _report_unchecked(self, error)
 
     def call_action(self: BaseResponse):  # type: ignore[no-untyped-def]
         strict = getattr(self, "_strict", None)

@@ -214,6 +214,11 @@ async function main(): Promise<void> {
     await localAws.stop();
   }
   report(rows, progress.elapsed());
+  console.log(
+    localAws.unchecked.size === 0
+      ? "\nstrict local AWS: every request was checked against its API model"
+      : `\nstrict local AWS: requests of ${localAws.unchecked.size} operations could not be read against their model, so went unchecked:\n  ${[...localAws.unchecked].sort().join("\n  ")}`,
+  );
   const summary: E2eSummary = { finished: new Date().toISOString(), jobs: options.jobs, totalSeconds: progress.elapsed(), rows };
   writeFileSync(E2E_SUMMARY, JSON.stringify(summary, null, 2));
 }

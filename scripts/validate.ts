@@ -1,11 +1,28 @@
 /**
  * `npm run validate`: synthesizes every stack, then runs `terraform init -backend=false` (from
- * the local provider mirror when there is one) and `terraform validate -json` in each. Fails
- * on any error or warning; prints a table of stack, resources, result and seconds.
+ * the local provider mirror when there is one) and `terraform validate -json` in each, and then
+ * the independent validators (scripts/lib/validators.ts): tflint with the AWS ruleset on every
+ * stack; cloud-init's schema, the Compose schema and `caddy validate` on every single host's user
+ * data, compose file and Caddyfile; cfn-lint on the SSM documents. Fails on any error or warning;
+ * prints a table per part.
  */
 import { join } from "node:path";
 import { mapLimited, printTable } from "./lib/process";
 import { providerMirror, resourceCount, STACKS_DIR, synthAll, terraform, terraformEnv } from "./lib/terraform";
+import {
+  composeSchema,
+  ensureCaddy,
+  ensureCloudInit,
+  ensureTflint,
+  hostsOf,
+  runCaddy,
+  runCanaries,
+  runCloudInit,
+  runComposeSchema,
+  runSsmDocuments,
+  runTflint,
+  type Verdict,
+} from "./lib/validators";
 
 interface Diagnostic {
   severity: "error" | "warning";
@@ -26,10 +43,35 @@ async function validateStack(stack: string, env: NodeJS.ProcessEnv) {
   return { stack, problems, seconds: (Date.now() - started) / 1000 };
 }
 
+/** The validators' binaries, installed (or found in .local/) one after another: the Go builds take the machine's cores. */
+async function installValidators() {
+  const log = (line: string) => console.log(line);
+  const tflint = await ensureTflint(log);
+  const caddy = await ensureCaddy(log);
+  const cloudInit = await ensureCloudInit(log);
+  const schema = await composeSchema();
+  return { tflint, caddy, cloudInit, schema };
+}
+
+async function runValidators(stacks: readonly string[], tools: Awaited<ReturnType<typeof installValidators>>): Promise<Verdict[]> {
+  const verdicts: Verdict[] = [...(await runCanaries(tools)), await runTflint(tools.tflint, STACKS_DIR, stacks)];
+  for (const host of hostsOf(STACKS_DIR, stacks)) {
+    verdicts.push(await runCloudInit(tools.cloudInit, host.stack, host.userData));
+    verdicts.push(await runComposeSchema(tools.schema, host.stack, host.files["/etc/app-host/compose.json"]));
+    verdicts.push(await runCaddy(tools.caddy, host.stack, host.files["/etc/app-host/Caddyfile"]));
+  }
+  const documents = await runSsmDocuments(STACKS_DIR, stacks);
+  if (documents) verdicts.push(documents);
+  return verdicts;
+}
+
 async function main(): Promise<void> {
   const stacks = await synthAll();
   const env = terraformEnv();
   console.log(`providers from ${providerMirror() ?? "the registry"}; validating ${stacks.length} stacks`);
+  // Installing the validators is mostly compiling; terraform's inits mostly wait on the disk.
+  const installing = installValidators();
+  installing.catch(() => undefined);
   const results = await mapLimited(stacks, 2, (stack) => validateStack(stack, env));
   printTable(
     ["stack", "resources", "result", "seconds"],
@@ -43,6 +85,15 @@ async function main(): Promise<void> {
   const failed = results.filter((r) => r.problems.length > 0);
   for (const r of failed) console.error(`\n${r.stack}:\n  ${r.problems.join("\n  ")}`);
   if (failed.length > 0) process.exitCode = 1;
+
+  const verdicts = await runValidators(stacks, await installing);
+  console.log("");
+  printTable(
+    ["validator", "of", "result", "seconds"],
+    verdicts.map((v) => [v.validator, v.target, v.problems ? "FAILED" : (v.expected ?? "valid"), v.seconds.toFixed(1)]),
+  );
+  for (const v of verdicts.filter((v) => v.problems)) console.error(`\n${v.validator}, ${v.target}:\n${v.problems}`);
+  if (verdicts.some((v) => v.problems)) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

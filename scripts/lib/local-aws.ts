@@ -19,6 +19,8 @@ export const UNHEALTHY_IMAGE_MARKER = "e2e-unhealthy";
 
 export interface LocalAws {
   readonly endpoint: string;
+  /** Operations whose requests the strict check could not read against their model (local-aws/patches.py `_strict_requests`), as `service Operation: reason`. */
+  readonly unchecked: ReadonlySet<string>;
   stop(): Promise<void>;
 }
 
@@ -31,10 +33,12 @@ export async function startLocalAws(): Promise<LocalAws> {
   });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const unchecked = new Set<string>();
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`local AWS did not start within 60 s:\n${stderr}`)), 60_000);
     child.on("exit", (code) => reject(new Error(`local AWS exited with ${code}:\n${stderr}`)));
     createInterface({ input: child.stdout }).on("line", (line) => {
+      if (line.startsWith("strict: unchecked ")) unchecked.add(line.slice("strict: unchecked ".length));
       const match = /^listening on (\d+)$/.exec(line);
       if (match) {
         clearTimeout(timer);
@@ -46,6 +50,7 @@ export async function startLocalAws(): Promise<LocalAws> {
   process.on("exit", kill);
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    unchecked,
     stop: () =>
       new Promise((resolve) => {
         process.off("exit", kill);
