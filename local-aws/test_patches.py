@@ -490,3 +490,15 @@ def test_strict_rest_xml_protocol_refuses_a_reference_over_its_length(endpoint: 
 def test_strict_requests_let_valid_ones_through(endpoint: str) -> None:
     client(endpoint, "logs").create_log_group(logGroupName="/strict/valid")
     client(endpoint, "ec2").describe_vpcs(MaxResults=5)
+
+
+def test_strict_requests_name_once_each_operation_they_could_not_check(capsys: pytest.CaptureFixture[str]) -> None:
+    class Unreadable:
+        boto3_service_name = "example"
+
+        def _get_action(self) -> str:
+            return "DoThing"
+
+    patches._report_unchecked(Unreadable(), ValueError("no model"))
+    patches._report_unchecked(Unreadable(), ValueError("no model"))
+    assert capsys.readouterr().out == "strict: unchecked example DoThing: ValueError: no model\n"

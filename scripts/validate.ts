@@ -4,7 +4,8 @@
  * the independent validators (scripts/lib/validators.ts): tflint with the AWS ruleset on every
  * stack; cloud-init's schema, the Compose schema and `caddy validate` on every single host's user
  * data, compose file and Caddyfile; cfn-lint on the SSM documents. Fails on any error or warning;
- * prints a table per part.
+ * prints a table per part. `--install-only` installs the validators and stops (CI builds them in
+ * the background while other steps run).
  */
 import { join } from "node:path";
 import { mapLimited, printTable } from "./lib/process";
@@ -66,6 +67,12 @@ async function runValidators(stacks: readonly string[], tools: Awaited<ReturnTyp
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--install-only")) {
+    const started = Date.now();
+    await installValidators();
+    console.log(`validators installed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return;
+  }
   const stacks = await synthAll();
   const env = terraformEnv();
   console.log(`providers from ${providerMirror() ?? "the registry"}; validating ${stacks.length} stacks`);
