@@ -214,9 +214,20 @@ const networkCases: [string, string, unknown, string][] = [
     "unknown top-level key",
     "dev",
     { ...validInput(), vpcCidr: "10.0.0.0/16" },
-    'environment "dev": (top level): Unrecognized key: "vpcCidr"',
+    'environment "dev": (top level): unknown key "vpcCidr"; expected one of: $schema, about, project, region,',
   ],
-  ["unknown network key", "dev", withNetwork({ natGateways: 2 }), 'environment "dev": network: Unrecognized key: "natGateways"'],
+  [
+    "a misspelt top-level key",
+    "dev",
+    { ...validInput(), projct: "webapp" },
+    'environment "dev": (top level): unknown key "projct"; did you mean "project"?',
+  ],
+  [
+    "unknown network key",
+    "dev",
+    withNetwork({ natGateways: 2 }),
+    'environment "dev": network: unknown key "natGateways"; expected one of: vpcCidr, azCount, natStrategy,',
+  ],
   [
     "flow-log retention CloudWatch refuses",
     "dev",
@@ -228,6 +239,16 @@ const networkCases: [string, string, unknown, string][] = [
 ];
 
 const serviceCases: [string, EnvironmentInput, string][] = [
+  [
+    "a misspelt service key",
+    withServices([{ ...api, healtCheckPath: "/health" } as never]),
+    'services.0: unknown key "healtCheckPath"; did you mean "healthCheckPath"?',
+  ],
+  [
+    "a misspelt routing key",
+    withServices([{ ...api, routing: { pahts: ["/api/*"], priority: 10 } } as never]),
+    'services.0.routing: unknown key "pahts"; did you mean "paths"?',
+  ],
   [
     "more web services than one load balancer takes",
     withServices(Array.from({ length: 51 }, (_, i) => ({ ...api, name: `web${i}`, routing: { paths: [`/w${i}/*`], priority: i + 1 } }))),
@@ -628,7 +649,12 @@ const observabilityCases: [string, unknown, string][] = [
     "observability.thresholds.latencyP95Seconds: must not exceed latencyP99Seconds",
   ],
   ["a percentage over 100", { thresholds: { serviceCpuPercent: 120 } }, "observability.thresholds.serviceCpuPercent"],
-  ["an unknown threshold", { thresholds: { diskPercent: 80 } }, "observability.thresholds"],
+  ["an unknown threshold", { thresholds: { diskPercent: 80 } }, 'observability.thresholds: unknown key "diskPercent"; expected one of:'],
+  [
+    "a misspelt threshold",
+    { thresholds: { serviceCpuPercnt: 80 } },
+    'observability.thresholds: unknown key "serviceCpuPercnt"; did you mean "serviceCpuPercent"?',
+  ],
 ];
 
 /** A valid single host; each case breaks one thing. */
@@ -741,7 +767,12 @@ const singleHostCases: [string, unknown, string][] = [
     withHost({}, { rootVolumeGb: 8 }),
     "singleHost.rootVolumeGb: Docker images need room: at least 20 GiB",
   ],
-  ["an unknown single-host key", withHost({}, { keyName: "my-key" }), 'singleHost: Unrecognized key: "keyName"'],
+  ["an unknown single-host key", withHost({}, { keyName: "my-key" }), 'singleHost: unknown key "keyName"; expected one of:'],
+  [
+    "a misspelt key of the host's database",
+    withHost({}, { database: { mode: "external", urlSecretArn: SECRET_ARN, cidrs: ["10.0.0.0/16"], portt: 5432 } }),
+    'singleHost.database: unknown key "portt"; did you mean "port"?',
+  ],
 ];
 
 interface Case {
@@ -873,7 +904,7 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     withServices([{ ...api, deployment: "blueGreen" }], { delivery, alb: { testListenerCidrs: ["office"] } }),
     'alb.testListenerCidrs.0: "office" is not an IPv4 CIDR block',
   ],
-  ["an unknown delivery key", withDelivery({ stages: [] }), 'delivery: Unrecognized key: "stages"'],
+  ["an unknown delivery key", withDelivery({ stages: [] }), 'delivery: unknown key "stages"; expected one of:'],
 ];
 
 const withoutPrefix = (message: string) => message.replace(/^environment "[^"]*": /, "");

@@ -7,6 +7,7 @@ import type { DeliveryDefinition } from "./delivery-schema";
 import type { ObservabilityDefinition } from "./observability-schema";
 import { albSchema, environmentSchema, imageRepository, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
 import { burstable, instanceArchitecture, type SingleHostDefinition } from "./single-host-schema";
+import { unknownKeyMessage } from "./unknown-keys";
 
 export interface SubnetSpec {
   readonly availabilityZone: string;
@@ -220,7 +221,10 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
   const parsed = environmentSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push(problem(name, issue.path.join("."), issue.message));
+      const field = issue.path.join(".");
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) problems.push(problem(name, field, unknownKeyMessage(environmentSchema, issue.path, key)));
+      } else problems.push(problem(name, field, issue.message));
     }
     throw new ConfigError(problems);
   }

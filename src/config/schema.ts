@@ -296,6 +296,7 @@ export const albSchema = z.strictObject({
 
 export const environmentSchema = z
   .strictObject({
+    $schema: z.string().optional().describe("The JSON Schema editors check this file against: ../schema/environment.schema.json; the build ignores it."),
     /** Free text for readers (what a definition changed from its design, and why); the build ignores it. */
     about: z.array(z.string()).optional(),
     /** Short product name; prefixes every resource name. */
