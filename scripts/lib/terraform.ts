@@ -3,7 +3,15 @@ import { join, resolve } from "node:path";
 import { loadEnvironments } from "../../src/config/load";
 import { run, type RunResult } from "./process";
 
-export const ROOT = resolve(__dirname, "..", "..", "..");
+/** The project root: the nearest folder above with a package.json (scripts run from dist/ when built, from source under jest). */
+export const ROOT = (() => {
+  let dir = __dirname;
+  while (!existsSync(join(dir, "package.json"))) {
+    if (resolve(dir, "..") === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = resolve(dir, "..");
+  }
+  return dir;
+})();
 export const OUT_DIR = join(ROOT, "cdktf.out");
 export const STACKS_DIR = join(OUT_DIR, "stacks");
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { retentionDays } from "./log-retention";
+import { retentionDays, retentionDescription } from "./log-retention";
 
 /**
  * Instance families RDS offers for PostgreSQL 13 and later (older generations such as db.t2 and
@@ -113,9 +113,11 @@ const masterUsername = z
 
 export const databaseSchema = z
   .strictObject({
-    /** @default `<project>-<environment>-db` */
-    identifier: identifier.optional(),
-    /** A major version ("16") lets RDS apply minor upgrades; a full one ("16.4") pins it. */
+    identifier: identifier
+      .optional()
+      .describe(
+        "RDS instance identifier: lower-case letters, digits and single hyphens, starting with a letter; at most 63 characters with the -replica-<n> its replicas append. Default: <project>-<environment>-db.",
+      ),
     engineVersion: z
       .string()
       .regex(/^\d+(\.\d+)?$/, 'must be a PostgreSQL version like "16" or "16.4"')
@@ -123,43 +125,101 @@ export const databaseSchema = z
         (v) => (POSTGRES_MAJOR_VERSIONS as readonly number[]).includes(Number(v.split(".")[0])),
         `the major version must be one of ${POSTGRES_MAJOR_VERSIONS.join(", ")}`,
       )
-      .default("16"),
+      .default("16")
+      .describe(
+        `PostgreSQL version, major ${POSTGRES_MAJOR_VERSIONS.join(", ")}: a major version ("16") lets RDS apply minor upgrades, a full one ("16.4") pins it.`,
+      ),
     instanceClass: instanceType(
       "db",
       "an instance class",
       POSTGRES_INSTANCE_FAMILIES,
       (family) => `RDS for PostgreSQL does not offer db.${family}`,
+    ).describe(
+      `RDS instance class, db.<family>.<size>, like db.t4g.micro; the family must be one of ${POSTGRES_INSTANCE_FAMILIES.join(", ")} and the class offered in the region.`,
     ),
-    /** GiB of gp3 storage. */
-    allocatedStorageGb: z.number().int().min(20, "gp3 needs at least 20 GiB").max(65536).default(20),
-    /** Storage autoscaling ceiling; 0 turns storage autoscaling off. @default 4 × allocatedStorageGb, at most 65536 */
-    maxAllocatedStorageGb: z.number().int().min(0).max(65536).optional(),
-    /** @default production */
-    multiAz: z.boolean().optional(),
-    /** @default 30 in production, else 7 */
-    backupRetentionDays: z.number().int().min(0).max(35).optional(),
-    backupWindow: dailyWindow.default("03:00-04:00"),
-    maintenanceWindow: weeklyWindow.default("mon:04:30-mon:05:30"),
-    readReplicas: z.number().int().min(0).max(5).default(0),
-    databaseName: sqlName.default("app"),
-    username: masterUsername.default("app"),
-    /**
-     * writeOnly: Terraform generates the password in an ephemeral resource and writes it, write-only,
-     * to RDS and to the connection secret; it never reaches plan or state. rdsManaged: RDS keeps
-     * and rotates it in its own secret (AWS refuses read replicas of such a primary).
-     */
-    passwordManagement: z.enum(PASSWORD_MANAGEMENT, { error: `must be one of: ${PASSWORD_MANAGEMENT.join(", ")}` }).default("writeOnly"),
-    /** writeOnly only: bump to rotate the master password (an in-place update). */
-    passwordVersion: z.number().int().min(1).default(1),
-    /** log_min_duration_statement: statements slower than this many ms are logged; -1 turns it off. */
-    slowQueryMs: z.number().int().min(-1).default(1000),
-    performanceInsights: z.boolean().default(true),
-    /** Enhanced monitoring granularity; 0 turns it off. */
+    allocatedStorageGb: z
+      .number()
+      .int()
+      .min(20, "gp3 needs at least 20 GiB")
+      .max(65536)
+      .default(20)
+      .describe("Storage allocated to the instance, GiB of gp3."),
+    maxAllocatedStorageGb: z
+      .number()
+      .int()
+      .min(0)
+      .max(65536)
+      .optional()
+      .describe(
+        "Ceiling for storage autoscaling, GiB: at least 110 % of allocatedStorageGb, or 0 to turn autoscaling off. Default: 4 × allocatedStorageGb, at most 65536.",
+      ),
+    multiAz: z
+      .boolean()
+      .optional()
+      .describe("Keep a standby instance in another availability zone. Default: on in production, off otherwise."),
+    backupRetentionDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(35)
+      .optional()
+      .describe(
+        "Days automated backups are kept; 0 turns them off, which read replicas do not allow. Default: 30 in production, 7 otherwise.",
+      ),
+    backupWindow: dailyWindow
+      .default("03:00-04:00")
+      .describe("Daily window for automated backups, hh:mm-hh:mm in UTC, at least 30 minutes long."),
+    maintenanceWindow: weeklyWindow
+      .default("mon:04:30-mon:05:30")
+      .describe(
+        "Weekly maintenance window, ddd:hh:mm-ddd:hh:mm in UTC, at least 30 minutes long; it must not overlap or touch the backup window.",
+      ),
+    readReplicas: z
+      .number()
+      .int()
+      .min(0)
+      .max(5)
+      .default(0)
+      .describe(
+        "Read replicas of the primary, each encrypted, monitored and logged like it; they need automated backups and passwordManagement writeOnly.",
+      ),
+    databaseName: sqlName
+      .default("app")
+      .describe(
+        "The database created on the instance: 1-63 lower-case letters, digits or underscores, starting with a letter; not a PostgreSQL reserved word or built-in database, and not starting with rds or pg_.",
+      ),
+    username: masterUsername
+      .default("app")
+      .describe(
+        "The master user: 1-16 lower-case letters, digits or underscores, starting with a letter; not a PostgreSQL reserved word, and not starting with rds or pg_.",
+      ),
+    passwordManagement: z
+      .enum(PASSWORD_MANAGEMENT, { error: `must be one of: ${PASSWORD_MANAGEMENT.join(", ")}` })
+      .default("writeOnly")
+      .describe(
+        "writeOnly: Terraform generates the master password at apply and writes it, write-only, to RDS and the credentials secret, so it never reaches plan or state. rdsManaged: RDS keeps and rotates it in its own secret, and AWS then refuses read replicas.",
+      ),
+    passwordVersion: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe("With writeOnly: increase it to rotate the master password (an in-place update)."),
+    slowQueryMs: z
+      .number()
+      .int()
+      .min(-1)
+      .default(1000)
+      .describe("log_min_duration_statement: statements slower than this many milliseconds are logged; -1 turns it off."),
+    performanceInsights: z.boolean().default(true).describe("Turn on Performance Insights (7 days, encrypted with the environment's key)."),
     monitoringIntervalSeconds: z
       .number()
       .refine((s) => (MONITORING_INTERVALS as readonly number[]).includes(s), `must be one of ${MONITORING_INTERVALS.join(", ")}`)
-      .default(60),
-    logRetentionDays: retentionDays.default(30),
+      .default(60)
+      .describe(`Enhanced monitoring interval, seconds: one of ${MONITORING_INTERVALS.join(", ")}; 0 turns it off.`),
+    logRetentionDays: retentionDays
+      .default(30)
+      .describe(retentionDescription("the instances' postgresql and upgrade logs (/aws/rds/instance/<id>/…)")),
   })
   .superRefine((db, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
@@ -189,32 +249,73 @@ export const databaseSchema = z
 
 export const cacheSchema = z
   .strictObject({
-    /** @default `<project>-<environment>-cache` */
-    identifier: identifier.optional(),
-    engine: z.enum(CACHE_ENGINES, { error: `must be one of: ${CACHE_ENGINES.join(", ")}` }).default("redis"),
-    /** @default the newest version listed for the engine */
-    engineVersion: z.string().optional(),
+    identifier: identifier
+      .optional()
+      .describe(
+        "Replication group id: lower-case letters, digits and single hyphens, starting with a letter, at most 40 characters. Default: <project>-<environment>-cache.",
+      ),
+    engine: z
+      .enum(CACHE_ENGINES, { error: `must be one of: ${CACHE_ENGINES.join(", ")}` })
+      .default("redis")
+      .describe("Cache engine: Redis OSS or Valkey."),
+    engineVersion: z
+      .string()
+      .optional()
+      .describe(
+        `Engine version: ${Object.entries(CACHE_ENGINE_VERSIONS)
+          .map(([engine, versions]) => `${engine} ${versions.join(", ")}`)
+          .join("; ")}. Default: the newest for the engine.`,
+      ),
     nodeType: instanceType(
       "cache",
       "a node type",
       CACHE_NODE_FAMILIES,
       (family) => `ElastiCache does not offer cache.${family} for Redis 7 or Valkey`,
+    ).describe(
+      `Node type, cache.<family>.<size>, like cache.t4g.micro; the family must be one of ${CACHE_NODE_FAMILIES.join(", ")} and the type offered in the region.`,
     ),
-    /** Primary plus replicas. @default 2 in production, else 1 */
-    nodes: z.number().int().min(1).max(6).optional(),
-    /** @default on with 2 or more nodes */
-    automaticFailover: z.boolean().optional(),
-    /** @default automaticFailover */
-    multiAz: z.boolean().optional(),
-    transitEncryption: z.boolean().default(true),
-    /** iam: an RBAC user group whose user authenticates with IAM (no secret anywhere). */
-    accessControl: z.enum(CACHE_ACCESS_CONTROL, { error: `must be one of: ${CACHE_ACCESS_CONTROL.join(", ")}` }).default("iam"),
-    maxmemoryPolicy: z.enum(MAXMEMORY_POLICIES, { error: `must be one of: ${MAXMEMORY_POLICIES.join(", ")}` }).default("allkeys-lru"),
-    /** @default 5 in production, else 0 (no snapshots) */
-    snapshotRetentionDays: z.number().int().min(0).max(35).optional(),
-    snapshotWindow: dailyWindow.default("03:00-05:00"),
-    maintenanceWindow: weeklyWindow.default("sun:05:30-sun:06:30"),
-    logRetentionDays: retentionDays.default(30),
+    nodes: z
+      .number()
+      .int()
+      .min(1)
+      .max(6)
+      .optional()
+      .describe("Nodes in the replication group: the primary plus replicas. Default: 2 in production, 1 otherwise."),
+    automaticFailover: z
+      .boolean()
+      .optional()
+      .describe("Promote a replica when the primary fails; needs 2 or more nodes. Default: on with 2 or more nodes."),
+    multiAz: z
+      .boolean()
+      .optional()
+      .describe("Spread the nodes over availability zones; needs automaticFailover. Default: the same as automaticFailover."),
+    transitEncryption: z.boolean().default(true).describe("TLS between clients and the cache; accessControl iam needs it."),
+    accessControl: z
+      .enum(CACHE_ACCESS_CONTROL, { error: `must be one of: ${CACHE_ACCESS_CONTROL.join(", ")}` })
+      .default("iam")
+      .describe(
+        "iam: an RBAC user group whose application user authenticates with an IAM-signed token, so no secret exists (needs Redis 7 or Valkey, and transitEncryption). none: no authentication, refused in production.",
+      ),
+    maxmemoryPolicy: z
+      .enum(MAXMEMORY_POLICIES, { error: `must be one of: ${MAXMEMORY_POLICIES.join(", ")}` })
+      .default("allkeys-lru")
+      .describe("The parameter group's maxmemory-policy: which keys are evicted when memory is full."),
+    snapshotRetentionDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(35)
+      .optional()
+      .describe("Days daily snapshots are kept; 0 takes none. Default: 5 in production, 0 otherwise."),
+    snapshotWindow: dailyWindow.default("03:00-05:00").describe("Daily snapshot window, hh:mm-hh:mm in UTC, at least 60 minutes long."),
+    maintenanceWindow: weeklyWindow
+      .default("sun:05:30-sun:06:30")
+      .describe(
+        "Weekly maintenance window, ddd:hh:mm-ddd:hh:mm in UTC, at least 60 minutes long; it must not overlap or touch the snapshot window.",
+      ),
+    logRetentionDays: retentionDays
+      .default(30)
+      .describe(retentionDescription("the slow and engine logs (/elasticache/<id>/slow-log and engine-log)")),
   })
   .superRefine((cache, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });

@@ -2,14 +2,17 @@
 import { z } from "zod";
 import { CidrError, parseCidr } from "./cidr";
 
-export const cidrBlock = z.string().superRefine((value, ctx) => {
-  try {
-    parseCidr(value);
-  } catch (error) {
-    if (!(error instanceof CidrError)) throw error;
-    ctx.addIssue({ code: "custom", message: error.message });
-  }
-});
+export const cidrBlock = z
+  .string()
+  .superRefine((value, ctx) => {
+    try {
+      parseCidr(value);
+    } catch (error) {
+      if (!(error instanceof CidrError)) throw error;
+      ctx.addIssue({ code: "custom", message: error.message });
+    }
+  })
+  .describe("An IPv4 CIDR block, like 10.0.0.0/16.");
 
 /**
  * Secrets Manager secret or SSM parameter ARNs: the only things a container secret may name. A
@@ -23,8 +26,12 @@ const DNS_NAME = /^(?=.{1,253}$)((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
 
 export const dnsName = z
   .string()
-  .regex(DNS_NAME, "must be a DNS name like app.example.com: labels of 1-63 letters, digits or inner hyphens");
-export const hostedZoneName = z.string().regex(DNS_NAME, "must be the Route53 public zone name, like example.com");
+  .regex(DNS_NAME, "must be a DNS name like app.example.com: labels of 1-63 letters, digits or inner hyphens")
+  .describe("A lower-case DNS name, like app.example.com: labels of 1-63 letters, digits or inner hyphens, at most 253 characters.");
+export const hostedZoneName = z
+  .string()
+  .regex(DNS_NAME, "must be the Route53 public zone name, like example.com")
+  .describe("The name of an existing public Route53 hosted zone, like example.com.");
 
 /** Why `name` cannot live in the Route53 zone `zone`, or undefined: the zone's apex or a name under it. */
 export function outsideZone(name: string, zone: string): string | undefined {
@@ -32,9 +39,8 @@ export function outsideZone(name: string, zone: string): string | undefined {
 }
 
 /**
- * Tags every resource carries: AWS allows 50 per resource and the app adds 3 (Project,
- * Environment, ManagedBy); keys and values must not start with aws: (AWS's own), and use letters,
- * digits, spaces and + - = . _ : / @ only.
+ * AWS allows 50 tags a resource and the app adds 3 (Project, Environment, ManagedBy); the aws:
+ * prefix is AWS's own, and tag text is limited to what every service accepts.
  */
 export const MAX_USER_TAGS = 47;
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -58,4 +64,7 @@ export const tags = z
         ctx.addIssue({ code: "custom", path: [key], message: "Project, Environment and ManagedBy are set by the app" });
     }
   })
-  .default({});
+  .default({})
+  .describe(
+    `Extra tags for every resource, at most ${MAX_USER_TAGS}: keys of 1-128 and values of up to 256 letters, digits, spaces and + - = . _ : / @, keys unique regardless of case. Keys and values must not start with aws:, and Project, Environment and ManagedBy are set by the app.`,
+  );

@@ -8,3 +8,7 @@ export const LOG_RETENTION_DAYS = [
 export const retentionDays = z.number().refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
   message: `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
 });
+
+/** A retention field's description: whose logs it keeps, and the periods CloudWatch Logs accepts. */
+export const retentionDescription = (logs: string): string =>
+  `Days CloudWatch Logs keeps ${logs}: one of ${LOG_RETENTION_DAYS.join(", ")}.`;

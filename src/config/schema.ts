@@ -5,7 +5,7 @@ import { arnProblem, isPostgresVersion, offersCacheNodeType, offersHostType, off
 import { describeFargateMemory, FARGATE_CPU, fargateMemoryOptions } from "./fargate";
 import { cacheSchema, databaseSchema } from "./data-schema";
 import { deliverySchema } from "./delivery-schema";
-import { retentionDays } from "./log-retention";
+import { retentionDays, retentionDescription } from "./log-retention";
 import { observabilitySchema } from "./observability-schema";
 import { REGIONS, REGION_ZONES } from "./regions";
 import {
@@ -50,7 +50,6 @@ const MAX_HEALTH_CHECK_PATH = 1024;
 /** Web services behind one load balancer: its security group takes 60 rules by default, one outbound per service. */
 const MAX_WEB_SERVICES = 50;
 
-/** How many extra prefix bits each tier's subnets take from the VPC CIDR (cidrsubnet's newbits). */
 const subnetBits = z.number().int().min(1).max(12);
 
 /** Ranges CreateVpc refuses: "this network", loopback, link-local, multicast and reserved. */
@@ -75,29 +74,46 @@ export const networkSchema = z.strictObject({
     .refine(
       (value) => !RESERVED_RANGES.some((range) => overlapsIfValid(value, range)),
       `must not overlap a reserved range (${RESERVED_RANGES.join(", ")}); use a private range such as 10.0.0.0/16`,
+    )
+    .describe(
+      `The VPC's IPv4 CIDR block, /16 to /24, outside the reserved ranges (${RESERVED_RANGES.join(", ")}). VPCs of one account and region must not overlap unless allowOverlap is set.`,
     ),
-  /** At least 2 for ECS environments; a single host takes 1 or 2. */
-  azCount: z.number().int().min(1),
-  /** ECS environments only: a single host has no private subnets to route through NAT. */
-  natStrategy: z.enum(NAT_STRATEGIES, { error: `must be one of: ${NAT_STRATEGIES.join(", ")}` }).optional(),
+  azCount: z
+    .number()
+    .int()
+    .min(1)
+    .describe(
+      "Availability zones to spread the subnets over, at most what the region offers: at least 2 for an ECS environment, 1 or 2 for a single host.",
+    ),
+  natStrategy: z
+    .enum(NAT_STRATEGIES, { error: `must be one of: ${NAT_STRATEGIES.join(", ")}` })
+    .optional()
+    .describe(
+      "NAT gateways for the private subnets: single (one gateway, cheaper, but egress fails with its AZ) or perAz (one in each AZ). Required for an ECS environment; a single host has no private subnets and takes none.",
+    ),
   subnetBits: z
     .strictObject({
-      public: subnetBits.default(5),
-      private: subnetBits.default(3),
-      isolated: subnetBits.default(5),
+      public: subnetBits.default(5).describe("Extra prefix bits of the public subnets (load balancer, NAT gateways, a single host)."),
+      private: subnetBits.default(3).describe("Extra prefix bits of the private subnets (the services' tasks)."),
+      isolated: subnetBits.default(5).describe("Extra prefix bits of the isolated subnets (database and cache)."),
     })
-    .default({ public: 5, private: 3, isolated: 5 }),
-  /**
-   * This VPC is never peered or routed to the other definitions' in its account and region, so its
-   * CIDR may overlap theirs. @default false: overlapping CIDRs are refused
-   */
-  allowOverlap: z.boolean().default(false),
+    .default({ public: 5, private: 3, isolated: 5 })
+    .describe(
+      "Extra prefix bits each subnet tier takes from the VPC CIDR, like cidrsubnet's newbits: more bits, smaller subnets. In an ECS environment with web services the public subnets must be /27 or larger, and no subnet may be smaller than /28.",
+    ),
+  allowOverlap: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Let this VPC's CIDR overlap those of other definitions in its account and region; only for VPCs that are never peered or routed to each other.",
+    ),
   flowLogs: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      retentionDays: retentionDays.default(90),
+      enabled: z.boolean().default(true).describe("Record the VPC's flow logs."),
+      retentionDays: retentionDays.default(90).describe(retentionDescription("the flow logs")),
     })
-    .default({ enabled: true, retentionDays: 90 }),
+    .default({ enabled: true, retentionDays: 90 })
+    .describe("VPC flow logs, written to CloudWatch Logs."),
 });
 
 export const SERVICE_ROLES = ["web", "worker", "scheduler"] as const;
@@ -114,18 +130,37 @@ const envVarName = z.string().regex(ENV_NAME, "environment variable names are le
 
 const scalingSchema = z
   .strictObject({
-    min: z.number().int().min(0),
-    max: z.number().int().min(1),
-    /** Target average CPU utilisation, percent. */
-    cpuTarget: z.number().min(10).max(95).default(70),
-    /** Target average memory utilisation, percent. */
-    memoryTarget: z.number().min(10).max(95).default(80),
-    /** Target ALB requests per task per minute (web services only). */
-    requestsPerTarget: z.number().int().min(1).optional(),
-    scaleInCooldownSeconds: z.number().int().min(0).max(3600).default(300),
-    scaleOutCooldownSeconds: z.number().int().min(0).max(3600).default(60),
+    min: z.number().int().min(0).describe("Fewest tasks the scaler keeps; at most max."),
+    max: z.number().int().min(1).describe("Most tasks the scaler starts."),
+    cpuTarget: z.number().min(10).max(95).default(70).describe("Average CPU utilisation, percent, the scaler keeps the service at."),
+    memoryTarget: z.number().min(10).max(95).default(80).describe("Average memory utilisation, percent, the scaler keeps the service at."),
+    requestsPerTarget: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        "Load balancer requests per task per minute the scaler aims for; web services with rolling deployment only. Default: no request-count scaling.",
+      ),
+    scaleInCooldownSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(300)
+      .describe("Seconds after a scale-in before the scaler removes more tasks."),
+    scaleOutCooldownSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(60)
+      .describe("Seconds after a scale-out before the scaler adds more tasks."),
   })
   .refine((s) => s.min <= s.max, { path: ["min"], message: "must not exceed max" });
+
+/** Fargate's task sizes, for the memory field's description. */
+const FARGATE_MEMORY = FARGATE_CPU.map(describeFargateMemory).join("; ");
 
 export const serviceSchema = z
   .strictObject({
@@ -134,66 +169,163 @@ export const serviceSchema = z
       .regex(
         /^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/,
         "must be 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen",
+      )
+      .describe(
+        "Service name, unique in the environment: 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen. Resources are named <project>-<environment>-<name>; a single host keeps proxy and postgres for itself.",
       ),
-    role: z.enum(SERVICE_ROLES, { error: `must be one of: ${SERVICE_ROLES.join(", ")}` }),
-    image: z.strictObject({
-      /** ECR repository name within the environment; services may share one. Default: the service name. */
-      repository: z
-        .string()
-        .regex(/^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/, "must be 1-30 lower-case letters, digits or hyphens, not ending with a hyphen")
-        .optional(),
-      tag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be a valid image tag"),
-    }),
-    cpu: z.number().refine((cpu) => FARGATE_CPU.includes(cpu), `must be one of Fargate's CPU sizes: ${FARGATE_CPU.join(", ")}`),
-    memory: z.number().int(),
-    /** Container port; required for web services. */
-    port: z.number().int().min(1).max(65535).optional(),
-    command: z.array(z.string()).optional(),
-    environment: z.record(envVarName, z.string()).default({}),
-    /** Variable name → Secrets Manager secret or SSM parameter ARN, injected by ECS at start. */
-    secrets: z.record(envVarName, z.string()).default({}),
-    /** Web services: ALB health check path. */
+    role: z
+      .enum(SERVICE_ROLES, { error: `must be one of: ${SERVICE_ROLES.join(", ")}` })
+      .describe(
+        "web: behind the load balancer, which routes requests to it by routing; worker: no inbound traffic, and may run on Fargate Spot; scheduler: exactly one task, never autoscaled.",
+      ),
+    image: z
+      .strictObject({
+        repository: z
+          .string()
+          .regex(/^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/, "must be 1-30 lower-case letters, digits or hyphens, not ending with a hyphen")
+          .optional()
+          .describe(
+            "ECR repository, <project>/<repository> in the project's images stack, shared by every service and environment that names it: 1-30 lower-case letters, digits or hyphens. Default: the service name.",
+          ),
+        tag: z
+          .string()
+          .regex(/^[\w][\w.-]{0,127}$/, "must be a valid image tag")
+          .describe(
+            "Image tag, up to 128 letters, digits, _, . or -; production refuses latest. Once a delivery pipeline has released the image, the released tag is used instead.",
+          ),
+      })
+      .describe("The container image, from the project's ECR repositories."),
+    cpu: z
+      .number()
+      .refine((cpu) => FARGATE_CPU.includes(cpu), `must be one of Fargate's CPU sizes: ${FARGATE_CPU.join(", ")}`)
+      .describe(`CPU units of the task (1024 is one vCPU; on a single host, the container's limit): one of ${FARGATE_CPU.join(", ")}.`),
+    memory: z
+      .number()
+      .int()
+      .describe(`Memory of the task, MiB (on a single host, the container's limit), a size Fargate accepts: ${FARGATE_MEMORY}.`),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe(
+        "The port the container listens on, where the load balancer (or a single host's proxy) reaches it. Required for web services.",
+      ),
+    command: z.array(z.string()).optional().describe("Command and arguments that replace the image's own command. Default: the image's."),
+    environment: z
+      .record(envVarName, z.string())
+      .default({})
+      .describe(
+        "Plain environment variables, name to value. Names that look like credentials (PASSWORD, SECRET, TOKEN, API_KEY, …) are refused: pass those in secrets. DATABASE_* and REDIS_* are set from the data stores in connectsTo.",
+      ),
+    secrets: z
+      .record(envVarName, z.string())
+      .default({})
+      .describe(
+        "Secret environment variables: name to the ARN of a Secrets Manager secret (with its 6-character suffix) or SSM parameter, injected by ECS at start. The execution role may read exactly these; a name may not also be in environment.",
+      ),
     healthCheckPath: z
       .string()
       .regex(/^\//, "must start with /")
       .max(MAX_HEALTH_CHECK_PATH, `a target group health check path takes at most ${MAX_HEALTH_CHECK_PATH} characters`)
-      .default("/health"),
-    /** A command run inside the container; ECS replaces the task when it keeps failing. */
+      .default("/health")
+      .describe("Web services: the path the load balancer's health check requests (a single host's health report too)."),
     containerHealthCheck: z
       .strictObject({
-        command: z.array(z.string()).min(1, "give the command and its arguments"),
-        intervalSeconds: z.number().int().min(5).max(300).default(30),
-        timeoutSeconds: z.number().int().min(2).max(60).default(5),
-        retries: z.number().int().min(1).max(10).default(3),
-        startPeriodSeconds: z.number().int().min(0).max(300).default(60),
+        command: z
+          .array(z.string())
+          .min(1, "give the command and its arguments")
+          .describe("The command and its arguments, run in the container without a shell (CMD); exit status 0 means healthy."),
+        intervalSeconds: z.number().int().min(5).max(300).default(30).describe("Seconds between checks."),
+        timeoutSeconds: z.number().int().min(2).max(60).default(5).describe("Seconds a check may take before it counts as failed."),
+        retries: z.number().int().min(1).max(10).default(3).describe("Consecutive failed checks after which the container is unhealthy."),
+        startPeriodSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(300)
+          .default(60)
+          .describe("Seconds after the container starts during which failed checks do not count."),
       })
-      .optional(),
-    /** Web services: which requests the ALB routes here. */
+      .optional()
+      .describe(
+        "A command run inside the container to check it; ECS replaces a task that keeps failing it. Default: none (the load balancer checks web services).",
+      ),
     routing: z
       .strictObject({
-        paths: z.array(z.string().regex(/^\/[\w\-./*?]*$/, "must be a URL path pattern starting with /")).default([]),
-        hosts: z.array(z.string().regex(/^[a-z0-9*.-]+$/, "must be a host name pattern")).default([]),
-        /** Listener rule priority: lower wins; unique per environment. */
-        priority: z.number().int().min(1).max(50000),
+        paths: z
+          .array(z.string().regex(/^\/[\w\-./*?]*$/, "must be a URL path pattern starting with /"))
+          .default([])
+          .describe(
+            "URL path patterns, like /api/*, where * and ? are wildcards: at most 3, and with hosts at most 5 values and 5 wildcards in all, each at most 128 characters.",
+          ),
+        hosts: z
+          .array(z.string().regex(/^[a-z0-9*.-]+$/, "must be a host name pattern"))
+          .default([])
+          .describe("Host name patterns, like api.example.com or *.example.com: at most 3, and with paths at most 5 values in all."),
+        priority: z
+          .number()
+          .int()
+          .min(1)
+          .max(50000)
+          .describe("The listener rule's priority, unique in the environment: the lowest matching rule wins."),
       })
-      .optional(),
-    desiredCount: z.number().int().min(0).optional(),
-    scaling: scalingSchema.optional(),
-    deployment: z.enum(DEPLOYMENT_STRATEGIES, { error: `must be one of: ${DEPLOYMENT_STRATEGIES.join(", ")}` }).default("rolling"),
-    /** Workers: percent of tasks (by weight) on Fargate Spot. */
-    spotPercent: z.number().int().min(0).max(100).default(0),
-    /** The environment's data stores this service may reach (network path, credentials, IAM). */
-    connectsTo: z.array(z.enum(DATA_STORES, { error: `must list only: ${DATA_STORES.join(", ")}` })).default([]),
-    /** Access to the environment's application bucket. */
-    storage: z.enum(STORAGE_ACCESS, { error: `must be one of: ${STORAGE_ACCESS.join(", ")}` }).optional(),
-    /**
-     * ECS Exec (a shell in the running task). Its SSM agent writes to the container's root
-     * filesystem, so a service with exec runs with a writable root. @default false
-     */
-    exec: z.boolean().default(false),
-    /** @default true, or false with `exec` (which cannot work on a read-only root) */
-    readonlyRootFilesystem: z.boolean().optional(),
-    logRetentionDays: retentionDays.default(30),
+      .optional()
+      .describe(
+        "Web services: the requests the load balancer (or a single host's proxy) sends here, by path and/or host; required for web services, refused for others.",
+      ),
+    desiredCount: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Tasks to run. Default: scaling.min with scaling, else 1; a scheduler and every service on a single host run exactly 1."),
+    scaling: scalingSchema
+      .optional()
+      .describe("Target-tracking autoscaling of the task count; not for schedulers or a single host. Default: none, a fixed desiredCount."),
+    deployment: z
+      .enum(DEPLOYMENT_STRATEGIES, { error: `must be one of: ${DEPLOYMENT_STRATEGIES.join(", ")}` })
+      .default("rolling")
+      .describe(
+        "rolling: ECS replaces tasks, and its circuit breaker rolls a failed deployment back. blueGreen: CodeDeploy shifts load-balancer traffic to the new version; web services in an ECS environment only, released only by the delivery pipeline (delivery.builds).",
+      ),
+    spotPercent: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe(
+        "Workers in an ECS environment only: percent of tasks, by capacity provider weight, on Fargate Spot, which may interrupt them.",
+      ),
+    connectsTo: z
+      .array(z.enum(DATA_STORES, { error: `must list only: ${DATA_STORES.join(", ")}` }))
+      .default([])
+      .describe(
+        "The environment's data stores the service uses: each opens the network path, grants the rights and sets the DATABASE_* or REDIS_* variables. The store must be defined (on a single host, singleHost.database; a single host has no cache).",
+      ),
+    storage: z
+      .enum(STORAGE_ACCESS, { error: `must be one of: ${STORAGE_ACCESS.join(", ")}` })
+      .optional()
+      .describe("Access to the environment's application bucket: read or readWrite. Default: none."),
+    exec: z
+      .boolean()
+      .default(false)
+      .describe(
+        "ECS Exec, a shell in a running task; ECS environments only. Its SSM agent writes to the root filesystem, so the service then runs with a writable root.",
+      ),
+    readonlyRootFilesystem: z
+      .boolean()
+      .optional()
+      .describe(
+        "Run the container with a read-only root filesystem and a writable /tmp volume. Default: on, or off with exec; on together with exec is refused.",
+      ),
+    logRetentionDays: retentionDays
+      .default(30)
+      .describe(
+        `${retentionDescription("the service's log group /ecs/<project>-<environment>/<name>")} A single host uses singleHost.logRetentionDays instead.`,
+      ),
   })
   .superRefine((svc, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
@@ -274,65 +406,106 @@ export const serviceSchema = z
         "exec",
         "ECS Exec needs a writable root filesystem (its SSM agent writes there): remove readonlyRootFilesystem or set it false",
       );
-  });
+  })
+  .describe("One service: a container on ECS Fargate, or a compose service on a single host.");
 
 export const albSchema = z.strictObject({
-  idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
-  /** With a domain: ACM certificate validated in the zone, HTTPS, HTTP→HTTPS redirect, alias record. */
+  idleTimeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(4000)
+    .default(60)
+    .describe("Seconds a connection may stay idle before the load balancer closes it."),
   domain: z
     .strictObject({
-      name: dnsName,
-      hostedZone: hostedZoneName,
+      name: dnsName.describe("The host name the load balancer serves: the zone's apex or a name under it, at most 64 characters (ACM)."),
+      hostedZone: hostedZoneName.describe(
+        "The existing public Route53 hosted zone the certificate is validated and the alias record added in.",
+      ),
     })
-    .optional(),
-  /** Port of the test listener blue/green deployments use. */
-  testListenerPort: z.number().int().min(1).max(65535).default(8443),
-  /**
-   * Who may reach the test listener besides the VPC itself: during a blue/green deployment it
-   * serves the version not yet released. @default [] (the VPC only)
-   */
-  testListenerCidrs: z.array(cidrBlock).max(20).default([]),
+    .optional()
+    .describe(
+      "Serve HTTPS on this name: an ACM certificate validated by DNS in the zone, HTTP redirected to HTTPS, and an alias record. Default: plain HTTP.",
+    ),
+  testListenerPort: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(8443)
+    .describe("Port of the test listener on which blue/green deployments serve the new version before traffic shifts; not 80 or 443."),
+  testListenerCidrs: z
+    .array(cidrBlock)
+    .max(20)
+    .default([])
+    .describe(
+      "Networks besides the VPC that may reach the test listener, which serves the unreleased version during a blue/green deployment; production refuses /0 ranges. Default: the VPC only.",
+    ),
 });
 
 export const environmentSchema = z
   .strictObject({
-    $schema: z.string().optional().describe("The JSON Schema editors check this file against: ../schema/environment.schema.json; the build ignores it."),
-    /** Free text for readers (what a definition changed from its design, and why); the build ignores it. */
-    about: z.array(z.string()).optional(),
-    /** Short product name; prefixes every resource name. */
+    $schema: z
+      .string()
+      .optional()
+      .describe("The JSON Schema editors check this file against: ../schema/environment.schema.json; the build ignores it."),
+    about: z
+      .array(z.string())
+      .optional()
+      .describe("Free text for readers, such as what the definition changed from its design and why; the build ignores it."),
     project: z
       .string()
       .regex(lowerKebab, "must be lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen")
       .refine(
         (p) => !RESERVED_PROJECT.test(p),
         "must not begin with aws, ssm, amazon, amzn, internal-, sg- or sthree-: AWS keeps those names",
+      )
+      .describe(
+        "Short product name that prefixes every resource name: lower-case letters, digits and single hyphens, starting with a letter, not beginning with aws, ssm, amazon, amzn, internal-, sg- or sthree-. <project>-<environment> must be unique across definitions and at most 20 characters.",
       ),
-    region: z.enum(REGIONS as [string, ...string[]], { error: `must be one of the supported regions: ${REGIONS.join(", ")}` }),
-    /** Production turns on the protective defaults: deletion protection, no ECS Exec, ALB access logs, no `latest` images. */
-    production: z.boolean().default(false),
-    /**
-     * The AWS account the environment lives in: the provider refuses credentials of any other
-     * account before it changes anything (allowed_account_ids). @default any account (a synth
-     * warning in production)
-     */
+    region: z
+      .enum(REGIONS as [string, ...string[]], { error: `must be one of the supported regions: ${REGIONS.join(", ")}` })
+      .describe("The AWS region: one whose availability zones every account sees alike (src/config/regions.ts)."),
+    production: z
+      .boolean()
+      .default(false)
+      .describe(
+        "A production environment: deletion protection and final snapshots, load balancer access logs, larger data store defaults, and stricter checks (no latest image tags, a pipeline approval, authenticated cache access).",
+      ),
     account: z
       .string()
       .regex(/^\d{12}$/, "must be a 12-digit AWS account id")
-      .optional(),
-    network: networkSchema,
-    services: z.array(serviceSchema).default([]),
-    /** ECS environments with web services. @default { idleTimeoutSeconds: 60, testListenerPort: 8443 } */
-    alb: albSchema.optional(),
-    /** PostgreSQL on RDS, in the isolated subnets. */
-    database: databaseSchema.optional(),
-    /** Redis or Valkey on ElastiCache, in the isolated subnets. */
-    cache: cacheSchema.optional(),
-    /** Run the services on one EC2 instance with docker compose instead of ECS Fargate. */
-    singleHost: singleHostSchema.optional(),
-    /** Alarm recipients and thresholds; the alarms and the dashboard follow from what the stack holds. */
-    observability: observabilitySchema,
-    /** AWS-native delivery: CodePipeline, CodeBuild, and ECS, CodeDeploy or SSM deploys. @default none */
-    delivery: deliverySchema.optional(),
+      .optional()
+      .describe(
+        "The 12-digit id of the AWS account the environment lives in; the provider refuses credentials of any other account (allowed_account_ids). Default: any account, with a synth warning in production.",
+      ),
+    network: networkSchema.describe("The VPC: its CIDR, availability zones, NAT gateways, subnet sizes and flow logs."),
+    services: z.array(serviceSchema).default([]).describe("The services the environment runs, one entry per container."),
+    alb: albSchema
+      .optional()
+      .describe(
+        "The application load balancer of an ECS environment's web services; a single host refuses it. Default: HTTP, idle timeout 60 s, test listener on 8443 for the VPC only.",
+      ),
+    database: databaseSchema
+      .optional()
+      .describe(
+        "PostgreSQL on RDS, in the isolated subnets; ECS environments only (a single host has singleHost.database). Default: none.",
+      ),
+    cache: cacheSchema
+      .optional()
+      .describe("Redis OSS or Valkey on ElastiCache (cluster mode off), in the isolated subnets; ECS environments only. Default: none."),
+    singleHost: singleHostSchema
+      .optional()
+      .describe("Run the services on one EC2 instance with docker compose instead of ECS Fargate. Default: an ECS environment."),
+    observability: observabilitySchema.describe(
+      "Who the alarms notify, and their thresholds; the alarms and the dashboard follow from what the stack holds.",
+    ),
+    delivery: deliverySchema
+      .optional()
+      .describe(
+        "An AWS-native release pipeline: CodePipeline takes each commit of a GitHub branch, CodeBuild builds the images (tagged with the commit id), a person approves where asked, and ECS, CodeDeploy or SSM on a single host deploys. Default: none.",
+      ),
     tags,
   })
   .superRefine((env, ctx) => {
@@ -431,7 +604,8 @@ export const environmentSchema = z
         return typeof network?.azCount === "number";
       },
     },
-  );
+  )
+  .describe("One environment: environments/<name>.json, whose file name (1-16 characters) names the environment and its stack.");
 
 type ParsedEnvironment = z.output<typeof environmentSchema>;
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { sqlName } from "./data-schema";
 import { cidrBlock, dnsName, hostedZoneName, SECRET_ARN } from "./fields";
-import { retentionDays } from "./log-retention";
+import { retentionDays, retentionDescription } from "./log-retention";
 
 const SIZES_MIB = { micro: 1024, small: 2048, medium: 4096, large: 8192, xlarge: 16384, "2xlarge": 32768 } as const;
 const fromLarge = (large: number) => ({ large, xlarge: large * 2, "2xlarge": large * 4, "4xlarge": large * 8 });
@@ -41,67 +41,104 @@ export function burstable(instanceType: string): boolean {
   return instanceType.startsWith("t");
 }
 
-/** PostgreSQL in a container, its data on a separate encrypted EBS volume snapshotted daily. */
-const databaseContainerSchema = z.strictObject({
-  mode: z.literal("container"),
-  /** An official postgres image with a pinned major version. */
-  image: z
-    .string()
-    .regex(
-      /^postgres:1[3-7](\.\d+)?(-(alpine|bookworm|bullseye)[\d.]*)?$/,
-      'must be an official image with a major version, like "postgres:16-alpine"',
-    )
-    .default("postgres:16-alpine"),
-  databaseName: sqlName.default("app"),
-  username: sqlName.default("app"),
-  /** Memory limit of the database container, MiB. */
-  memory: z.number().int().min(256).default(512),
-  /** Size of the data volume, GiB (gp3, KMS-encrypted). */
-  volumeGb: z.number().int().min(1).max(16384).default(20),
-  /** Daily snapshots kept by Data Lifecycle Manager. */
-  snapshotRetentionDays: z.number().int().min(1).max(1000).default(7),
-});
+const databaseContainerSchema = z
+  .strictObject({
+    mode: z.literal("container").describe("container: PostgreSQL runs in a container on the host."),
+    image: z
+      .string()
+      .regex(
+        /^postgres:1[3-7](\.\d+)?(-(alpine|bookworm|bullseye)[\d.]*)?$/,
+        'must be an official image with a major version, like "postgres:16-alpine"',
+      )
+      .default("postgres:16-alpine")
+      .describe("An official postgres image with a pinned major version from 13 to 17, like postgres:16-alpine or postgres:16.4-bookworm."),
+    databaseName: sqlName
+      .default("app")
+      .describe(
+        "The database created in the container: 1-63 lower-case letters, digits or underscores, starting with a letter; not a PostgreSQL reserved word or built-in database, and not starting with rds or pg_.",
+      ),
+    username: sqlName
+      .default("app")
+      .describe("The database's user, under the same naming rules as databaseName; its password is generated and kept in a secret."),
+    memory: z
+      .number()
+      .int()
+      .min(256)
+      .default(512)
+      .describe("Memory limit of the database container, MiB; it counts against the instance's memory with the services'."),
+    volumeGb: z.number().int().min(1).max(16384).default(20).describe("Size of the data volume, GiB (gp3, KMS-encrypted)."),
+    snapshotRetentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(7)
+      .describe("Daily snapshots of the data volume that Data Lifecycle Manager keeps."),
+  })
+  .describe("PostgreSQL in a container on the host, its data on a separate encrypted EBS volume snapshotted daily.");
 
-/** An existing PostgreSQL, reached with a URL kept in a secret (never in the definition). */
-const databaseExternalSchema = z.strictObject({
-  mode: z.literal("external"),
-  /** Secrets Manager secret or SSM SecureString parameter holding the `postgresql://…` URL, handed over as DATABASE_URL. */
-  urlSecretArn: z.string().regex(SECRET_ARN, "must be a Secrets Manager secret or SSM parameter ARN"),
-  /** Where the database listens: the host may open connections to these ranges only. */
-  cidrs: z
-    .array(cidrBlock.refine((cidr) => !cidr.endsWith("/0"), "name the database's network, not the whole internet"))
-    .min(1, "name the database's network (one or more CIDRs)")
-    .max(10),
-  port: z.number().int().min(1).max(65535).default(5432),
-});
+const databaseExternalSchema = z
+  .strictObject({
+    mode: z.literal("external").describe("external: an existing PostgreSQL server the services connect to."),
+    urlSecretArn: z
+      .string()
+      .regex(SECRET_ARN, "must be a Secrets Manager secret or SSM parameter ARN")
+      .describe(
+        "ARN of the Secrets Manager secret or SSM SecureString parameter holding the postgresql:// URL, handed to the services as DATABASE_URL.",
+      ),
+    cidrs: z
+      .array(cidrBlock.refine((cidr) => !cidr.endsWith("/0"), "name the database's network, not the whole internet"))
+      .min(1, "name the database's network (one or more CIDRs)")
+      .max(10)
+      .describe("Where the database listens, 1-10 CIDR blocks other than /0: the host may open connections to these ranges only."),
+    port: z.number().int().min(1).max(65535).default(5432).describe("The port the database listens on."),
+  })
+  .describe("An existing PostgreSQL server, reached with a URL kept in a secret, never in the definition.");
 
 export const DATABASE_MODES = ["container", "external"] as const;
 
 export const singleHostSchema = z.strictObject({
-  /** An instance type from INSTANCE_MEMORY_MIB; Graviton types run arm64 images. */
   instanceType: z
     .string()
     .refine(
       (type) => Object.hasOwn(INSTANCE_MEMORY_MIB, type),
       "must be a t3/t3a/t4g (micro to 2xlarge), m6i/m6g/m7i/m7g, c7i/c7g or r7i/r7g type",
+    )
+    .describe(
+      "EC2 instance type: t3, t3a or t4g (micro to 2xlarge), or m6i, m6g, m7i, m7g, c7i, c7g, r7i or r7g (large to 4xlarge), offered in the region. Graviton types (a g after the generation) run arm64 images; the containers' memory must fit in the instance's less 512 MiB for the host.",
     ),
-  /** SSH (port 22) from this range only; Session Manager needs no open port. @default no SSH */
   sshCidr: cidrBlock
     .refine((cidr) => Number(cidr.split("/")[1]) >= 8, "must be a narrow range (/8 or longer); SSH is never open to the world")
-    .optional(),
-  /** One-minute EC2 metrics (charged). */
-  detailedMonitoring: z.boolean().default(false),
-  /** Root volume, GiB (gp3, KMS-encrypted): the OS, Docker images and container logs. */
-  rootVolumeGb: z.number().int().min(20, "Docker images need room: at least 20 GiB").max(16384).default(30),
+    .optional()
+    .describe("Open SSH (port 22) to this range only, /8 or narrower; Session Manager needs no open port. Default: no SSH."),
+  detailedMonitoring: z.boolean().default(false).describe("One-minute EC2 metrics (charged) instead of five-minute ones."),
+  rootVolumeGb: z
+    .number()
+    .int()
+    .min(20, "Docker images need room: at least 20 GiB")
+    .max(16384)
+    .default(30)
+    .describe("Size of the root volume, GiB (gp3, KMS-encrypted), which holds the OS, Docker images and container logs."),
   database: z
     .discriminatedUnion("mode", [databaseContainerSchema, databaseExternalSchema], {
       error: `mode must be one of: ${DATABASE_MODES.join(", ")}`,
     })
-    .optional(),
-  /** HTTPS on 443 with a Let's Encrypt certificate the reverse proxy obtains, and an A record in the zone. @default HTTP on 80 only */
-  domain: z.strictObject({ name: dnsName, hostedZone: hostedZoneName }).optional(),
-  /** The host's own log group (cloud-init, the start-up and health reports). */
-  logRetentionDays: retentionDays.default(30),
+    .optional()
+    .describe("PostgreSQL for the services that connect to the database, in a container on the host or an existing server. Default: none."),
+  domain: z
+    .strictObject({
+      name: dnsName.describe("The host name the site is served on: the zone's apex or a name under it."),
+      hostedZone: hostedZoneName.describe("The existing public Route53 hosted zone the A record goes in, like example.com."),
+    })
+    .optional()
+    .describe(
+      "Serve HTTPS on 443 for this name, with a Let's Encrypt certificate the reverse proxy obtains, HTTP redirected and an A record in the zone. Default: plain HTTP on 80.",
+    ),
+  logRetentionDays: retentionDays
+    .default(30)
+    .describe(
+      `${retentionDescription("the host's log groups")} They are /host/<project>-<environment>/system (cloud-init, the start-up and health reports) and one for each container, the services' included.`,
+    ),
 });
 
 export type SingleHostDefinition = z.output<typeof singleHostSchema>;
