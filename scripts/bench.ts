@@ -36,7 +36,7 @@ async function median(runs: number, sample: () => Promise<Sample>): Promise<Samp
 
 const verdict = (ok: boolean) => (ok ? "within budget" : "OVER BUDGET");
 
-/** The budgets the project holds itself to (README, Checks). */
+/** The budgets the project holds itself to (docs/operations.md, Checks). */
 const BUDGET = { synthSeconds: 2.2, synthMiB: 200, jestSeconds: 30, e2eSeconds: 20 * 60 };
 
 /** The last e2e run's figures, or why there are none. */

@@ -1,16 +1,19 @@
 /**
  * `npm run cost`: synthesizes every stack and prints each environment's itemised monthly
  * estimate (scripts/lib/cost.ts: what runs around the clock, at the us-east-1 on-demand prices
- * there), then writes the summary into the README between `<!-- cost -->` and `<!-- /cost -->`.
- * With `--check` it changes nothing and exits 1 when the README's copy is stale.
+ * there), then writes the summary into docs/cost.md between `<!-- cost -->` and `<!-- /cost -->`.
+ * With `--check` it changes nothing and exits 1 when the page's copy is stale.
  */
 import { join } from "node:path";
 import { estimate, total, usd, type CostItem } from "./lib/cost";
 import { printTable } from "./lib/process";
-import { writeBlocks } from "./lib/readme";
+import { writeBlocks } from "./lib/markdown-blocks";
 import { STACKS_DIR, environmentStacks, readStack, synthAll } from "./lib/terraform";
 
-/** The README's summary: one row per environment, its total and its three largest items. */
+/** The page that shows the summary, from the project root. */
+export const COST_PAGE = "docs/cost.md";
+
+/** docs/cost.md's summary: one row per environment, its total and its three largest items. */
 export function summary(estimates: readonly [string, readonly CostItem[]][]): string {
   const rows = estimates.map(([stack, items]) => {
     const largest = [...items]
@@ -37,7 +40,7 @@ async function main(): Promise<void> {
     );
   }
   console.log("");
-  writeBlocks({ cost: summary(estimates) }, "cost summary", "npm run cost", process.argv.includes("--check"));
+  writeBlocks(COST_PAGE, { cost: summary(estimates) }, "cost summary", "npm run cost", process.argv.includes("--check"));
 }
 
 if (require.main === module) {

@@ -44,7 +44,7 @@ const CDKTF_DEPLOYED_STACK = "dev";
 const ROLLBACK_STACK = "portfolio";
 /**
  * Stacks cycled at once. The work is mostly waiting on the provider's pollers, so twice the
- * cores, capped at 4: measured on 2 cores, more jobs stopped shortening the run (README).
+ * cores, capped at 4: measured on 2 cores, more jobs stopped shortening the run (docs/local-aws.md).
  */
 const DEFAULT_JOBS = Math.min(4, Math.max(2, availableParallelism() * 2));
 
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   const rows: CycleRow[] = [];
   try {
     const env = terraformEnv({ CHECKPOINT_DISABLE: "1", DISABLE_VERSION_CHECK: "1" });
-    // The bootstrap makes GitHub's OIDC roles too, as the README's one-time setup does.
+    // The bootstrap makes GitHub's OIDC roles too, as the one-time setup in docs/delivery.md does.
     const local = { LOCAL_AWS_ENDPOINT: localAws.endpoint, TF_STATE_BUCKET: "", GITHUB_REPOSITORY: "acme/shop" };
     const first = await bootstrap(progress, local, env);
     rows.push(first.row);

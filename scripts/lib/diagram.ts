@@ -32,8 +32,9 @@ const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : valu
 
 export function renderDiagram(tf: StackJson): string {
   const nodes = new Map<string, Node & { readonly tier?: string }>();
-  /** Security group → the node that owns it. */
-  const owners = new Map<string, string>();
+  /** Security group → the nodes that use it (a database primary and its replicas share one). */
+  const owners = new Map<string, string[]>();
+  const ownersOf = (group: unknown) => owners.get(target(group) ?? "") ?? [];
   const edges = new Set<string>();
   const add = (address: string, label: string, shape: Node["shape"], tier?: string) => {
     nodes.set(address, { id: nodeId(address), label, shape, ...(tier ? { tier } : {}) });
@@ -41,7 +42,7 @@ export function renderDiagram(tf: StackJson): string {
   const own = (address: string, groups: unknown) => {
     for (const group of list(groups)) {
       const sg = target(group);
-      if (sg) owners.set(sg, address);
+      if (sg) owners.set(sg, [...(owners.get(sg) ?? []), address]);
     }
   };
 
@@ -104,17 +105,16 @@ export function renderDiagram(tf: StackJson): string {
   // Who may reach whom: every ingress rule, from the internet or from another group's owner.
   let internet = false;
   for (const [, rule] of all(tf, "aws_vpc_security_group_ingress_rule")) {
-    const to = owners.get(target(rule.security_group_id) ?? "");
-    if (!to) continue;
     const port = rule.from_port === rule.to_port ? String(rule.from_port) : `${rule.from_port}-${rule.to_port}`;
-    if (rule.cidr_ipv4 === "0.0.0.0/0") {
-      internet = true;
-      edges.add(`internet -->|"${port}"| ${nodeId(to)}`);
-    } else if (rule.cidr_ipv4) {
-      edges.add(`admins(["${String(rule.cidr_ipv4)}"]) -->|"${port}"| ${nodeId(to)}`);
-    } else {
-      const from = owners.get(target(rule.referenced_security_group_id) ?? "");
-      if (from) edges.add(`${nodeId(from)} -->|"${port}"| ${nodeId(to)}`);
+    for (const to of ownersOf(rule.security_group_id)) {
+      if (rule.cidr_ipv4 === "0.0.0.0/0") {
+        internet = true;
+        edges.add(`internet -->|"${port}"| ${nodeId(to)}`);
+      } else if (rule.cidr_ipv4) {
+        edges.add(`admins(["${String(rule.cidr_ipv4)}"]) -->|"${port}"| ${nodeId(to)}`);
+      } else {
+        for (const from of ownersOf(rule.referenced_security_group_id)) edges.add(`${nodeId(from)} -->|"${port}"| ${nodeId(to)}`);
+      }
     }
   }
 

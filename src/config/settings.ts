@@ -38,7 +38,7 @@ const GITHUB_REPOSITORY = /^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/;
 const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
 const LOCAL_ENDPOINT = /^http:\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost):\d{1,5}$/;
 
-/** Reads the app-wide settings from environment variables (documented in the README). */
+/** Reads the app-wide settings from environment variables (documented in docs/architecture.md, Settings). */
 export function readSettings(env: NodeJS.ProcessEnv): AppSettings {
   const problems: string[] = [];
   const bucket = env.TF_STATE_BUCKET || undefined;

@@ -125,7 +125,7 @@ export class LoadBalancer extends Construct {
       idleTimeout: props.idleTimeoutSeconds ?? 60,
       ...(logs ? { accessLogs: { bucket: logs.bucketName, enabled: true }, dependsOn: [logs.policy] } : {}),
     });
-    suppressPolicyCheck(lb, "CKV2_AWS_28", "no WAF web ACL yet: rules need tuning per product; tracked as a gap in the README");
+    suppressPolicyCheck(lb, "CKV2_AWS_28", "no WAF web ACL yet: rules need tuning per product; tracked as a gap in docs/security.md");
     if (!(props.deletionProtection ?? true)) suppressPolicyCheck(lb, "CKV_AWS_150", UNPROTECTED_REASON);
     if (!logs) suppressPolicyCheck(lb, "CKV_AWS_91", "access logs are written in production only");
     if (!domain) suppressPolicyCheck(lb, "CKV2_AWS_20", NO_DOMAIN_REASON);

@@ -1,0 +1,53 @@
+import { join } from "node:path";
+import { COST_PAGE, estimateStacks, summary } from "../scripts/cost";
+import { diagramBlock, diagramPages, exampleStacks, README_DIAGRAM } from "../scripts/diagram";
+import { renderDiagram } from "../scripts/lib/diagram";
+import { blockNames, readBlock, readMarkdown } from "../scripts/lib/markdown-blocks";
+import { readStack } from "../scripts/lib/terraform";
+import { committedStacksDir, ENVIRONMENT_STACKS, EXAMPLES_DIR } from "./helpers";
+
+const stacksDir = committedStacksDir();
+const environments = ENVIRONMENT_STACKS;
+const pages = Object.entries(diagramPages(environments, exampleStacks(EXAMPLES_DIR)));
+const placed = pages.flatMap(([page, stacks]) => stacks.map((stack) => [page, stack] as const));
+
+describe("the docs' generated parts are current (npm run diagram, npm run cost)", () => {
+  it.each(placed)("%s: the %s diagram", (page, stack) => {
+    expect(readBlock(readMarkdown(page), `diagram:${stack}`, page)).toBe(diagramBlock(join(stacksDir, stack)));
+  });
+
+  it("every stack's diagram is on a page, the README shows dev's, and no page holds a diagram no stack has", () => {
+    expect(new Set(placed.map(([, stack]) => stack))).toEqual(new Set(environments));
+    expect(placed).toContainEqual(["README.md", README_DIAGRAM]);
+    for (const [page, stacks] of pages) {
+      const diagrams = blockNames(readMarkdown(page)).filter((name) => name.startsWith("diagram:"));
+      expect([page, diagrams.sort()]).toEqual([page, stacks.map((stack) => `diagram:${stack}`).sort()]);
+    }
+  });
+
+  it("the cost summary", () => {
+    expect(readBlock(readMarkdown(COST_PAGE), "cost", COST_PAGE)).toBe(summary(estimateStacks(stacksDir, environments)));
+  });
+});
+
+describe("the diagram", () => {
+  const tf = readStack(join(stacksDir, "dev"));
+  const diagram = renderDiagram(tf);
+
+  it("draws the subnets by tier and AZ, the load balancer's routes and the security-group edges", () => {
+    expect(diagram).toContain('subgraph isolated["isolated subnets: us-east-1a 10.10.80.0/21, us-east-1b 10.10.88.0/21"]');
+    expect(diagram).toContain('aws_lb_alb -.->|"/api/*"| aws_ecs_service_service_api_service');
+    expect(diagram).toContain('aws_ecs_service_service_worker_service -->|"5432"| aws_db_instance_database_primary');
+    expect(diagram).toContain('internet -->|"80"| aws_lb_alb');
+  });
+
+  it("follows the stack: a service removed from the definition leaves the diagram", () => {
+    const withoutWorker = {
+      resource: {
+        ...tf.resource,
+        aws_ecs_service: Object.fromEntries(Object.entries(tf.resource.aws_ecs_service).filter(([name]) => !name.includes("worker"))),
+      },
+    };
+    expect(renderDiagram(withoutWorker)).not.toContain("worker");
+  });
+});
