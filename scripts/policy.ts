@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { printTable, run } from "./lib/process";
+import { Progress } from "./lib/progress";
 import { ensurePythonVenv } from "./lib/python-venv";
 import { OUT_DIR, ROOT, synthAll } from "./lib/terraform";
 
@@ -54,14 +55,18 @@ function scannable(stackFile: string, dir: string, stack: string): string {
 }
 
 async function main(): Promise<void> {
-  const python = await ensurePythonVenv("checkov-venv", join(ROOT, "policy", "requirements.txt"));
+  const progress = new Progress();
+  const python = await progress.step("checkov", "install, or find in .local/", () =>
+    ensurePythonVenv("checkov-venv", join(ROOT, "policy", "requirements.txt")),
+  );
   // With a repository, the bootstrap stack holds the GitHub Actions roles too: scan them as well.
-  const stacks = await synthAll(OUT_DIR, { GITHUB_REPOSITORY: "acme/shop" });
+  const stacks = await progress.step("all stacks", "synth", () => synthAll(OUT_DIR, { GITHUB_REPOSITORY: "acme/shop" }));
   const rows: string[][] = [];
   const problems: string[] = [];
   const skippedLines: string[] = [];
   const scratch = mkdtempSync(join(tmpdir(), "policy-"));
   for (const stack of stacks) {
+    const started = Date.now();
     const file = join(OUT_DIR, "stacks", stack, "cdk.tf.json");
     const result = await run(
       python,
@@ -106,10 +111,15 @@ async function main(): Promise<void> {
           problems.push(`${stack} ${resource}: suppression of ${entry.id} matches no finding; remove it`);
       }
     }
-    rows.push([stack, String(report.summary.passed), String(failed), String(skipped)]);
+    const seconds = (Date.now() - started) / 1000;
+    progress.report(stack, "checkov", failed > 0 ? "FAILED" : "ok", seconds);
+    rows.push([stack, String(report.summary.passed), String(failed), String(skipped), seconds.toFixed(1)]);
   }
   rmSync(scratch, { recursive: true, force: true });
-  printTable(["stack", "passed", "failed", "skipped (suppressed)"], rows);
+  printTable(
+    ["stack", "passed", "failed", "skipped (suppressed)", "seconds"],
+    [...rows, ["total", "", "", "", progress.elapsed().toFixed(1)]],
+  );
   if (skippedLines.length) console.log(`\nsuppressed findings:\n${skippedLines.map((l) => `  ${l}`).join("\n")}`);
   if (problems.length) {
     console.error(`\npolicy scan failed:\n${problems.map((p) => `  ${p}`).join("\n")}`);

@@ -9,6 +9,7 @@
  */
 import { join } from "node:path";
 import { mapLimited, printTable } from "./lib/process";
+import { Progress } from "./lib/progress";
 import { providerMirror, resourceCount, STACKS_DIR, synthAll, terraform, terraformEnv } from "./lib/terraform";
 import {
   composeSchema,
@@ -54,15 +55,27 @@ async function installValidators() {
   return { tflint, caddy, cloudInit, schema };
 }
 
-async function runValidators(stacks: readonly string[], tools: Awaited<ReturnType<typeof installValidators>>): Promise<Verdict[]> {
-  const verdicts: Verdict[] = [...(await runCanaries(tools)), await runTflint(tools.tflint, STACKS_DIR, stacks)];
+async function runValidators(
+  stacks: readonly string[],
+  tools: Awaited<ReturnType<typeof installValidators>>,
+  progress: Progress,
+): Promise<Verdict[]> {
+  const verdicts: Verdict[] = [];
+  const add = (...found: Verdict[]) => {
+    for (const v of found) {
+      verdicts.push(v);
+      progress.report(v.target, v.validator, v.problems ? "FAILED" : "ok", v.seconds);
+    }
+  };
+  add(...(await runCanaries(tools)));
+  add(await runTflint(tools.tflint, STACKS_DIR, stacks));
   for (const host of hostsOf(STACKS_DIR, stacks)) {
-    verdicts.push(await runCloudInit(tools.cloudInit, host.stack, host.userData));
-    verdicts.push(await runComposeSchema(tools.schema, host.stack, host.files["/etc/app-host/compose.json"]));
-    verdicts.push(await runCaddy(tools.caddy, host.stack, host.files["/etc/app-host/Caddyfile"]));
+    add(await runCloudInit(tools.cloudInit, host.stack, host.userData));
+    add(await runComposeSchema(tools.schema, host.stack, host.files["/etc/app-host/compose.json"]));
+    add(await runCaddy(tools.caddy, host.stack, host.files["/etc/app-host/Caddyfile"]));
   }
   const documents = await runSsmDocuments(STACKS_DIR, stacks);
-  if (documents) verdicts.push(documents);
+  if (documents) add(documents);
   return verdicts;
 }
 
@@ -73,13 +86,18 @@ async function main(): Promise<void> {
     console.log(`validators installed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     return;
   }
-  const stacks = await synthAll();
+  const progress = new Progress();
+  const stacks = await progress.step("all stacks", "synth", () => synthAll());
   const env = terraformEnv();
   console.log(`providers from ${providerMirror() ?? "the registry"}; validating ${stacks.length} stacks`);
   // Installing the validators is mostly compiling; terraform's inits mostly wait on the disk.
-  const installing = installValidators();
+  const installing = progress.step("validators", "install, or find in .local/", installValidators);
   installing.catch(() => undefined);
-  const results = await mapLimited(stacks, 2, (stack) => validateStack(stack, env));
+  const results = await mapLimited(stacks, 2, async (stack) => {
+    const result = await validateStack(stack, env);
+    progress.report(stack, "terraform validate", result.problems.length === 0 ? "ok" : "FAILED", result.seconds);
+    return result;
+  });
   printTable(
     ["stack", "resources", "result", "seconds"],
     results.map((r) => [
@@ -93,12 +111,13 @@ async function main(): Promise<void> {
   for (const r of failed) console.error(`\n${r.stack}:\n  ${r.problems.join("\n  ")}`);
   if (failed.length > 0) process.exitCode = 1;
 
-  const verdicts = await runValidators(stacks, await installing);
+  const verdicts = await runValidators(stacks, await installing, progress);
   console.log("");
   printTable(
     ["validator", "of", "result", "seconds"],
     verdicts.map((v) => [v.validator, v.target, v.problems ? "FAILED" : (v.expected ?? "valid"), v.seconds.toFixed(1)]),
   );
+  console.log(`\nvalidate took ${progress.elapsed().toFixed(0)} s`);
   for (const v of verdicts.filter((v) => v.problems)) console.error(`\n${v.validator}, ${v.target}:\n${v.problems}`);
   if (verdicts.some((v) => v.problems)) process.exitCode = 1;
 }

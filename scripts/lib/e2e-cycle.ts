@@ -200,6 +200,37 @@ async function expectGuardToStopDatabaseReplacement(cycle: StackCycle, dir: stri
   return true;
 }
 
+/**
+ * `npm run review` on the definition changed on purpose: a 5xx threshold (its alarm changes in
+ * place) and the database's name (RDS replaces the instance). The report must list both, name
+ * what forces the replacement, and the guard must refuse the plan.
+ */
+async function expectReviewToReport(cycle: StackCycle): Promise<void> {
+  const work = join(cycle.dirs.work, `${cycle.stack}.review`);
+  const folders = changedDefinitions(cycle, work, (definition) => {
+    const database = definition.database as { databaseName?: string };
+    database.databaseName = `${database.databaseName ?? "app"}_renamed`;
+    const observability = (definition.observability ??= {}) as { thresholds?: Record<string, number> };
+    observability.thresholds = { ...observability.thresholds, http5xxPercent: 7 };
+  });
+  const review = await run(process.execPath, [join(ROOT, "dist", "scripts", "review.js"), cycle.stack], {
+    cwd: ROOT,
+    env: { ...cycle.env, ...cycle.synthEnv, ...folders, CDKTF_OUTDIR: join(work, "cdktf.out") },
+  });
+  log(cycle, "npm run review", review);
+  const said = review.stdout + review.stderr;
+  const expected = [
+    /^ {2}update +aws_cloudwatch_metric_alarm\.\S+$/m,
+    /^ {2}replace +aws_db_instance\.\S+ +\(holds data; forced by db_name\)$/m,
+    /^Guard: REFUSES this plan/m,
+  ];
+  const missing = expected.filter((pattern) => !pattern.test(said));
+  if (review.code !== 1 || missing.length > 0)
+    throw new StepError(
+      `npm run review (exit ${review.code}) did not report ${missing.join(", ") || "the refusal by its exit code"}:\n${said.slice(-4000)}`,
+    );
+}
+
 /** Copies the definitions into `dir`, changing the one of `stack` with `change`; returns the folders. */
 function changedDefinitions(cycle: StackCycle, dir: string, change: (definition: Record<string, unknown>) => void) {
   const copy = (from: string, to: string) => {
@@ -300,6 +331,7 @@ export async function cycleEnvironment(cycle: StackCycle): Promise<CycleRow> {
       await step("password rotation", () => rotatePassword(cycle, password));
       row.rotated = "yes";
       if (await step("plan guard refuses replace", () => expectGuardToStopDatabaseReplacement(cycle, dir))) row.guarded = "yes";
+      await step("review reports, guard refuses", () => expectReviewToReport(cycle));
     }
     if (cycle.rollback) {
       const push = cycle.rollback;

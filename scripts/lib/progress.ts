@@ -5,6 +5,8 @@
  */
 export class Progress {
   private readonly started = Date.now();
+  /** Every finished step, for the summary table. */
+  readonly steps: { subject: string; name: string; outcome: string; seconds: number }[] = [];
 
   constructor(private readonly subjectWidth = 14) {}
 
@@ -31,7 +33,18 @@ export class Progress {
     console.log(`${this.prefix(subject)} ${text}`);
   }
 
+  /** The summary table's rows: subject, step, outcome, seconds; then the total. */
+  summary(): string[][] {
+    return [...this.steps.map((s) => [s.subject, s.name, s.outcome, s.seconds.toFixed(1)]), ["total", "", "", this.elapsed().toFixed(1)]];
+  }
+
+  /** Prints a step timed elsewhere (one that ran concurrently, or whose failure is a result rather than an error). */
+  report(subject: string, name: string, outcome: string, seconds: number): void {
+    this.line(subject, name, outcome, seconds);
+  }
+
   private line(subject: string, name: string, outcome: string, seconds: number): void {
+    this.steps.push({ subject, name, outcome, seconds });
     console.log(`${this.prefix(subject)} ${name.padEnd(32)} ${outcome.padEnd(6)} ${seconds.toFixed(1).padStart(6)} s`);
   }
 
