@@ -848,6 +848,29 @@ def _report_unchecked(response, error: Exception) -> None:  # type: ignore[no-un
         print(f"strict: unchecked {service} {operation}: {type(error).__name__}: {str(error)[:160]}", flush=True)
 
 
+def _error_reply(protocol: str, code: str, message: str, status: int = 400, *, request_id: str, s3: bool = False) -> tuple[int, dict[str, str], str]:
+    """
+    An AWS error as `protocol` words it, as (HTTP status, headers, body): JSON protocols as
+    `{"__type", "message"}` with X-Amzn-ErrorType, EC2 under Response/Errors, S3 under a bare
+    Error root (its SDKs read no other), the other XML protocols under ErrorResponse (Type Sender
+    for a 4xx, Receiver for a 5xx).
+    """
+    import xmltodict
+    from moto.core.exceptions import JsonRESTError
+
+    if protocol in ("json", "rest-json"):
+        error = JsonRESTError(code, message)
+        return status, dict(error.get_headers()), error.get_body()
+    detail = {"Code": code, "Message": message}
+    if protocol == "ec2":
+        document: dict[str, object] = {"Response": {"Errors": {"Error": detail}, "RequestID": request_id}}
+    elif s3:
+        document = {"Error": {**detail, "RequestId": request_id}}
+    else:
+        document = {"ErrorResponse": {"Error": {"Type": "Sender" if status < 500 else "Receiver", **detail}, "RequestId": request_id}}
+    return status, {"Content-Type": "text/xml", "X-Amzn-ErrorType": code}, xmltodict.unparse(document)
+
+
 def _strict_requests() -> None:
     """
     Every request: AWS checks each parameter against its API model (required members, lengths,
@@ -856,8 +879,6 @@ def _strict_requests() -> None:
     nearly any value, so a stack that AWS would refuse passed the local cycle. Requests are now
     parsed with botocore's model of the operation, as moto does for some services, and checked.
     """
-    import xmltodict
-    from moto.core.exceptions import JsonRESTError
     from moto.core.parse import PROTOCOL_PARSERS
     from moto.core.responses import BaseResponse, determine_request_protocol, get_service_model
 
@@ -897,18 +918,9 @@ def _strict_requests() -> None:
             found = _constraint_violations(service, operation_model.input_shape, dict(params), "") if operation_model.input_shape else []
             if found:
                 message = f"{len(found)} validation error{'s' if len(found) > 1 else ''} detected: {'; '.join(found)}"
-                if protocol in ("json", "rest-json"):
-                    error = JsonRESTError("ValidationException", message)
-                    return 400, {**self.response_headers, **dict(error.get_headers())}, error.get_body()
-                code = {"ec2": "InvalidParameterValue", "rest-xml": "InvalidInput"}.get(protocol, "ValidationError")
-                detail = {"Code": code, "Message": message}
-                # Each XML protocol words its errors its own way: EC2's under Response/Errors, the others under ErrorResponse.
-                document = (
-                    {"Response": {"Errors": {"Error": detail}, "RequestID": "strict"}}
-                    if protocol == "ec2"
-                    else {"ErrorResponse": {"Error": {"Type": "Sender", **detail}, "RequestId": "strict"}}
-                )
-                return 400, {**self.response_headers, "Content-Type": "text/xml", "X-Amzn-ErrorType": code}, xmltodict.unparse(document)
+                code = {"json": "ValidationException", "rest-json": "ValidationException", "ec2": "InvalidParameterValue", "rest-xml": "InvalidInput"}
+                status, headers, body = _error_reply(protocol, code.get(protocol, "ValidationError"), message, request_id="strict")
+                return status, {**self.response_headers, **headers}, body
         return original_call(self)
 
     BaseResponse.setup_class = setup_class
@@ -920,6 +932,156 @@ def _code_connections() -> None:
     import codeconnections
 
     codeconnections.register()
+
+
+#: Where the fault switch answers: no AWS API path starts with it (an S3 bucket name cannot hold "_").
+FAULTS_PATH = "/_local-aws/faults"
+
+#: The retryable errors a fault answers with, per protocol as AWS words them: (code, HTTP status,
+#: message). Every AWS SDK retries each: a throttling code, or a 5xx status. EC2 sends its
+#: throttling as 503; S3 throttles with SlowDown, 503.
+FAULT_ERRORS: dict[str, tuple[tuple[str, int, str], ...]] = {
+    "json": (("ThrottlingException", 400, "Rate exceeded"), ("ServiceUnavailableException", 503, "Service unavailable; try again later")),
+    "rest-json": (("ThrottlingException", 400, "Rate exceeded"), ("ServiceUnavailableException", 503, "Service unavailable; try again later")),
+    "query": (("Throttling", 400, "Rate exceeded"), ("ServiceUnavailable", 503, "Service unavailable; try again later")),
+    "ec2": (("RequestLimitExceeded", 503, "Request limit exceeded."), ("Unavailable", 503, "The server is overloaded and can't handle the request.")),
+    "rest-xml": (("Throttling", 400, "Rate exceeded"), ("ServiceUnavailable", 503, "Service unavailable; try again later")),
+    "s3": (("SlowDown", 503, "Please reduce your request rate."), ("ServiceUnavailable", 503, "Reduce your request rate.")),
+}
+
+
+def _inject_faults() -> None:
+    """
+    Transient faults on demand, for reliability drills: AWS throttles and has brief outages, and the
+    provider's and the S3 backend's SDK retry both (throttling codes, 5xx). With LOCAL_AWS_FAULT_RATE
+    (0 to 1; unset or 0: off) that share of signed AWS API requests is answered, before moto sees
+    it, with a retryable error in the request's own protocol: a throttle or a 503, drawn from a
+    generator seeded with LOCAL_AWS_FAULT_SEED (random when unset). Nothing reaches moto, so a
+    retry finds the state unchanged. Unsigned requests (moto's own /moto-api, a health probe) are
+    never faulted. FAULTS_PATH switches the rate at run time (POST ?rate=&seed=) and reports it
+    with the faults injected and the requests seen, per signing service (GET), as JSON.
+    """
+    import json
+    import os
+    import random
+    import re
+    import threading
+    import uuid
+    from collections import Counter
+    from urllib.parse import parse_qs
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from werkzeug.wrappers import Response
+
+    def rate_of(text: str) -> float:
+        rate = float(text)
+        if not 0 <= rate <= 1:
+            raise ValueError(f"fault rate {text} is not between 0 and 1")
+        return rate
+
+    lock = threading.Lock()
+    state: dict = {"injected": Counter(), "requests": Counter()}  # type: ignore[type-arg]
+
+    def configure(rate: float, seed: int | None) -> None:
+        state["rate"] = rate
+        state["seed"] = random.SystemRandom().randrange(2**32) if seed is None else seed
+        state["draws"] = random.Random(state["seed"])
+
+    seed = os.environ.get("LOCAL_AWS_FAULT_SEED")
+    configure(rate_of(os.environ.get("LOCAL_AWS_FAULT_RATE") or "0"), int(seed) if seed else None)
+    if state["rate"]:
+        print(f"faults: {state['rate']} of AWS API requests, seed {state['seed']}", flush=True)
+
+    def report() -> dict:  # type: ignore[type-arg]
+        return {"rate": state["rate"], "seed": state["seed"], "injected": dict(state["injected"]), "requests": dict(state["requests"])}
+
+    def signing_service(environ: dict) -> str | None:  # type: ignore[type-arg]
+        """The service a SigV4 request is signed for (header or presigned URL): only SDK calls carry one."""
+        match = re.search(r"Credential=([^,\s]+)", environ.get("HTTP_AUTHORIZATION", ""))
+        scope = match.group(1) if match else (parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential") or [""])[0]
+        parts = scope.split("/")
+        return parts[-2].lower() if len(parts) >= 4 else None
+
+    def protocol_of(environ: dict, service: str) -> str | None:  # type: ignore[type-arg]
+        """The request's protocol, read off the wire as AWS does; None for RPC v2 CBOR, which moto does not serve."""
+        if environ.get("HTTP_SMITHY_PROTOCOL"):
+            return None
+        if environ.get("HTTP_X_AMZ_TARGET"):
+            return "json"
+        if service == "ec2":
+            return "ec2"
+        if service == "s3":
+            control = environ.get("PATH_INFO", "").startswith("/v20180820/") or "s3-control" in environ.get("HTTP_HOST", "")
+            return "rest-xml" if control else "s3"
+        if service in ("route53", "cloudfront"):
+            return "rest-xml"
+        form = environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+        if form or "Action" in parse_qs(environ.get("QUERY_STRING", "")):
+            return "query"
+        return "rest-json"
+
+    def drain(environ: dict) -> None:  # type: ignore[type-arg]
+        """Reads the unread request body, so a kept-alive connection's next request starts where it should."""
+        stream = environ["wsgi.input"]
+        length = environ.get("CONTENT_LENGTH") or ""
+        if length.isdigit():
+            remaining = int(length)
+            while remaining > 0:
+                chunk = stream.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+        elif environ.get("wsgi.input_terminated"):
+            while stream.read(65536):
+                pass
+
+    def control(environ: dict, start_response):  # type: ignore[no-untyped-def,type-arg]
+        method = environ.get("REQUEST_METHOD")
+        if method == "POST":
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            try:
+                rate = rate_of(query["rate"][0]) if "rate" in query else state["rate"]
+                seed = int(query["seed"][0]) if "seed" in query else None
+            except ValueError as error:
+                return Response(json.dumps({"error": str(error)}), 400, content_type="application/json")(environ, start_response)
+            with lock:
+                state["rate"] = rate
+                if seed is not None:
+                    configure(rate, seed)
+        elif method != "GET":
+            return Response(json.dumps({"error": "GET or POST"}), 405, content_type="application/json")(environ, start_response)
+        with lock:
+            body = json.dumps(report())
+        return Response(body, 200, content_type="application/json")(environ, start_response)
+
+    original = DomainDispatcherApplication.__call__
+
+    def __call__(self: DomainDispatcherApplication, environ: dict, start_response):  # type: ignore[no-untyped-def,type-arg]
+        path = environ.get("PATH_INFO", "")
+        if path == FAULTS_PATH:
+            return control(environ, start_response)
+        service = None if path.startswith("/moto-api") else signing_service(environ)
+        protocol = protocol_of(environ, service) if service else None
+        if protocol is None:
+            return original(self, environ, start_response)
+        with lock:
+            state["requests"][service] += 1
+            fault = state["rate"] > 0 and state["draws"].random() < state["rate"]
+            if fault:
+                state["injected"][service] += 1
+                code, status, message = state["draws"].choice(FAULT_ERRORS[protocol])
+        if not fault:
+            return original(self, environ, start_response)
+        drain(environ)
+        request_id = str(uuid.uuid4())
+        status, headers, body = _error_reply(
+            "rest-xml" if protocol == "s3" else protocol, code, message, status, request_id=request_id, s3=protocol == "s3"
+        )
+        headers.update({"x-amzn-RequestId": request_id, "x-amz-request-id": request_id, "x-local-aws-fault": code})
+        response = Response(b"" if environ.get("REQUEST_METHOD") == "HEAD" else body, status, headers)
+        return response(environ, start_response)
+
+    DomainDispatcherApplication.__call__ = __call__
 
 
 PATCHES = [
@@ -945,6 +1107,7 @@ PATCHES = [
     _codepipeline_timestamps,
     _code_connections,
     _strict_requests,
+    _inject_faults,
 ]
 
 

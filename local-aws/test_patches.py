@@ -502,3 +502,193 @@ def test_strict_requests_name_once_each_operation_they_could_not_check(capsys: p
     patches._report_unchecked(Unreadable(), ValueError("no model"))
     patches._report_unchecked(Unreadable(), ValueError("no model"))
     assert capsys.readouterr().out == "strict: unchecked example DoThing: ValueError: no model\n"
+
+
+def control(endpoint: str, method: str = "GET", query: str = "") -> tuple[int, dict]:  # type: ignore[type-arg]
+    """The fault switch, called as a drill would (plain HTTP, unsigned)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{endpoint}{patches.FAULTS_PATH}{'?' + query if query else ''}", method=method)
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture
+def faults(endpoint: str):  # type: ignore[no-untyped-def]
+    """Sets the emulator's fault rate (and seed); faults are off again after the test."""
+
+    def switch(rate: float, seed: int | None = None) -> dict:  # type: ignore[type-arg]
+        status, state = control(endpoint, "POST", f"rate={rate}" + (f"&seed={seed}" if seed is not None else ""))
+        assert status == 200, state
+        return state
+
+    yield switch
+    switch(0)
+
+
+def single_try(endpoint: str, service: str):  # type: ignore[no-untyped-def]
+    """A client that makes one attempt, so each answer the emulator gives is seen, and keeps each raw body."""
+    from botocore.config import Config
+
+    made = boto3.client(
+        service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    made.raw_bodies = []  # type: ignore[attr-defined]
+    made.meta.events.register("after-call", lambda http_response, **_: made.raw_bodies.append(http_response.content))
+    return made
+
+
+#: What the AWS SDK for Go v2's standard retryer retries (aws/retry/standard.go): these throttling codes, and these statuses.
+SDK_THROTTLE_CODES = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "SlowDown", "TooManyRequestsException"}
+SDK_RETRYABLE_STATUSES = {500, 502, 503, 504}
+
+
+def injected(endpoint: str) -> dict[str, int]:
+    return control(endpoint)[1]["injected"]
+
+
+#: A call of each protocol: (protocol, service, call, what the raw error body starts with).
+PROTOCOL_CALLS = [
+    ("json", "sqs", lambda c: c.list_queues(), b'{"__type": '),
+    ("query", "iam", lambda c: c.list_roles(), b'<?xml version="1.0" encoding="utf-8"?>\n<ErrorResponse><Error>'),
+    ("ec2", "ec2", lambda c: c.describe_vpcs(), b'<?xml version="1.0" encoding="utf-8"?>\n<Response><Errors><Error>'),
+    ("s3", "s3", lambda c: c.list_buckets(), b'<?xml version="1.0" encoding="utf-8"?>\n<Error><Code>'),
+    ("rest-xml", "route53", lambda c: c.list_hosted_zones(), b'<?xml version="1.0" encoding="utf-8"?>\n<ErrorResponse><Error>'),
+    ("rest-json", "lambda", lambda c: c.list_functions(), b'{"__type": '),
+]
+
+
+def test_faults_answer_every_call_at_rate_one_retryably_in_its_protocols_shape(endpoint: str, faults) -> None:  # type: ignore[no-untyped-def]
+    before = injected(endpoint)
+    faults(1, seed=1)
+    for protocol, service, call, body_start in PROTOCOL_CALLS:
+        made = single_try(endpoint, service)
+        seen = set()
+        for _ in range(8):
+            with pytest.raises(ClientError) as raised:
+                call(made)
+            error, status = raised.value.response["Error"], raised.value.response["ResponseMetadata"]["HTTPStatusCode"]
+            assert (error["Code"], status, error["Message"]) in patches.FAULT_ERRORS[protocol], (service, error, status)
+            assert error["Code"] in SDK_THROTTLE_CODES or status in SDK_RETRYABLE_STATUSES
+            assert made.raw_bodies[-1].startswith(body_start), (service, made.raw_bodies[-1])
+            seen.add(error["Code"])
+        # Throttles and outages are mixed.
+        assert seen == {code for code, _, _ in patches.FAULT_ERRORS[protocol]}, (service, seen)
+    after = injected(endpoint)
+    assert {s: after.get(s, 0) - before.get(s, 0) for _, s, _, _ in PROTOCOL_CALLS} == {s: 8 for _, s, _, _ in PROTOCOL_CALLS}
+
+
+def test_faults_leave_a_head_request_without_a_body(endpoint: str, faults) -> None:  # type: ignore[no-untyped-def]
+    s3 = single_try(endpoint, "s3")
+    s3.create_bucket(Bucket="fault-head")
+    s3.put_object(Bucket="fault-head", Key="state", Body=b"{}")
+    faults(1)
+    with pytest.raises(ClientError) as raised:
+        s3.head_object(Bucket="fault-head", Key="state")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert s3.raw_bodies[-1] == b""
+
+
+def test_faults_off_at_rate_zero(endpoint: str, faults) -> None:  # type: ignore[no-untyped-def]
+    before = injected(endpoint)
+    faults(0)
+    for _, service, call, _ in PROTOCOL_CALLS:
+        made = single_try(endpoint, service)
+        for _ in range(5):
+            call(made)
+    assert injected(endpoint) == before
+
+
+def test_faulted_request_reaches_nothing_and_its_retry_succeeds(endpoint: str, faults) -> None:  # type: ignore[no-untyped-def]
+    logs = single_try(endpoint, "logs")
+    faults(1)
+    with pytest.raises(ClientError):
+        logs.create_log_group(logGroupName="/faults/once")
+    faults(0)
+    assert logs.describe_log_groups(logGroupNamePrefix="/faults/once")["logGroups"] == []
+    # The body of the faulted request was read off the connection: the next request on it is whole.
+    logs.create_log_group(logGroupName="/faults/once")
+    assert [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/faults/once")["logGroups"]] == ["/faults/once"]
+
+
+def test_fault_draws_repeat_with_their_seed(endpoint: str, faults) -> None:  # type: ignore[no-untyped-def]
+    sqs = single_try(endpoint, "sqs")
+
+    def pattern() -> list[str]:
+        answers = []
+        for _ in range(24):
+            try:
+                sqs.list_queues()
+                answers.append("ok")
+            except ClientError as error:
+                answers.append(error.response["Error"]["Code"])
+        return answers
+
+    faults(0.5, seed=7)
+    first = pattern()
+    faults(0.5, seed=7)
+    assert pattern() == first
+    assert "ok" in first and len(set(first)) > 2
+
+
+def test_fault_switch_reports_and_refuses_a_rate_out_of_range(endpoint: str, faults) -> None:  # type: ignore[no-untyped-def]
+    state = faults(0.25, seed=42)
+    assert (state["rate"], state["seed"]) == (0.25, 42)
+    assert set(state) == {"rate", "seed", "injected", "requests"}
+    assert control(endpoint, "POST", "rate=1.5")[0] == 400
+    assert control(endpoint, "POST", "rate=often")[0] == 400
+    assert control(endpoint)[1]["rate"] == 0.25
+
+
+def test_control_endpoints_and_unsigned_requests_are_never_faulted(endpoint: str, faults) -> None:  # type: ignore[no-untyped-def]
+    import urllib.request
+
+    before = injected(endpoint)
+    faults(1)
+    # moto's own endpoints, even if a request to them were signed as an SDK call is.
+    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"}
+    for path, headers in [("/moto-api/", {}), ("/moto-api/config", {}), ("/moto-api/config", signed), (patches.FAULTS_PATH, signed)]:
+        with urllib.request.urlopen(urllib.request.Request(f"{endpoint}{path}", headers=headers)) as response:
+            assert response.status in (200, 201), path
+            assert "x-local-aws-fault" not in response.headers
+    # An unsigned request (no SDK call carries none) goes to moto untouched, whatever it answers.
+    with urllib.request.urlopen(f"{endpoint}/") as response:
+        assert "x-local-aws-fault" not in response.headers
+    assert injected(endpoint) == before
+
+
+def test_server_takes_its_fault_rate_and_seed_from_the_environment() -> None:
+    import os
+    import queue
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    server = Path(__file__).with_name("server.py")
+    env = {**os.environ, "LOCAL_AWS_FAULT_RATE": "1", "LOCAL_AWS_FAULT_SEED": "11"}
+    process = subprocess.Popen([sys.executable, str(server), "--port", "0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line.strip()) for line in process.stdout or []], daemon=True).start()
+    try:
+        assert lines.get(timeout=60) == "faults: 1.0 of AWS API requests, seed 11"
+        endpoint = f"http://127.0.0.1:{lines.get(timeout=60).removeprefix('listening on ')}"
+        with pytest.raises(ClientError):
+            single_try(endpoint, "sqs").list_queues()
+        state = control(endpoint)[1]
+        assert (state["rate"], state["seed"], state["injected"]) == (1.0, 11, {"sqs": 1})
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_fault_rate_out_of_range_stops_the_server_from_starting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCAL_AWS_FAULT_RATE", "2")
+    # Refused before anything is patched, so a typo in a drill's rate fails loudly rather than running without faults.
+    with pytest.raises(ValueError, match="fault rate 2 is not between 0 and 1"):
+        patches._inject_faults()

@@ -24,11 +24,26 @@ export interface LocalAws {
   stop(): Promise<void>;
 }
 
+export interface LocalAwsOptions {
+  /**
+   * Share (0 to 1) of AWS API calls answered with a retryable throttling or 503 error before they
+   * reach the emulator (local-aws/patches.py `_inject_faults`); absent: `LOCAL_AWS_FAULT_RATE`
+   * from this process's environment, else none. `setFaultRate` changes it while running.
+   */
+  readonly faultRate?: number;
+  /** Seeds which calls are faulted, so a run's faults can be repeated (sequential calls draw in order). */
+  readonly faultSeed?: number;
+}
+
 /** Starts the patched moto server on a free loopback port; it also stops if this process dies. */
-export async function startLocalAws(): Promise<LocalAws> {
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (options.faultRate !== undefined) env.LOCAL_AWS_FAULT_RATE = String(checkedFaultRate(options.faultRate));
+  if (options.faultSeed !== undefined) env.LOCAL_AWS_FAULT_SEED = String(checkedSeed(options.faultSeed));
   await ensureVenv();
   const child = spawn(VENV_PYTHON, [join(LOCAL_AWS_DIR, "server.py"), "--port", "0"], {
     cwd: LOCAL_AWS_DIR,
+    env,
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stderr = "";
@@ -60,6 +75,44 @@ export async function startLocalAws(): Promise<LocalAws> {
         kill();
       }),
   };
+}
+
+function checkedFaultRate(rate: number): number {
+  if (!(rate >= 0 && rate <= 1)) throw new Error(`fault rate ${rate} is not between 0 and 1`);
+  return rate;
+}
+
+function checkedSeed(seed: number): number {
+  if (!Number.isSafeInteger(seed)) throw new Error(`fault seed ${seed} is not a whole number`);
+  return seed;
+}
+
+/** What the emulator's fault switch reports: its rate and seed, and per signing service (`ec2`, `s3`, `monitoring`…) the faults injected and the AWS API requests seen since it started. */
+export interface FaultCounts {
+  readonly rate: number;
+  readonly seed: number;
+  readonly injected: Readonly<Record<string, number>>;
+  readonly requests: Readonly<Record<string, number>>;
+}
+
+async function faultSwitch(endpoint: string, method: "GET" | "POST", query = ""): Promise<FaultCounts> {
+  const response = await fetch(`${endpoint}/_local-aws/faults${query}`, { method });
+  const body = (await response.json()) as FaultCounts & { error?: string };
+  if (!response.ok) throw new Error(`local AWS fault switch: ${body.error ?? response.status}`);
+  return body;
+}
+
+/**
+ * Sets the share (0 to 1) of AWS API calls the running emulator answers with a retryable error
+ * (0: none), and reseeds its draws when `seed` is given; counts carry on (`faultCounts`).
+ */
+export async function setFaultRate(endpoint: string, rate: number, seed?: number): Promise<void> {
+  await faultSwitch(endpoint, "POST", `?rate=${checkedFaultRate(rate)}${seed === undefined ? "" : `&seed=${checkedSeed(seed)}`}`);
+}
+
+/** The emulator's fault rate and, per service, the faults it injected and the requests it saw so far. */
+export async function faultCounts(endpoint: string): Promise<FaultCounts> {
+  return faultSwitch(endpoint, "GET");
 }
 
 /**
