@@ -847,6 +847,31 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     "delivery.logRetentionDays: must be one of CloudWatch's retention periods",
   ],
   [
+    "a drift check every minute (each run is a build)",
+    withDelivery({ driftCheck: { schedule: "cron(* 6 * * ? *)" } }),
+    "delivery.driftCheck.schedule: must be cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with fixed minutes and ? in one day field, or rate(<n> hours|days)",
+  ],
+  [
+    "a drift check more often than hourly",
+    withDelivery({ driftCheck: { schedule: "rate(30 minutes)" } }),
+    "delivery.driftCheck.schedule: must be cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with fixed minutes and ? in one day field, or rate(<n> hours|days)",
+  ],
+  [
+    "a drift check cron with both day fields set (Scheduler wants ? in one)",
+    withDelivery({ driftCheck: { schedule: "cron(0 6 * * MON *)" } }),
+    "delivery.driftCheck.schedule: must be cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with fixed minutes and ? in one day field, or rate(<n> hours|days)",
+  ],
+  [
+    "a drift check schedule in crontab form",
+    withDelivery({ driftCheck: { schedule: "0 6 * * *" } }),
+    'delivery.driftCheck.schedule: must be cron(...) or rate(...), e.g. "cron(0 6 * * ? *)"',
+  ],
+  [
+    "a drift check repository that is not owner/name",
+    withDelivery({ driftCheck: { repository: "platform-infra" } }),
+    'delivery.driftCheck.repository: must be a GitHub repository, "owner/name"',
+  ],
+  [
     "a connection shared by an unknown environment",
     withDelivery({ connectionFrom: "staging" }),
     "delivery.connectionFrom: names no environment (environments: dev, valid)",

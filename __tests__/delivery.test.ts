@@ -27,6 +27,7 @@ import {
 } from "./helpers";
 import { MAX_RELEASE_WEIGHT } from "../src/config/schema";
 import { REGIONS } from "../src/config/regions";
+import { DRIFT_TERRAFORM } from "../src/delivery/buildspec";
 
 interface BuildSpec {
   version: number;
@@ -199,7 +200,10 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
     expect(byPath(parsed, "aws_cloudwatch_event_target", "delivery/failed/target").arn).toBe(topicArn);
     const publish = sid(statementsOf(byPath(parsed, "aws_sns_topic_policy", "alarm-topic/policy")), "EventRulesOfThisAccount")!;
     expect(publish.Condition!.ArnLike).toEqual({
-      "aws:SourceArn": ["arn:aws:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/webapp-dev-release-failed"],
+      "aws:SourceArn": [
+        "arn:aws:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/webapp-dev-release-failed",
+        "arn:aws:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/webapp-dev-drift-check-failed",
+      ],
     });
   });
 
@@ -208,6 +212,222 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
       const buildspec = (p.source as { buildspec: string }).buildspec;
       expect(buildspec).not.toMatch(/[$%]\{/);
     }
+  });
+});
+
+describe("dev: a scheduled drift check of its own stack", () => {
+  const { parsed } = committedStack("dev");
+  const driftProject = () => byPath(parsed, "aws_codebuild_project", "drift-check/plan/project");
+  const driftSpec = () => parseYaml((driftProject().source as { buildspec: string }).buildspec) as BuildSpec;
+  const stages = () => byPath(parsed, "aws_codepipeline", "drift-check/pipeline").stage as { name: string; action: Resource[] }[];
+
+  it("starts a small pipeline daily at 06:00 UTC, which only the schedule or a person starts", () => {
+    expect(byPath(parsed, "aws_scheduler_schedule", "drift-check/schedule")).toEqual({
+      name: "webapp-dev-drift-check",
+      group_name: "default",
+      description: "Starts the drift check of dev",
+      schedule_expression: "cron(0 6 * * ? *)",
+      schedule_expression_timezone: "UTC",
+      state: "ENABLED",
+      flexible_time_window: { mode: "OFF" },
+      target: {
+        arn: ref(parsed, "aws_codepipeline", "drift-check/pipeline", "arn"),
+        role_arn: ref(parsed, "aws_iam_role", "drift-check/schedule-role", "arn"),
+        retry_policy: { maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 3 },
+      },
+      depends_on: [
+        `aws_iam_role_policy.${Object.keys(parsed.resource.aws_iam_role_policy).find((n) => n.startsWith("drift-check_schedule-policy"))}`,
+      ],
+    });
+    expect(parsed.output!.drift_check_command.value).toBe(
+      `aws codepipeline start-pipeline-execution --region us-east-1 --name ${ref(parsed, "aws_codepipeline", "drift-check/pipeline", "name")}`,
+    );
+  });
+
+  it("takes this app from the branch through the environment's connection, then plans in its own CodeBuild project", () => {
+    expect(byPath(parsed, "aws_codepipeline", "drift-check/pipeline")).toMatchObject({
+      name: "webapp-dev-drift-check",
+      pipeline_type: "V2",
+      execution_mode: "SUPERSEDED",
+    });
+    const [source, check] = stages();
+    expect(source.name).toBe("Source");
+    expect(source.action[0]).toMatchObject({
+      provider: "CodeStarSourceConnection",
+      output_artifacts: ["source"],
+      configuration: {
+        ConnectionArn: ref(parsed, "aws_codestarconnections_connection", "delivery/connection", "arn"),
+        FullRepositoryId: "acme/product",
+        BranchName: "main",
+        OutputArtifactFormat: "CODE_ZIP",
+        DetectChanges: "false",
+      },
+    });
+    expect(check).toEqual({
+      name: "Check",
+      action: [
+        {
+          name: "terraform-plan",
+          category: "Build",
+          owner: "AWS",
+          provider: "CodeBuild",
+          version: "1",
+          input_artifacts: ["source"],
+          configuration: { ProjectName: ref(parsed, "aws_codebuild_project", "drift-check/plan/project", "name") },
+        },
+      ],
+    });
+    expect(driftProject()).toMatchObject({ name: "webapp-dev-drift-check", source: { type: "CODEPIPELINE" }, build_timeout: 30 });
+    expect((driftProject().environment as { environment_variable: unknown[] }).environment_variable).toEqual([
+      { name: "DRIFT_STACK", value: "dev", type: "PLAINTEXT" },
+      { name: "ALARM_TOPIC_ARN", value: ref(parsed, "aws_sns_topic", "alarm-topic", "arn"), type: "PLAINTEXT" },
+      // The committed stacks are synthesized without TF_STATE_BUCKET, as a fresh clone's are.
+      { name: "TF_STATE_BUCKET", value: "TF_STATE_BUCKET-is-not-set", type: "PLAINTEXT" },
+      { name: "TF_STATE_REGION", value: "us-east-1", type: "PLAINTEXT" },
+      { name: "CHECKPOINT_DISABLE", value: "1", type: "PLAINTEXT" },
+      { name: "DISABLE_VERSION_CHECK", value: "1", type: "PLAINTEXT" },
+    ]);
+    expect(byPath(parsed, "aws_cloudwatch_log_group", "drift-check/plan/logs")).toEqual({
+      name: "/codebuild/webapp-dev-drift-check",
+      retention_in_days: 30,
+      kms_key_id: ref(parsed, "aws_kms_key", "telemetry-key", "arn"),
+    });
+  });
+
+  it("plans read-only: its state object without the lock, the secret a refresh reads, and publishes to its own topic alone", () => {
+    expect(byPath(parsed, "aws_iam_role_policy_attachment", "drift-check/plan/managed-policy-1")).toEqual({
+      role: ref(parsed, "aws_iam_role", "drift-check/plan/role", "name"),
+      policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    });
+    const statements = policyOf(parsed, "drift-check/plan/policy");
+    expect(statements.map((s) => s.Sid)).toEqual([
+      "WriteBuildLogs",
+      "PipelineArtifacts",
+      "PipelineArtifactKey",
+      "ListState",
+      "ReadOwnState",
+      "PublishDrift",
+      "EncryptForTheAlarmTopic",
+      "ReadStackSecret1",
+      "DecryptStackSecret1",
+    ]);
+    expect(sid(statements, "ReadOwnState")).toMatchObject({
+      Action: "s3:GetObject",
+      Resource: "arn:aws:s3:::TF_STATE_BUCKET-is-not-set/dev/terraform.tfstate",
+    });
+    // Never the lock object (S3-native locking writes <key>.tflock): -lock=false.
+    expect(statements.filter((s) => asList(s.Action).includes("s3:PutObject")).map((s) => s.Sid)).toEqual(["PipelineArtifacts"]);
+    const publishes = statements.filter((s) => asList(s.Action).some((a) => a.startsWith("sns:")));
+    expect(publishes).toEqual([
+      { Sid: "PublishDrift", Effect: "Allow", Action: "sns:Publish", Resource: ref(parsed, "aws_sns_topic", "alarm-topic", "arn") },
+    ]);
+    expect(sid(statements, "EncryptForTheAlarmTopic")).toMatchObject({
+      Resource: ref(parsed, "aws_kms_key", "telemetry-key", "arn"),
+      Condition: { StringEquals: { "kms:ViaService": "sns.us-east-1.amazonaws.com" } },
+    });
+    expect(sid(statements, "ReadStackSecret1")!.Resource).toBe(ref(parsed, "aws_secretsmanager_secret", "database/credentials", "arn"));
+    expect(sid(statements, "DecryptStackSecret1")).toMatchObject({
+      Resource: ref(parsed, "aws_kms_key", "data-key", "arn"),
+      Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } },
+    });
+  });
+
+  it("lets the schedule start only this pipeline, and the pipeline use only its connection and run only its plan", () => {
+    expect(policyOf(parsed, "drift-check/schedule-policy")).toEqual([
+      {
+        Sid: "StartOwnCheck",
+        Effect: "Allow",
+        Action: "codepipeline:StartPipelineExecution",
+        Resource: ref(parsed, "aws_codepipeline", "drift-check/pipeline", "arn"),
+      },
+    ]);
+    const trust = JSON.parse(byPath(parsed, "aws_iam_role", "drift-check/schedule-role").assume_role_policy as string).Statement;
+    expect(trust).toEqual([expect.objectContaining({ Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole" })]);
+    const statements = policyOf(parsed, "drift-check/pipeline-policy");
+    expect(sid(statements, "ReadSource")!.Resource).toBe(ref(parsed, "aws_codestarconnections_connection", "delivery/connection", "arn"));
+    expect(sid(statements, "RunOwnCheck")!.Resource).toBe(ref(parsed, "aws_codebuild_project", "drift-check/plan/project", "arn"));
+    expect(statements.some((s) => asList(s.Action).some((a) => a.startsWith("ecs:") || a.startsWith("iam:")))).toBe(false);
+  });
+
+  it("generates a buildspec that plans with -detailed-exitcode and -lock=false: 2 publishes addresses and the Plan: line, other failures fail", () => {
+    const spec = driftSpec();
+    expect(spec.version).toBe(0.2);
+    expect(Object.keys(spec.phases)).toEqual(["install", "pre_build", "build"]);
+    expect(spec.phases.install).toMatchObject({ "runtime-versions": { nodejs: "20" } });
+    const commands = commandsOf(spec);
+    expect(commands).toContain(`echo "${DRIFT_TERRAFORM.sha256}  /tmp/terraform.zip" | sha256sum --check --strict`);
+    expect(commands).toEqual(expect.arrayContaining(["npm ci --no-audit --no-fund", "npm run synth"]));
+    const plan = commands.find((c) => c.includes(" plan "))!;
+    expect(plan).toContain('terraform -chdir="cdktf.out/stacks/$DRIFT_STACK" plan -input=false -lock=false -detailed-exitcode');
+    expect(plan).toMatch(/\|\| plan_status=\$\?$/);
+    // Anything but 0 and 2 fails the build: a broken plan is no verdict on drift.
+    expect(commands).toContain(
+      '[[ "$plan_status" == 0 || "$plan_status" == 2 ]] || { echo "terraform plan of $DRIFT_STACK failed (exit $plan_status): no verdict on drift" >&2; exit 1; }',
+    );
+    const publish = commands.filter((c) => c.includes("aws sns publish"));
+    expect(publish).toEqual([
+      'if [[ "$plan_status" == 2 ]]; then aws sns publish --topic-arn "$ALARM_TOPIC_ARN" --subject "Drift: $DRIFT_STACK" --message file://drift.txt > /dev/null; fi',
+    ]);
+    // The message holds addresses, actions and the summary line; never the plan's values.
+    const message = commands.find((c) => c.includes("> drift.txt"))!;
+    expect(message).toContain("grep -E '^(Plan:|Changes to Outputs:)' plan.txt");
+    expect(message).toContain("head -n 100 changes.txt");
+    expect(message).not.toMatch(/cat plan\.txt|show -no-color/);
+    expect(commands.find((c) => c.includes("> changes.txt"))).toContain('"\\(.change.actions | join("+")) \\(.address)"');
+  });
+
+  it("announces a check whose plan fails on the alarm topic, not a pending connection", () => {
+    const rule = byPath(parsed, "aws_cloudwatch_event_rule", "drift-check/failed/rule");
+    expect(rule.name).toBe("webapp-dev-drift-check-failed");
+    expect(JSON.parse(rule.event_pattern as string)).toEqual({
+      source: ["aws.codepipeline"],
+      "detail-type": ["CodePipeline Stage Execution State Change"],
+      resources: [ref(parsed, "aws_codepipeline", "drift-check/pipeline", "arn")],
+      detail: { state: ["FAILED"], stage: ["Check"] },
+    });
+    expect(byPath(parsed, "aws_cloudwatch_event_target", "drift-check/failed/target").arn).toBe(
+      ref(parsed, "aws_sns_topic", "alarm-topic", "arn"),
+    );
+  });
+});
+
+describe("delivery.driftCheck", () => {
+  const services = [
+    { name: "api", role: "web", image: { tag: "1.0.0" }, cpu: 256, memory: 512, port: 8000, routing: { paths: ["/*"], priority: 10 } },
+  ];
+  const withDrift = (driftCheck?: object) =>
+    synthInput(
+      "dev",
+      withServices(services, {
+        observability: { alarmEmails: ["ops@example.com"] },
+        delivery: { repository: "acme/product", builds: { api: {} }, ...(driftCheck ? { driftCheck } : {}) },
+      }),
+      { state: { bucket: "tfstate-123456789012-us-east-1", region: "us-east-1" } },
+    ).parsed;
+
+  it("is on by default in every environment with a pipeline, and off with enabled: false, which the topic then no longer admits", () => {
+    const on = withDrift();
+    expect(resourcesOf(on, "aws_scheduler_schedule")).toHaveLength(1);
+    expect(sid(policyOf(on, "drift-check/plan/policy"), "ReadOwnState")!.Resource).toBe(
+      "arn:aws:s3:::tfstate-123456789012-us-east-1/dev/terraform.tfstate",
+    );
+    // No database here: no secret to read.
+    expect(policyOf(on, "drift-check/plan/policy").some((s) => asList(s.Action).includes("secretsmanager:GetSecretValue"))).toBe(false);
+    const off = withDrift({ enabled: false });
+    for (const type of ["aws_scheduler_schedule", "aws_codepipeline", "aws_codebuild_project", "aws_cloudwatch_event_rule"])
+      expect(Object.keys(off.resource[type] ?? {}).filter((n) => n.startsWith("drift-check"))).toEqual([]);
+    expect(off.output!.drift_check_command).toBeUndefined();
+    const admitted = sid(statementsOf(byPath(off, "aws_sns_topic_policy", "alarm-topic/policy")), "EventRulesOfThisAccount")!;
+    expect(JSON.stringify(admitted)).not.toContain("drift-check");
+  });
+
+  it("takes its own schedule, and the repository and branch of this app when they are not the product's", () => {
+    const parsed = withDrift({ schedule: "rate(12 hours)", repository: "acme/platform-infra", branch: "release" });
+    expect(byPath(parsed, "aws_scheduler_schedule", "drift-check/schedule").schedule_expression).toBe("rate(12 hours)");
+    const source = (byPath(parsed, "aws_codepipeline", "drift-check/pipeline").stage as { action: Resource[] }[])[0].action[0];
+    expect(source.configuration).toMatchObject({ FullRepositoryId: "acme/platform-infra", BranchName: "release" });
+    // The release pipeline still builds the product.
+    expect(pipelineStage(parsed, "Source").action[0].configuration).toMatchObject({ FullRepositoryId: "acme/product", BranchName: "main" });
   });
 });
 

@@ -110,7 +110,7 @@ describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", 
   const trust = (tf: TerraformJson, role: string) =>
     JSON.parse(byPath(tf, "aws_iam_role", `github/${role}`).assume_role_policy as string).Statement[0];
 
-  it("lets pull requests of that repository plan, read-only, reading the state", () => {
+  it("lets pull requests and the scheduled drift check (main) of that repository plan, read-only, reading the state", () => {
     const tf = github();
     const provider = ref(tf, "aws_iam_openid_connect_provider", "github/oidc", "arn");
     expect(byPath(tf, "aws_iam_openid_connect_provider", "github/oidc")).toMatchObject({
@@ -124,7 +124,7 @@ describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", 
       Action: "sts:AssumeRoleWithWebIdentity",
       Condition: {
         StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
-        StringLike: { "token.actions.githubusercontent.com:sub": "repo:acme/shop:pull_request" },
+        StringLike: { "token.actions.githubusercontent.com:sub": ["repo:acme/shop:pull_request", "repo:acme/shop:ref:refs/heads/main"] },
       },
     });
     expect(byPath(tf, "aws_iam_role_policy_attachment", "github/plan-read-only").policy_arn).toBe("arn:aws:iam::aws:policy/ReadOnlyAccess");

@@ -15,16 +15,63 @@ const imageBuildSchema = z
   })
   .describe("How CodeBuild builds one image.");
 
+/** When the drift check runs unless a definition says otherwise: 06:00 UTC daily. */
+export const DEFAULT_DRIFT_SCHEDULE = "cron(0 6 * * ? *)";
+
+/**
+ * An EventBridge Scheduler expression for a recurring check: `cron(minutes hours day-of-month
+ * month day-of-week year)`, with fixed minutes and `?` in one of the day fields as Scheduler
+ * demands, or `rate(n hours|days)`: no more often than hourly (each run is a CodeBuild build).
+ */
+const driftSchedule = z
+  .string()
+  .regex(/^(cron|rate)\(.+\)$/, 'must be cron(...) or rate(...), e.g. "cron(0 6 * * ? *)"')
+  .refine(
+    (expression) => {
+      const rate = /^rate\((\d{1,3}) (hour|hours|day|days)\)$/.exec(expression);
+      if (rate) return Number(rate[1]) >= 1 && (Number(rate[1]) === 1) === !rate[2].endsWith("s");
+      const cron = /^cron\(([^()]+)\)$/.exec(expression);
+      if (!cron) return false;
+      const fields = cron[1].split(" ");
+      return (
+        fields.length === 6 &&
+        fields.every((field) => /^[\dA-Z*?,/#L-]+$/.test(field)) &&
+        /^\d{1,2}(,\d{1,2})*$/.test(fields[0]) &&
+        (fields[2] === "?") !== (fields[4] === "?")
+      );
+    },
+    {
+      message:
+        'must be cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with fixed minutes and ? in one day field, or rate(<n> hours|days), e.g. "cron(0 6 * * ? *)"',
+    },
+  );
+
+const githubRepository = z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be a GitHub repository, "owner/name"');
+const branchName = z.string().regex(/^[\w][\w./-]{0,99}$/, "must be a branch name of letters, digits, _ . / and -");
+
+const driftCheckSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Run the drift check."),
+    schedule: driftSchedule
+      .default(DEFAULT_DRIFT_SCHEDULE)
+      .describe(
+        "When it runs, in UTC: an EventBridge Scheduler cron(...) expression with fixed minutes, or rate(<n> hours|days); at most hourly, since each run is a CodeBuild build of a few minutes.",
+      ),
+    repository: githubRepository
+      .optional()
+      .describe(
+        "The GitHub repository (owner/name) holding this infrastructure app, package.json at its root, read through the pipeline's connection (its GitHub app must be installed on it). Default: delivery.repository, for a product whose infrastructure lives beside it.",
+      ),
+    branch: branchName.optional().describe("The branch whose definitions are compared with what is deployed. Default: delivery.branch."),
+  })
+  .default({ enabled: true, schedule: DEFAULT_DRIFT_SCHEDULE })
+  .describe(
+    "A scheduled terraform plan of this environment's own stack (read-only, without the state lock), from the infrastructure repository through the pipeline's connection: changes are published to the alarm topic, a plan that fails pages as a failed check.",
+  );
+
 export const deliverySchema = z.strictObject({
-  repository: z
-    .string()
-    .regex(/^[\w.-]+\/[\w.-]+$/, 'must be a GitHub repository, "owner/name"')
-    .describe("The GitHub repository to release from, owner/name."),
-  branch: z
-    .string()
-    .regex(/^[\w][\w./-]{0,99}$/, "must be a branch name of letters, digits, _ . / and -")
-    .default("main")
-    .describe("The branch whose every commit is released."),
+  repository: githubRepository.describe("The GitHub repository to release from, owner/name."),
+  branch: branchName.default("main").describe("The branch whose every commit is released."),
   connectionArn: z
     .string()
     .regex(
@@ -59,6 +106,7 @@ export const deliverySchema = z.strictObject({
     .describe("CodeBuild compute type of the image builds."),
   logRetentionDays: retentionDays.default(30).describe(retentionDescription("the build logs")),
   artifactRetentionDays: z.number().int().min(1).max(365).default(30).describe("Days pipeline artifacts are kept in the artifact bucket."),
+  driftCheck: driftCheckSchema,
 });
 
 export type DeliveryDefinition = z.output<typeof deliverySchema>;

@@ -87,11 +87,23 @@ export type ResolvedConnection = Exclude<ConnectionSource, { readonly from: stri
 /** The name of the connection an environment's pipeline creates. */
 export const connectionName = (namePrefix: string) => `${namePrefix}-github`;
 
+/** The scheduled drift check: when it runs, and the repository and branch holding this app's definitions. */
+export interface DriftCheckConfig {
+  readonly schedule: string;
+  readonly repository: string;
+  readonly branch: string;
+}
+
 /** AWS-native delivery with its defaults resolved. */
-export interface DeliveryConfig extends Omit<DeliveryDefinition, "builds" | "manualApproval" | "connectionArn" | "connectionFrom"> {
+export interface DeliveryConfig extends Omit<
+  DeliveryDefinition,
+  "builds" | "manualApproval" | "connectionArn" | "connectionFrom" | "driftCheck"
+> {
   readonly builds: readonly ImageBuild[];
   readonly manualApproval: boolean;
   readonly connection: ConnectionSource;
+  /** Absent when `delivery.driftCheck.enabled` is false. */
+  readonly driftCheck?: DriftCheckConfig;
 }
 
 /** A validated environment with everything derivable already derived. */
@@ -354,13 +366,27 @@ function resolveDelivery(
       services: services.filter((s) => s.image.repository === repository),
     };
   });
-  const { connectionArn, connectionFrom, ...rest } = delivery;
+  const { connectionArn, connectionFrom, driftCheck, ...rest } = delivery;
   const connection: ConnectionSource = connectionArn
     ? { arn: connectionArn }
     : connectionFrom
       ? { from: connectionFrom }
       : { create: connectionName(namePrefix) };
-  return { ...rest, builds, manualApproval: delivery.manualApproval ?? production, connection };
+  return {
+    ...rest,
+    builds,
+    manualApproval: delivery.manualApproval ?? production,
+    connection,
+    ...(driftCheck.enabled
+      ? {
+          driftCheck: {
+            schedule: driftCheck.schedule,
+            repository: driftCheck.repository ?? delivery.repository,
+            branch: driftCheck.branch ?? delivery.branch,
+          },
+        }
+      : {}),
+  };
 }
 
 function resolveDatabase(db: DatabaseDefinition, namePrefix: string, production: boolean): DatabaseConfig {

@@ -2,6 +2,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
@@ -15,6 +16,11 @@ export interface BuildProjectProps {
   readonly buildspec: string;
   /** What the build does beyond writing its logs and reading and writing pipeline artifacts. */
   readonly statements: readonly PolicyStatement[];
+  /**
+   * AWS managed policies the role also holds, by ARN.
+   * @default none
+   */
+  readonly managedPolicyArns?: readonly string[];
   /** Plain variables of the build. @default none */
   readonly environment?: Readonly<Record<string, string>>;
   /**
@@ -59,6 +65,9 @@ export class BuildProject extends Construct {
       name: props.name,
       assumeRolePolicy: serviceTrustPolicy("codebuild.amazonaws.com", props.accountId),
     });
+    props.managedPolicyArns?.forEach(
+      (policyArn, i) => new IamRolePolicyAttachment(this, `managed-policy-${i + 1}`, { role: role.name, policyArn }),
+    );
     new IamRolePolicy(this, "policy", {
       role: role.id,
       name: "build",

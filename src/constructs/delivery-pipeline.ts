@@ -94,6 +94,8 @@ const releaseVariables = JSON.stringify([{ name: RELEASE_VARIABLE, value: "#{Sou
 export class DeliveryPipeline extends Construct {
   readonly pipelineName: string;
   readonly connectionArn: string;
+  /** The artifact bucket and its key, which other pipelines of the environment (the drift check) share. */
+  readonly artifacts: { readonly bucketArn: string; readonly bucketName: string; readonly kmsKeyArn: string };
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
@@ -130,6 +132,7 @@ export class DeliveryPipeline extends Construct {
       ],
     });
     const artifacts = { bucketArn: bucket.bucketArn, kmsKeyArn: key.keyArn };
+    this.artifacts = { ...artifacts, bucketName: bucket.bucketName };
     const common = {
       accountId: props.accountId,
       artifacts,

@@ -7,6 +7,8 @@ import { suppressPolicyCheck } from "../policy-suppressions";
 import { policyDocument } from "./iam-policy";
 
 const GITHUB_ISSUER = "token.actions.githubusercontent.com";
+/** The branch scheduled workflows run on (the repository's default), as deploy.yml assumes too. */
+const DEFAULT_BRANCH = "main";
 
 export interface GithubDeployRolesProps {
   /** `owner/name` of the repository whose workflows assume the roles. */
@@ -22,8 +24,9 @@ export interface GithubDeployRolesProps {
 
 /**
  * The roles GitHub Actions assume through OIDC, with no stored keys: `plan` for pull requests
- * (read-only, reads state, plans with -lock=false) and `deploy` for jobs in the repository's
- * GitHub environments, whose protection rules (reviewers) gate production.
+ * and the scheduled drift check on the default branch (read-only, reads state, plans with
+ * -lock=false) and `deploy` for jobs in the repository's GitHub environments, whose protection
+ * rules (reviewers) gate production.
  */
 export class GithubDeployRoles extends Construct {
   readonly planRoleArn: string;
@@ -35,7 +38,7 @@ export class GithubDeployRoles extends Construct {
       props.oidcProviderArn ??
       new IamOpenidConnectProvider(this, "oidc", { url: `https://${GITHUB_ISSUER}`, clientIdList: ["sts.amazonaws.com"] }).arn;
     const slug = props.repository.replace(/[^A-Za-z0-9+=,.@_-]/g, "-").slice(0, 48);
-    const trust = (subject: string) =>
+    const trust = (subject: string | string[]) =>
       policyDocument([
         {
           Sid: "GithubActionsOfThisRepository",
@@ -44,15 +47,20 @@ export class GithubDeployRoles extends Construct {
           Action: "sts:AssumeRoleWithWebIdentity",
           Condition: {
             StringEquals: { [`${GITHUB_ISSUER}:aud`]: "sts.amazonaws.com" },
-            StringLike: { [`${GITHUB_ISSUER}:sub`]: `repo:${props.repository}:${subject}` },
+            StringLike: {
+              [`${GITHUB_ISSUER}:sub`]: Array.isArray(subject)
+                ? subject.map((s) => `repo:${props.repository}:${s}`)
+                : `repo:${props.repository}:${subject}`,
+            },
           },
         },
       ]);
 
     const plan = new IamRole(this, "plan", {
       name: `gh-${slug}-plan`,
-      description: `terraform plan for pull requests of ${props.repository}`,
-      assumeRolePolicy: trust("pull_request"),
+      description: `terraform plan for pull requests and drift checks of ${props.repository}`,
+      // Pull requests, and drift.yml: a scheduled run's subject is its branch, the default one.
+      assumeRolePolicy: trust(["pull_request", `ref:refs/heads/${DEFAULT_BRANCH}`]),
       maxSessionDuration: 3600,
     });
     new IamRolePolicyAttachment(this, "plan-read-only", { role: plan.name, policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" });

@@ -44,8 +44,15 @@ const quote = (value: string) => `'${value}'`;
 /** Never an untagged or `latest` image: a build refuses to run unless the pipeline passed a commit id. */
 const REQUIRE_COMMIT_ID = `[[ "$${RELEASE_VARIABLE}" =~ ^[0-9a-f]{7,40}$ ]] || { echo "${RELEASE_VARIABLE} must be a commit id" >&2; exit 1; }`;
 
+/** One phase of a buildspec: its commands, whether a failure ends the build, and (install only) the runtimes it needs. */
+interface Phase {
+  readonly "on-failure"?: "ABORT";
+  readonly "runtime-versions"?: Record<string, string>;
+  readonly commands: string[];
+}
+
 /** A buildspec (version 0.2, bash) from its phases and, when the build leaves any, its artifacts. */
-function buildSpec(phases: Record<string, { "on-failure"?: "ABORT"; commands: string[] }>, artifactFiles?: string[]): string {
+function buildSpec(phases: Record<string, Phase>, artifactFiles?: string[]): string {
   return JSON.stringify(
     {
       version: 0.2,
@@ -165,4 +172,79 @@ export function releaseSpec(host: boolean): string {
     `[[ "$status" == Success ]] || { echo "deploy on the host ended $status" >&2; exit 1; }`,
   ];
   return buildSpec({ build: { "on-failure": "ABORT", commands: [REQUIRE_COMMIT_ID, ...(host ? [...deploy, ...record] : record)] } });
+}
+
+/** Variables the drift-check project sets: the stack to plan, where its state is, and where drift is announced. */
+export const DRIFT_STACK_VARIABLE = "DRIFT_STACK";
+export const ALARM_TOPIC_VARIABLE = "ALARM_TOPIC_ARN";
+
+/**
+ * The Terraform the drift check plans with: the version the workflows pin (`hashicorp/setup-terraform`), from
+ * HashiCorp's release, checked against the SHA-256 of terraform_1.11.4_linux_amd64.zip in its SHA256SUMS.
+ */
+export const DRIFT_TERRAFORM = {
+  version: "1.11.4",
+  sha256: "1ce994251c00281d6845f0f268637ba50c0005657eb3cf096b92f753b42ef4dc",
+} as const;
+
+/** At most this many changed addresses go into the notification; the build log holds the whole plan. */
+export const MAX_DRIFT_ADDRESSES = 100;
+
+/**
+ * The drift check: from a checkout of this app (the pipeline's source artifact), synthesizes every
+ * stack as `npm run synth` does, then plans the environment's own stack with the state it reads
+ * but never locks (`-lock=false`: the role may not write the lock object). terraform's
+ * `-detailed-exitcode` decides: 0, no drift; 2, changes, whose addresses and `Plan:` line (never
+ * a value) are published to the alarm topic; anything else fails the build, which pages as a
+ * failed check, not as "no drift".
+ */
+export function driftCheckSpec(): string {
+  const stack = `"cdktf.out/stacks/$${DRIFT_STACK_VARIABLE}"`;
+  const zip = `terraform_${DRIFT_TERRAFORM.version}_linux_amd64.zip`;
+  const changes = [
+    ".resource_changes[]?",
+    'select(.change.actions != ["no-op"] and .change.actions != ["read"])',
+    '"\\(.change.actions | join("+")) \\(.address)"',
+  ].join(" | ");
+  const drifted = (command: string) => `if [[ "$plan_status" == 2 ]]; then ${command}; fi`;
+  return buildSpec({
+    install: {
+      "on-failure": "ABORT",
+      "runtime-versions": { nodejs: "20" },
+      commands: [
+        `curl -fsSL --retry 3 -o /tmp/terraform.zip https://releases.hashicorp.com/terraform/${DRIFT_TERRAFORM.version}/${zip}`,
+        `echo "${DRIFT_TERRAFORM.sha256}  /tmp/terraform.zip" | sha256sum --check --strict`,
+        "unzip -o -q /tmp/terraform.zip terraform -d /usr/local/bin",
+        "npm ci --no-audit --no-fund",
+      ],
+    },
+    pre_build: {
+      "on-failure": "ABORT",
+      commands: ["npm run synth", `terraform -chdir=${stack} init -input=false -no-color`],
+    },
+    build: {
+      commands: [
+        `plan_status=0; terraform -chdir=${stack} plan -input=false -lock=false -detailed-exitcode -no-color -out=tfplan > plan.txt || plan_status=$?`,
+        "cat plan.txt",
+        `[[ "$plan_status" == 0 || "$plan_status" == 2 ]] || { echo "terraform plan of $${DRIFT_STACK_VARIABLE} failed (exit $plan_status): no verdict on drift" >&2; exit 1; }`,
+        `if [[ "$plan_status" == 0 ]]; then echo "no drift: $${DRIFT_STACK_VARIABLE} is as its definition says"; fi`,
+        drifted(`terraform -chdir=${stack} show -json tfplan | jq -r ${quote(changes)} > changes.txt`),
+        drifted(
+          [
+            "{",
+            `printf 'Drift in %s: terraform plan of its stack wants to change what is deployed.\\n\\n' "$${DRIFT_STACK_VARIABLE}";`,
+            "grep -E '^(Plan:|Changes to Outputs:)' plan.txt || true;",
+            "printf '\\n';",
+            `head -n ${MAX_DRIFT_ADDRESSES} changes.txt;`,
+            `printf '\\n(%s changed addresses; the whole plan is in the build log: %s)\\n' "$(wc -l < changes.txt)" "$CODEBUILD_BUILD_URL";`,
+            "} > drift.txt",
+          ].join(" "),
+        ),
+        drifted(
+          `aws sns publish --topic-arn "$${ALARM_TOPIC_VARIABLE}" --subject "Drift: $${DRIFT_STACK_VARIABLE}" --message file://drift.txt > /dev/null`,
+        ),
+        drifted(`echo "drift in $${DRIFT_STACK_VARIABLE} published to the alarm topic"`),
+      ],
+    },
+  });
 }

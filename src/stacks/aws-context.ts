@@ -28,6 +28,7 @@ const LOCAL_AWS_SERVICES = [
   "rds",
   "route53",
   "s3",
+  "scheduler",
   "secretsmanager",
   "sns",
   "ssm",

@@ -5,7 +5,7 @@ import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zon
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import type { DeliveryConfig, EnvironmentConfig, ResolvedConnection, SingleHostConfig } from "../config/environment";
 import { repositoryName } from "../config/image-stacks";
-import type { AppSettings } from "../config/settings";
+import { UNSET_STATE_BUCKET, type AppSettings } from "../config/settings";
 import { AlarmPack } from "../constructs/alarm-pack";
 import { AlarmTopic } from "../constructs/alarm-topic";
 import { CacheCluster } from "../constructs/cache-cluster";
@@ -15,6 +15,7 @@ import type { DataStoreAccess } from "../constructs/data-store-access";
 import { DataVolume } from "../constructs/data-volume";
 import { DeliveryPipeline, failedReleaseRuleName, type PipelineHost } from "../constructs/delivery-pipeline";
 import { DeployDocument } from "../constructs/deploy-document";
+import { DriftCheck, failedDriftCheckRuleName, type StackSecret } from "../constructs/drift-check";
 import { DATA_MOUNT, DockerHost } from "../constructs/docker-host";
 import { ImageLookup, type ImageRepositoryRef } from "../constructs/image-lookup";
 import { ServiceCluster } from "../constructs/ecs-cluster";
@@ -52,6 +53,8 @@ interface ReleaseTargets {
 /** One environment's infrastructure; the stack is named after the environment. */
 export class EnvironmentStack extends TerraformStack {
   readonly network: Network;
+  /** Secrets whose versions this stack writes: a plan reads them back (the drift check needs to). */
+  private readonly secretVersions: StackSecret[] = [];
 
   constructor(scope: Construct, env: EnvironmentConfig, settings: AppSettings) {
     super(scope, env.name);
@@ -93,7 +96,7 @@ export class EnvironmentStack extends TerraformStack {
       telemetry.inventory.size > 0 ? this.addObservability(env, accountId, telemetryKey.keyArn, telemetry.inventory) : undefined;
     if (env.delivery) {
       if (!targets || !topicArn) throw new Error(`environment ${env.name}: delivery needs services to deploy`);
-      this.addDelivery(env, env.delivery, accountId, protect, telemetry, { ...targets, releaseTags, topicArn });
+      this.addDelivery(env, env.delivery, accountId, protect, telemetry, { ...targets, releaseTags, topicArn }, settings);
     }
   }
 
@@ -118,6 +121,7 @@ export class EnvironmentStack extends TerraformStack {
     protect: boolean,
     telemetry: Telemetry,
     targets: ReleaseTargets & { releaseTags: ReadonlyMap<string, ReleaseTag>; topicArn: string },
+    settings: AppSettings,
   ): void {
     const pipeline = new DeliveryPipeline(this, "delivery", {
       namePrefix: env.namePrefix,
@@ -156,6 +160,27 @@ export class EnvironmentStack extends TerraformStack {
       value:
         `aws codepipeline get-pipeline-state --region ${env.region} --name ${pipeline.pipelineName} ` +
         "--query 'stageStates[].[stageName,latestExecution.status]' --output text",
+    });
+    if (!delivery.driftCheck) return;
+    const drift = new DriftCheck(this, "drift-check", {
+      namePrefix: env.namePrefix,
+      region: env.region,
+      accountId,
+      stack: env.name,
+      repository: delivery.driftCheck.repository,
+      branch: delivery.driftCheck.branch,
+      connectionArn: pipeline.connectionArn,
+      schedule: delivery.driftCheck.schedule,
+      state: { bucket: settings.state.bucket ?? UNSET_STATE_BUCKET, region: settings.state.region },
+      artifacts: pipeline.artifacts,
+      topicArn: targets.topicArn,
+      topicKeyArn: telemetry.logsKmsKeyArn,
+      secrets: this.secretVersions,
+      logRetentionDays: delivery.logRetentionDays,
+      logsKmsKeyArn: telemetry.logsKmsKeyArn,
+    });
+    new TerraformOutput(this, "drift_check_command", {
+      value: `aws codepipeline start-pipeline-execution --region ${env.region} --name ${drift.pipelineName}`,
     });
   }
 
@@ -203,6 +228,7 @@ export class EnvironmentStack extends TerraformStack {
     const snapshotRule = `${env.namePrefix}-snapshots-failed`;
     const eventRuleNames = [
       ...(env.delivery ? [failedReleaseRuleName(env.namePrefix)] : []),
+      ...(env.delivery?.driftCheck ? [failedDriftCheckRuleName(env.namePrefix)] : []),
       ...(snapshotPolicies.length ? [snapshotRule] : []),
     ];
     const topic = new AlarmTopic(this, "alarm-topic", {
@@ -268,6 +294,8 @@ export class EnvironmentStack extends TerraformStack {
       ...telemetry,
     };
     const database = env.database && new PostgresDatabase(this, "database", { ...common, config: env.database, accountId });
+    if (database && env.database?.passwordManagement === "writeOnly")
+      this.secretVersions.push({ secretArn: database.credentialsSecretArn, kmsKeyArn: key.keyArn });
     if (database) {
       new TerraformOutput(this, "database_writer_address", { value: database.writerAddress });
       new TerraformOutput(this, "database_reader_addresses", { value: database.readerAddresses });
@@ -394,7 +422,10 @@ export class EnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "host_health_command", {
       value: `aws ssm get-parameter --region ${env.region} --name ${dockerHost.healthParameterName} --query Parameter.Value --output text`,
     });
-    if (containerDb) new TerraformOutput(this, "database_credentials_secret_arn", { value: containerDb.credentialsSecretArn });
+    if (containerDb) {
+      new TerraformOutput(this, "database_credentials_secret_arn", { value: containerDb.credentialsSecretArn });
+      this.secretVersions.push({ secretArn: containerDb.credentialsSecretArn, kmsKeyArn: key.keyArn });
+    }
     if (!env.delivery) return { repositories, services: new Map() };
     const document = new DeployDocument(this, "deploy-document", { documentName: `${namePrefix}-deploy`, deployScript: DEPLOY_SCRIPT });
     return {
