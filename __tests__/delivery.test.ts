@@ -310,7 +310,15 @@ describe("dev: a scheduled drift check of its own stack", () => {
       "EncryptForTheAlarmTopic",
       "ReadStackSecret1",
       "DecryptStackSecret1",
+      "GenerateWriteOnlyPasswords",
     ]);
+    // The plan opens the stack's ephemeral random password; the action reads nothing and takes no resource.
+    expect(sid(statements, "GenerateWriteOnlyPasswords")).toEqual({
+      Sid: "GenerateWriteOnlyPasswords",
+      Effect: "Allow",
+      Action: "secretsmanager:GetRandomPassword",
+      Resource: "*",
+    });
     expect(sid(statements, "ReadOwnState")).toMatchObject({
       Action: "s3:GetObject",
       Resource: "arn:aws:s3:::TF_STATE_BUCKET-is-not-set/dev/terraform.tfstate",

@@ -4,16 +4,27 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Testing } from "cdktf";
+import { buildApp } from "../src/app";
+import { credentialsSecretName, resolveEnvironment, writesCredentialsSecret } from "../src/config/environment";
+import { loadEnvironments } from "../src/config/load";
+import type { EnvironmentInput } from "../src/config/schema";
 import type { AppSettings } from "../src/config/settings";
-import { BootstrapStack } from "../src/stacks/bootstrap-stack";
+import { BOOTSTRAP_STACK, BootstrapStack } from "../src/stacks/bootstrap-stack";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ALL_STACKS,
+  appliedText,
+  asList,
   committedEnvironment,
   committedStack,
   byPath,
   committedStacksDir,
+  database,
+  ENVIRONMENT_STACKS,
+  ENVIRONMENTS_DIR,
+  EXAMPLES_DIR,
+  named,
   ref,
   resourcesOf,
   SETTINGS,
@@ -105,12 +116,28 @@ describe("without TF_STATE_BUCKET", () => {
 });
 
 describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", () => {
+  const withRepository = { ...SETTINGS, github: { repository: "acme/shop" } };
   const github = (oidcProviderArn?: string) =>
     synthBootstrap({ ...SETTINGS, github: { repository: "acme/shop", ...(oidcProviderArn ? { oidcProviderArn } : {}) } }).parsed;
   const trust = (tf: TerraformJson, role: string) =>
     JSON.parse(byPath(tf, "aws_iam_role", `github/${role}`).assume_role_policy as string).Statement[0];
+  const subjects = (tf: TerraformJson, role: string) => trust(tf, role).Condition.StringLike["token.actions.githubusercontent.com:sub"];
+  /** Every statement of a role's inline policies, by the role's construct path. */
+  const inlineStatements = (tf: TerraformJson, role: string) =>
+    Object.entries(tf.resource.aws_iam_role_policy ?? {})
+      .filter(([, policy]) => policy.role === ref(tf, "aws_iam_role", `github/${role}`))
+      .flatMap(([, policy]) => statementsOf(policy));
+  const account = "${data.aws_caller_identity.account.account_id}";
+  const credentials = (region: string, namePrefix: string) =>
+    `arn:aws:secretsmanager:${region}:${account}:secret:${namePrefix}/database/credentials-??????`;
+  /** The bootstrap as the app builds it: its drift role reads the secrets of environments/, not the examples'. */
+  let built: TerraformJson | undefined;
+  const appBootstrap = () => {
+    const app = () => buildApp({ environmentsDir: ENVIRONMENTS_DIR, examplesDir: EXAMPLES_DIR, env: { GITHUB_REPOSITORY: "acme/shop" } });
+    return (built ??= JSON.parse(Testing.synth(app().node.findChild(BOOTSTRAP_STACK) as BootstrapStack)) as TerraformJson);
+  };
 
-  it("lets pull requests and the scheduled drift check (main) of that repository plan, read-only, reading the state", () => {
+  it("lets only pull requests of that repository plan, read-only, reading the state", () => {
     const tf = github();
     const provider = ref(tf, "aws_iam_openid_connect_provider", "github/oidc", "arn");
     expect(byPath(tf, "aws_iam_openid_connect_provider", "github/oidc")).toMatchObject({
@@ -124,7 +151,8 @@ describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", 
       Action: "sts:AssumeRoleWithWebIdentity",
       Condition: {
         StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
-        StringLike: { "token.actions.githubusercontent.com:sub": ["repo:acme/shop:pull_request", "repo:acme/shop:ref:refs/heads/main"] },
+        // Not main: drift.yml has its own role, which may read the credential secrets.
+        StringLike: { "token.actions.githubusercontent.com:sub": "repo:acme/shop:pull_request" },
       },
     });
     expect(byPath(tf, "aws_iam_role_policy_attachment", "github/plan-read-only").policy_arn).toBe("arn:aws:iam::aws:policy/ReadOnlyAccess");
@@ -133,8 +161,97 @@ describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", 
       { Sid: "ListState", Effect: "Allow", Action: "s3:ListBucket", Resource: state },
       { Sid: "ReadState", Effect: "Allow", Action: "s3:GetObject", Resource: `${state}/*` },
     ]);
+    // Every plan, refreshing or not, opens the ephemeral aws_secretsmanager_random_password.
+    expect(inlineStatements(tf, "plan").filter((s) => asList(s.Action).some((a) => /^(secretsmanager|kms):/.test(a)))).toEqual([
+      { Sid: "GenerateWriteOnlyPasswords", Effect: "Allow", Action: "secretsmanager:GetRandomPassword", Resource: "*" },
+    ]);
     expect(tf.output!.github_plan_role_arn.value).toBe(ref(tf, "aws_iam_role", "github/plan", "arn"));
   });
+
+  it("lets only runs on the repository's main branch (drift.yml, scheduled or dispatched) check drift, read-only, reading the state", () => {
+    const tf = appBootstrap();
+    expect(trust(tf, "drift")).toEqual({ ...trust(tf, "plan"), Condition: expect.anything() });
+    expect(trust(tf, "drift").Condition).toEqual({
+      StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+      StringLike: { "token.actions.githubusercontent.com:sub": "repo:acme/shop:ref:refs/heads/main" },
+    });
+    // The roles are named alike, within IAM's 64 characters for the longest repository slug.
+    expect(byPath(tf, "aws_iam_role", "github/drift")).toMatchObject({ name: "gh-acme-shop-drift", max_session_duration: 3600 });
+    expect(`gh-${"x".repeat(48)}-deploy`.length).toBeLessThanOrEqual(64);
+    expect(byPath(tf, "aws_iam_role_policy_attachment", "github/drift-read-only")).toEqual({
+      role: ref(tf, "aws_iam_role", "github/drift", "name"),
+      policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    });
+    expect(statementsOf(byPath(tf, "aws_iam_role_policy", "github/drift-state"))).toEqual(
+      statementsOf(byPath(tf, "aws_iam_role_policy", "github/plan-state")),
+    );
+    expect(tf.output!.github_drift_role_arn).toEqual({
+      value: ref(tf, "aws_iam_role", "github/drift", "arn"),
+      description: "GitHub variable AWS_DRIFT_ROLE_ARN",
+    });
+  });
+
+  it("lets the drift role read exactly the environments' database credential secrets, decrypting them only through Secrets Manager", () => {
+    const tf = appBootstrap();
+    // dev, staging and prod write their RDS password write-only, single-host its PostgreSQL container's;
+    // the examples are not drift.yml's.
+    const secrets = ["webapp-dev", "webapp-prod", "webapp-single-host", "webapp-staging"].map((p) => credentials("us-east-1", p));
+    expect(statementsOf(byPath(tf, "aws_iam_role_policy", "github/drift-credentials"))).toEqual([
+      { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secrets },
+      {
+        Sid: "DecryptDatabaseCredentials",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: [`arn:aws:kms:us-east-1:${account}:key/*`],
+        Condition: {
+          StringEquals: { "kms:ViaService": ["secretsmanager.us-east-1.amazonaws.com"] },
+          StringLike: { "kms:EncryptionContext:SecretARN": secrets },
+        },
+      },
+    ]);
+    // Nothing else secret: no other secret, parameter or key, and no wildcard action.
+    const secretish = inlineStatements(tf, "drift").filter((s) => asList(s.Action).some((a) => /^(secretsmanager|kms|ssm):/.test(a)));
+    expect(secretish.map((s) => [s.Sid, s.Action, s.Resource])).toEqual([
+      ["ReadDatabaseCredentials", "secretsmanager:GetSecretValue", secrets],
+      ["DecryptDatabaseCredentials", "kms:Decrypt", [`arn:aws:kms:us-east-1:${account}:key/*`]],
+      ["GenerateWriteOnlyPasswords", "secretsmanager:GetRandomPassword", "*"],
+    ]);
+    expect(inlineStatements(tf, "drift").flatMap((s) => asList(s.Action))).not.toContainEqual(expect.stringMatching(/\*/));
+    // The plan and deploy roles are unchanged by the environments.
+    expect(inlineStatements(tf, "plan")).toEqual(inlineStatements(github(), "plan"));
+  });
+
+  it("names each credential secret by its environment's Region, and none for a database whose password RDS manages", () => {
+    const env = (name: string, region: string, input: Partial<EnvironmentInput>) =>
+      resolveEnvironment(name, { ...validInput(), region, ...input } as EnvironmentInput);
+    const environments = [
+      env("dev", "eu-west-1", { database }),
+      env("staging", "us-east-1", { database: { ...database, passwordManagement: "rdsManaged" } }),
+      env("prod", "us-east-1", {}),
+    ];
+    const tf = JSON.parse(Testing.synth(new BootstrapStack(Testing.app(), withRepository, environments))) as TerraformJson;
+    const [read, decrypt] = statementsOf(byPath(tf, "aws_iam_role_policy", "github/drift-credentials"));
+    expect(read.Resource).toEqual([credentials("eu-west-1", "webapp-dev")]);
+    expect(decrypt.Resource).toEqual([`arn:aws:kms:eu-west-1:${account}:key/*`]);
+    expect(decrypt.Condition).toEqual({
+      StringEquals: { "kms:ViaService": ["secretsmanager.eu-west-1.amazonaws.com"] },
+      StringLike: { "kms:EncryptionContext:SecretARN": [credentials("eu-west-1", "webapp-dev")] },
+    });
+    // No credential secret at all: no policy that could read one.
+    const none = JSON.parse(Testing.synth(new BootstrapStack(Testing.app(), withRepository, environments.slice(1)))) as TerraformJson;
+    expect(Object.keys(none.resource.aws_iam_role_policy).filter(named("github/drift-credentials"))).toEqual([]);
+  });
+
+  it.each(ENVIRONMENT_STACKS)(
+    "%s writes a credentials secret version exactly when the drift role is told it does, under that name",
+    (stack) => {
+      const env = loadEnvironments(ENVIRONMENTS_DIR, EXAMPLES_DIR).find((e) => e.name === stack)!;
+      const { parsed } = committedStack(stack);
+      const secretNames = resourcesOf(parsed, "aws_secretsmanager_secret").map((s) => s.name);
+      expect(resourcesOf(parsed, "aws_secretsmanager_secret_version").length).toBe(writesCredentialsSecret(env) ? 1 : 0);
+      if (writesCredentialsSecret(env)) expect(secretNames).toContain(credentialsSecretName(env.namePrefix));
+    },
+  );
 
   it("lets only jobs in the repository's GitHub environments (their reviewers gate production) deploy", () => {
     const tf = github();
@@ -143,6 +260,11 @@ describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", 
       "arn:aws:iam::aws:policy/AdministratorAccess",
     );
     expect(tf.output!.github_deploy_role_arn.value).toBe(ref(tf, "aws_iam_role", "github/deploy", "arn"));
+    expect([subjects(tf, "plan"), subjects(tf, "drift"), subjects(tf, "deploy")]).toEqual([
+      "repo:acme/shop:pull_request",
+      "repo:acme/shop:ref:refs/heads/main",
+      "repo:acme/shop:environment:*",
+    ]);
   });
 
   it("reuses the account's OIDC provider when given (an account holds one per URL), and makes nothing without a repository", () => {
@@ -150,7 +272,16 @@ describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", 
     const tf = github(arn);
     expect(resourcesOf(tf, "aws_iam_openid_connect_provider")).toEqual([]);
     expect(trust(tf, "deploy").Principal).toEqual({ Federated: arn });
+    expect(trust(tf, "drift").Principal).toEqual({ Federated: arn });
     expect(resourcesOf(synthBootstrap().parsed, "aws_iam_role")).toEqual([]);
+  });
+
+  it("keeps each role's trust policy well within IAM's 2,048 characters", () => {
+    const tf = appBootstrap();
+    for (const role of ["plan", "drift", "deploy"]) {
+      const text = appliedText(byPath(tf, "aws_iam_role", `github/${role}`).assume_role_policy as string, tf).replace(/\s/g, "");
+      expect(text.length).toBeLessThan(1024);
+    }
   });
 });
 

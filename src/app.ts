@@ -1,4 +1,5 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { basename } from "node:path";
 import { App } from "cdktf";
 import type { EnvironmentConfig } from "./config/environment";
 import { ConfigError, problem } from "./config/errors";
@@ -47,12 +48,19 @@ export function buildApp(options: BuildAppOptions): App {
   // With a state bucket and no emulator, this synth is what `cdktf deploy` applies to a real account.
   if (settings.state.bucket && !settings.localAwsEndpoint) refusePlaceholders(environments);
   const images = imageStacks(environments);
+  // drift.yml checks the environments, not the examples: the bootstrap's drift role reads only their secrets.
+  const ownFiles = new Set(
+    readdirSync(options.environmentsDir)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => basename(f, ".json")),
+  );
+  const checked = environments.filter((env) => ownFiles.has(env.name));
   const outdir = options.outdir ?? options.env.CDKTF_OUTDIR ?? "cdktf.out";
   const outdirExisted = existsSync(outdir);
   // cdktf's App creates its folder at once; a definition refused while its stack is built leaves none behind.
   const app = new App({ outdir });
   try {
-    new BootstrapStack(app, settings);
+    new BootstrapStack(app, settings, checked);
     for (const config of images) new ImagesStack(app, config, settings);
     for (const env of environments) new EnvironmentStack(app, env, settings);
   } catch (error) {

@@ -87,6 +87,18 @@ export type ResolvedConnection = Exclude<ConnectionSource, { readonly from: stri
 /** The name of the connection an environment's pipeline creates. */
 export const connectionName = (namePrefix: string) => `${namePrefix}-github`;
 
+/** The Secrets Manager secret holding a database's master credentials, which Terraform writes write-only. */
+export const credentialsSecretName = (namePrefix: string) => `${namePrefix}/database/credentials`;
+
+/**
+ * Whether the environment's stack writes a version of its credentials secret (an RDS database with
+ * `passwordManagement` writeOnly, or a single host's PostgreSQL container): refreshing that version
+ * reads the secret's value (provider 5.100.0), so whoever plans with a refresh must be able to.
+ */
+export function writesCredentialsSecret(env: Pick<EnvironmentConfig, "database" | "singleHost">): boolean {
+  return env.database?.passwordManagement === "writeOnly" || env.singleHost?.database?.mode === "container";
+}
+
 /** The scheduled drift check: when it runs, and the repository and branch holding this app's definitions. */
 export interface DriftCheckConfig {
   readonly schedule: string;

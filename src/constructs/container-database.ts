@@ -2,6 +2,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
+import { credentialsSecretName } from "../config/environment";
 import { DATABASE_CONTAINER, type ContainerDatabase as ContainerDatabaseConfig } from "../config/single-host-schema";
 import { addEphemeralResource } from "../escape-hatches";
 import type { DatabaseContainer, HostDatabase } from "../host/compose";
@@ -41,7 +42,7 @@ export class ContainerDatabase extends Construct {
       exclude_punctuation: true,
     }).attribute("random_password");
     const secret = new SecretsmanagerSecret(this, "credentials", {
-      name: `${props.namePrefix}/database/credentials`,
+      name: credentialsSecretName(props.namePrefix),
       description: `PostgreSQL on the ${props.namePrefix} host`,
       kmsKeyId: props.kmsKeyArn,
       recoveryWindowInDays: props.protect ? 30 : 0,

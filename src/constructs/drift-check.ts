@@ -227,8 +227,8 @@ export class DriftCheck extends Construct {
 
 /**
  * The check's own rights beyond AWS's read-only policy: its stack's state (read, never the lock),
- * the secrets whose versions the stack writes (refreshing a version reads it), and publishing to
- * the alarm topic alone, through its key.
+ * the secrets whose versions the stack writes (refreshing a version reads it) and the random
+ * password their plan opens, and publishing to the alarm topic alone, through its key.
  */
 function driftCheckStatements(props: DriftCheckProps, stateBucketArn: string, stateKey: string): PolicyStatement[] {
   return [
@@ -243,5 +243,10 @@ function driftCheckStatements(props: DriftCheckProps, stateBucketArn: string, st
       Condition: { StringEquals: { "kms:ViaService": `sns.${props.region}.amazonaws.com` } },
     },
     ...(props.secrets ?? []).flatMap((secret, i) => readSecretStatements(`StackSecret${i + 1}`, secret.secretArn, secret.kmsKeyArn)),
+    // Every plan opens the stack's ephemeral random password (GetRandomPassword), which
+    // ReadOnlyAccess does not grant; it returns a random string and reads nothing.
+    ...((props.secrets ?? []).length > 0
+      ? [{ Sid: "GenerateWriteOnlyPasswords", Effect: "Allow" as const, Action: "secretsmanager:GetRandomPassword", Resource: "*" }]
+      : []),
   ];
 }

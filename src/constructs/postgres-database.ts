@@ -12,7 +12,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_REASON, suppressPolicyCheck, UNPROTECTED_REASON } from "../policy-suppressions";
-import { replicaIdentifiers, type DatabaseConfig } from "../config/environment";
+import { credentialsSecretName, replicaIdentifiers, type DatabaseConfig } from "../config/environment";
 import { addEphemeralResource } from "../escape-hatches";
 import type { DataStoreAccess } from "./data-store-access";
 import { readSecretStatements, serviceTrustPolicy } from "./iam-policy";
@@ -224,7 +224,7 @@ export class PostgresDatabase extends Construct {
 
     if (password) {
       const credentials = new SecretsmanagerSecret(this, "credentials", {
-        name: `${props.namePrefix}/database/credentials`,
+        name: credentialsSecretName(props.namePrefix),
         description: `master user of ${config.identifier}; rotate by bumping passwordVersion`,
         kmsKeyId: props.kmsKeyArn,
         // Outside production, and in a deliberate decommission, a re-created environment must be

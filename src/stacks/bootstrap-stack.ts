@@ -1,6 +1,7 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { Annotations, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { credentialsSecretName, writesCredentialsSecret, type EnvironmentConfig } from "../config/environment";
 import { UNSET_STATE_BUCKET, type AppSettings } from "../config/settings";
 import { GithubDeployRoles } from "../constructs/github-deploy-roles";
 import { StateBucket } from "../constructs/state-bucket";
@@ -11,11 +12,13 @@ export const BOOTSTRAP_STACK = "bootstrap";
 export const BOOTSTRAP_STATE_PATH = "../../../terraform.bootstrap.tfstate";
 
 /**
- * Creates the state bucket every environment stack's S3 backend uses. Its own state is local
- * (a bucket cannot hold the state of its own creation): keep `terraform.bootstrap.tfstate`.
+ * Creates the state bucket every environment stack's S3 backend uses, and with GITHUB_REPOSITORY
+ * the GitHub Actions roles. Its own state is local (a bucket cannot hold the state of its own
+ * creation): keep `terraform.bootstrap.tfstate`. `environments` are those drift.yml checks: the
+ * drift role may read their database credential secrets (re-apply the bootstrap after adding one).
  */
 export class BootstrapStack extends TerraformStack {
-  constructor(scope: Construct, settings: AppSettings) {
+  constructor(scope: Construct, settings: AppSettings, environments: readonly EnvironmentConfig[] = []) {
     super(scope, BOOTSTRAP_STACK);
     // A relative path keeps the synthesized JSON free of this machine's directories.
     new LocalBackend(this, { path: BOOTSTRAP_STATE_PATH });
@@ -29,8 +32,16 @@ export class BootstrapStack extends TerraformStack {
     const bucketName = settings.state.bucket ?? `tfstate-${accountId}-${settings.state.region}`;
     const bucket = new StateBucket(this, "state", { bucketName });
     if (settings.github) {
-      const roles = new GithubDeployRoles(this, "github", { ...settings.github, stateBucketArn: bucket.bucketArn });
+      const roles = new GithubDeployRoles(this, "github", {
+        ...settings.github,
+        stateBucketArn: bucket.bucketArn,
+        accountId,
+        credentialSecrets: environments
+          .filter(writesCredentialsSecret)
+          .map((env) => ({ region: env.region, name: credentialsSecretName(env.namePrefix) })),
+      });
       new TerraformOutput(this, "github_plan_role_arn", { value: roles.planRoleArn, description: "GitHub variable AWS_PLAN_ROLE_ARN" });
+      new TerraformOutput(this, "github_drift_role_arn", { value: roles.driftRoleArn, description: "GitHub variable AWS_DRIFT_ROLE_ARN" });
       new TerraformOutput(this, "github_deploy_role_arn", {
         value: roles.deployRoleArn,
         description: "GitHub variable AWS_DEPLOY_ROLE_ARN",
