@@ -1,0 +1,496 @@
+/**
+ * The reliability drills: the faults Terraform users meet (a killed apply, two deploys at once, a
+ * lost state object, hand-made changes, throttling), each done to one stack on the local AWS,
+ * then recovered with the commands docs/runbook.md gives. A drill passes when the stack converges
+ * to an empty re-plan, nothing in the account is orphaned or duplicated, and no resource that
+ * existed before the fault was lost. `broken` undoes the property a drill relies on (locking, the
+ * unlock, the restore, the apply that reverts drift), so each drill is shown able to fail.
+ */
+import { spawn } from "node:child_process";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import type { RunResult } from "./process";
+import { terraform } from "./terraform";
+
+export const DRILLS = ["interrupted apply", "concurrent deploys", "state restore", "drift", "throttling"] as const;
+export type DrillName = (typeof DRILLS)[number];
+
+export interface DrillContext {
+  readonly stack: string;
+  /** The stack's synthesized folder, initialised against the state bucket. */
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly bucket: string;
+  /** The state object's key; its lock is `<key>.tflock`. */
+  readonly key: string;
+  /** The runbook's AWS CLI commands, pointed at the local AWS. */
+  readonly aws: (args: readonly string[]) => Promise<RunResult>;
+  /** A boto3 snippet against the local AWS (`client(service)`, `args`): how the faults are made, as a person in the console would. */
+  readonly boto3: (code: string, args: readonly string[]) => Promise<string>;
+  /** Switches the emulator's transient faults (a share of calls answered with throttling or 5xx); returns how many it injected so far. */
+  readonly faults: { set(rate: number): Promise<void>; injected(): Promise<number> };
+  readonly logFile: string;
+  readonly broken: boolean;
+}
+
+export interface DrillResult {
+  readonly drill: DrillName;
+  readonly fault: string;
+  readonly survived: boolean;
+  readonly lost: number;
+  readonly seconds: number;
+  readonly detail: string;
+}
+
+export class DrillFailure extends Error {}
+
+function log(ctx: DrillContext, what: string, result: RunResult): void {
+  appendFileSync(ctx.logFile, `### ${what}: exit ${result.code} after ${result.seconds.toFixed(1)} s\n${result.stdout}${result.stderr}\n`);
+}
+
+async function tf(ctx: DrillContext, args: readonly string[]): Promise<RunResult> {
+  const result = await terraform(ctx.dir, args, ctx.env);
+  log(ctx, `terraform ${args.join(" ")}`, result);
+  return result;
+}
+
+function expectCode(result: RunResult, what: string, codes: readonly number[]): void {
+  if (!codes.includes(result.code)) {
+    const tail = `${result.stderr}\n${result.stdout}`.trim().split("\n").slice(-25).join("\n");
+    throw new DrillFailure(`${what}: exit ${result.code}, expected ${codes.join(" or ")}:\n${tail}`);
+  }
+}
+
+/**
+ * Runs terraform, calling `onLine` with each line it prints and the process, so a drill can
+ * signal it at a chosen moment. Resolves when it exits.
+ */
+function watchTerraform(
+  ctx: DrillContext,
+  args: readonly string[],
+  onLine: (line: string, signal: (name: NodeJS.Signals) => void) => void,
+): Promise<RunResult> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn("terraform", [...args, "-no-color"], { cwd: ctx.dir, env: ctx.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let signalled = false;
+    const signal = (name: NodeJS.Signals) => {
+      if (signalled) return;
+      signalled = true;
+      child.kill(name);
+    };
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      stdout += line + "\n";
+      onLine(line, signal);
+    });
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code, sig) => {
+      const result = { code: code ?? (sig ? 128 : 1), stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+      log(ctx, `terraform ${args.join(" ")} (watched)`, result);
+      resolve(result);
+    });
+  });
+}
+
+interface StateResource {
+  readonly address: string;
+  readonly type: string;
+  readonly values: Record<string, unknown>;
+}
+
+/** The managed resources in the stack's state, read through terraform (so through the lock, the backend and its encryption). */
+async function stateResources(ctx: DrillContext): Promise<StateResource[]> {
+  const shown = await tf(ctx, ["show", "-json"]);
+  expectCode(shown, "terraform show -json", [0]);
+  const state = JSON.parse(shown.stdout) as { values?: { root_module?: { resources?: (StateResource & { mode: string })[] } } };
+  return (state.values?.root_module?.resources ?? []).filter((r) => r.mode === "managed");
+}
+
+/** Resource address → its id, for every managed resource: what a fault must not lose. */
+async function identities(ctx: DrillContext): Promise<Map<string, string>> {
+  return new Map((await stateResources(ctx)).map((r) => [r.address, String(r.values.id ?? r.values.arn ?? "")]));
+}
+
+/** Resources of `before` that are gone from, or have another id in, `after`. */
+function lostBetween(before: Map<string, string>, after: Map<string, string>): string[] {
+  return [...before].filter(([address, id]) => after.get(address) !== id).map(([address]) => address);
+}
+
+/**
+ * What the account holds for the stack but the state does not: every resource tagged with the
+ * stack's Environment (the provider's default tags) whose ARN or id no state resource carries.
+ * A duplicate made by a repeated create shows here too. Keys and secrets scheduled for deletion
+ * (a destroyed KMS key waits 7 to 30 days) are on their way out, not orphaned.
+ */
+async function orphans(ctx: DrillContext): Promise<string[]> {
+  const tagged = JSON.parse(
+    await ctx.boto3(
+      [
+        "arns = []",
+        "for page in client('resourcegroupstaggingapi').get_paginator('get_resources').paginate(TagFilters=[{'Key': 'Environment', 'Values': [args[0]]}]):",
+        "    arns += [r['ResourceARN'] for r in page['ResourceTagMappingList']]",
+        "def going(arn):",
+        "    if ':kms:' in arn: return client('kms').describe_key(KeyId=arn)['KeyMetadata']['KeyState'] == 'PendingDeletion'",
+        "    if ':secretsmanager:' in arn: return 'DeletedDate' in client('secretsmanager').describe_secret(SecretId=arn)",
+        "    return False",
+        "print(json.dumps([arn for arn in arns if not going(arn)]))",
+      ].join("\n"),
+      [ctx.stack],
+    ),
+  ) as string[];
+  const known = new Set(
+    (await stateResources(ctx)).flatMap((r) => [r.values.arn, r.values.id].filter((v): v is string => typeof v === "string" && v !== "")),
+  );
+  // An ARN names the resource by its id at the end (…:instance/i-123, …:log-group:/name, …:key/uuid).
+  return tagged.filter((arn) => !known.has(arn) && ![...known].some((id) => arn.endsWith(`/${id}`) || arn.endsWith(`:${id}`)));
+}
+
+async function expectEmptyReplan(ctx: DrillContext): Promise<void> {
+  const replan = await tf(ctx, ["plan", "-detailed-exitcode", "-input=false", "-lock-timeout=60s"]);
+  if (replan.code === 2)
+    throw new DrillFailure(
+      `the re-plan is not empty:\n${replan.stdout
+        .split("\n")
+        .filter((l) => l.includes(" # "))
+        .join("\n")}`,
+    );
+  expectCode(replan, "re-plan", [0]);
+}
+
+async function lockExists(ctx: DrillContext): Promise<boolean> {
+  const head = await ctx.aws(["s3api", "head-object", "--bucket", ctx.bucket, "--key", `${ctx.key}.tflock`]);
+  return head.code === 0;
+}
+
+/** Runbook, "A stuck lock": the lock's ID from the refusal, then force-unlock with it. */
+async function forceUnlock(ctx: DrillContext): Promise<string> {
+  const refused = await tf(ctx, ["plan", "-input=false", "-lock-timeout=0s"]);
+  const id = /ID:\s+([0-9a-f-]{36})/.exec(refused.stdout + refused.stderr)?.[1];
+  if (refused.code === 0 || !id)
+    throw new DrillFailure(`a plan while the lock is held did not name the lock:\n${refused.stderr.slice(-2000)}`);
+  expectCode(await tf(ctx, ["force-unlock", "-force", id]), "terraform force-unlock", [0]);
+  return id;
+}
+
+/** Addresses a killed apply created (with the id it printed) and those it had started but not finished. */
+function createdAndInFlight(output: string): { created: Map<string, string>; inFlight: string[] } {
+  const created = new Map<string, string>();
+  const started = new Set<string>();
+  for (const line of output.split("\n")) {
+    const creating = /^(\S+): Creating\.\.\.$/.exec(line);
+    if (creating) started.add(creating[1]);
+    const done = /^(\S+): Creation complete after \S+ \[id=(.+)\]$/.exec(line);
+    if (done) {
+      created.set(done[1], done[2]);
+      started.delete(done[1]);
+    }
+  }
+  return { created, inFlight: [...started] };
+}
+
+/**
+ * Types whose create prints an id that is not their import id (each type's Import section in the
+ * provider's docs gives its form): a drill that meets one stops and names it, rather than guess.
+ */
+const IMPORT_ID_DIFFERS = [
+  "aws_route",
+  "aws_route_table_association",
+  "aws_volume_attachment",
+  "aws_cloudwatch_log_metric_filter",
+  "aws_cloudwatch_event_target",
+  "aws_iam_role_policy_attachment",
+];
+
+/** Addresses whose create an interrupt cancelled ("Error: creating …: context canceled"): the call may have gone through unrecorded. */
+function cancelledCreates(output: string): string[] {
+  const found = new Set<string>();
+  const pattern = /^Error: creating [^\n]*context canceled\n(?:.*\n){0,3}?\s+with (\S+),$/gm;
+  for (const match of output.matchAll(pattern)) found.add(match[1]);
+  return [...found];
+}
+
+/** How an unrecorded resource of a type shows in the account's tagged inventory, and its import id there. */
+const INVENTORY_FORMS: Record<string, { arn: RegExp; describe?: string }> = {
+  aws_instance: { arn: /:ec2:.*:instance\/(i-[0-9a-f]+)$/ },
+  aws_kms_key: {
+    arn: /:kms:.*:key\/([0-9a-f-]+)$/,
+    // Two keys made at once carry the same tags; their descriptions tell them apart.
+    describe: "print(client('kms').describe_key(KeyId=args[0])['KeyMetadata'].get('Description', ''))",
+  },
+  aws_vpc: { arn: /:ec2:.*:vpc\/(vpc-[0-9a-f]+)$/ },
+  aws_ebs_volume: { arn: /:ec2:.*:volume\/(vol-[0-9a-f]+)$/ },
+  aws_dlm_lifecycle_policy: { arn: /:dlm:.*:policy\/(policy-[0-9a-f]+)$/ },
+};
+
+/**
+ * The runbook's lookup for a create that may have gone through unrecorded: the resources of its
+ * type the account holds for the environment but the state does not. Imports the one that
+ * matches; none means the call never landed; more than it can tell apart is a finding.
+ */
+async function importUnrecorded(ctx: DrillContext, address: string): Promise<boolean> {
+  const type = address.split(".")[0];
+  const form = INVENTORY_FORMS[type];
+  if (!form) throw new DrillFailure(`${address} may exist unrecorded, and the drill has no lookup for ${type}`);
+  let candidates = (await orphans(ctx)).filter((arn) => form.arn.test(arn));
+  if (candidates.length > 1 && form.describe) {
+    const config = (
+      JSON.parse(readFileSync(join(ctx.dir, "cdk.tf.json"), "utf8")) as {
+        resource: Record<string, Record<string, Record<string, unknown>>>;
+      }
+    ).resource[type]?.[address.split(".")[1]];
+    const wanted = String(config?.description ?? "");
+    const matching: string[] = [];
+    for (const arn of candidates) if ((await ctx.boto3(form.describe, [arn])).trim() === wanted) matching.push(arn);
+    candidates = matching;
+  }
+  if (candidates.length === 0) return false;
+  if (candidates.length > 1)
+    throw new DrillFailure(`${address}: ${candidates.length} unrecorded candidates, none told apart: ${candidates.join(", ")}`);
+  const id = form.arn.exec(candidates[0])![1];
+  expectCode(await tf(ctx, ["import", "-input=false", address, id]), `terraform import ${address} ${id}`, [0]);
+  return true;
+}
+
+/**
+ * Interrupted apply: the first apply of the stack is interrupted with SIGINT (Terraform stops
+ * gracefully and releases the lock, but a create it cancels may have landed), the next is killed
+ * with SIGKILL while the host instance is being created (the lock stays, and the instance, like
+ * anything created since the last state write, is unknown to the state). The runbook's roll
+ * forward after each: unlock, import what was created unrecorded, apply.
+ */
+export async function interruptedApply(ctx: DrillContext): Promise<string> {
+  let completed = 0;
+  const graceful = await watchTerraform(ctx, ["apply", "-auto-approve", "-input=false"], (line, signal) => {
+    if (/: Creation complete after/.test(line) && ++completed === 5) signal("SIGINT");
+  });
+  if (graceful.code === 0) throw new DrillFailure("the apply finished before it could be interrupted");
+  if (!/Interrupt received/.test(graceful.stdout + graceful.stderr)) throw new DrillFailure("terraform did not report the interrupt");
+  if (await lockExists(ctx)) throw new DrillFailure("the lock stayed after a graceful interrupt");
+  const imported: string[] = [];
+  const cancelled = cancelledCreates(graceful.stdout + graceful.stderr);
+  for (const address of cancelled) if (await importUnrecorded(ctx, address)) imported.push(address);
+
+  let instanceLaunched = false;
+  const killed = await watchTerraform(ctx, ["apply", "-auto-approve", "-input=false"], (line, signal) => {
+    if (/^aws_instance\.\S+: Creating\.\.\.$/.test(line) && !instanceLaunched) {
+      instanceLaunched = true;
+      // RunInstances goes out just after this line; kill once it has, as a runner dies mid-wait.
+      setTimeout(() => signal("SIGKILL"), 1500);
+    }
+  });
+  if (!instanceLaunched) throw new DrillFailure("the second apply never began creating the host instance");
+  if (killed.code === 0) throw new DrillFailure("the apply finished before it could be killed");
+  if (!(await lockExists(ctx))) throw new DrillFailure("a killed apply left no lock; S3 locking is not in force");
+
+  if (!ctx.broken) await forceUnlock(ctx);
+  const inState = new Set((await stateResources(ctx)).map((r) => r.address));
+  const { created, inFlight } = createdAndInFlight(killed.stdout);
+  for (const [address, id] of created) {
+    if (inState.has(address)) continue;
+    if (IMPORT_ID_DIFFERS.includes(address.split(".")[0]))
+      throw new DrillFailure(`${address} was created but not recorded, and its import id is not the id it printed (${id})`);
+    expectCode(await tf(ctx, ["import", "-input=false", address, id]), `terraform import ${address}`, [0]);
+    imported.push(address);
+  }
+  for (const address of inFlight) if (await importUnrecorded(ctx, address)) imported.push(address);
+  expectCode(await tf(ctx, ["apply", "-auto-approve", "-input=false", "-lock-timeout=60s"]), "the apply after the roll-forward", [0]);
+  await expectEmptyReplan(ctx);
+  return [
+    `SIGINT after 5 creations: lock released, ${cancelled.length} creates cancelled (${cancelled.join(", ") || "none"})`,
+    `SIGKILL: lock left and force-unlocked, in flight ${inFlight.join(", ") || "none"}`,
+    `imported ${imported.length} unrecorded (${imported.join(", ") || "none"})`,
+  ].join("; ");
+}
+
+/**
+ * Concurrent deploys: a second apply while the first holds the lock is refused with the lock
+ * message; a plan that waits for the lock (-lock-timeout) runs after it.
+ */
+export async function concurrentDeploys(ctx: DrillContext): Promise<string> {
+  const alarm = (await stateResources(ctx)).find((r) => r.type === "aws_cloudwatch_metric_alarm")?.address;
+  if (!alarm) throw new DrillFailure("the stack has no alarm to replace");
+  const lock = ctx.broken ? ["-lock=false"] : [];
+  let second: Promise<RunResult> | undefined;
+  let waiting: Promise<RunResult> | undefined;
+  const first = await watchTerraform(ctx, ["apply", "-auto-approve", "-input=false", ...lock, `-replace=${alarm}`], (line) => {
+    if (!second && /Refreshing state\.\.\./.test(line)) {
+      second = tf(ctx, ["apply", "-auto-approve", "-input=false", "-lock-timeout=0s", ...lock]);
+      waiting = tf(ctx, ["plan", "-input=false", "-lock-timeout=300s", ...lock]);
+    }
+  });
+  expectCode(first, "the first apply", [0]);
+  if (!second || !waiting) throw new DrillFailure("the first apply never refreshed, so the second never started");
+  const refused = await second;
+  if (refused.code === 0 || !/Error acquiring the state lock/.test(refused.stderr + refused.stdout))
+    throw new DrillFailure(`the second apply was not refused by the lock (exit ${refused.code})`);
+  expectCode(await waiting, "the plan that waited for the lock", [0]);
+  await expectEmptyReplan(ctx);
+  return `second apply refused: "Error acquiring the state lock"; a plan with -lock-timeout waited ${(await waiting).seconds.toFixed(0)} s and ran`;
+}
+
+/** The state object's versions, newest first (the runbook's list-object-versions). */
+async function stateVersions(ctx: DrillContext): Promise<string[]> {
+  const listed = await ctx.aws([
+    "s3api",
+    "list-object-versions",
+    "--bucket",
+    ctx.bucket,
+    "--prefix",
+    ctx.key,
+    "--query",
+    `Versions[?Key=='${ctx.key}'].VersionId`,
+    "--output",
+    "json",
+  ]);
+  expectCode(listed, "aws s3api list-object-versions", [0]);
+  return JSON.parse(listed.stdout) as string[];
+}
+
+async function restoreVersion(ctx: DrillContext, version: string): Promise<void> {
+  const copied = await ctx.aws([
+    "s3api",
+    "copy-object",
+    "--bucket",
+    ctx.bucket,
+    "--key",
+    ctx.key,
+    "--copy-source",
+    `${ctx.bucket}/${ctx.key}?versionId=${version}`,
+  ]);
+  expectCode(copied, "aws s3api copy-object", [0]);
+}
+
+/**
+ * State restore: the state object is overwritten with garbage, then deleted; each time the
+ * runbook restores the last good version from the versioned bucket, and the re-plan is empty.
+ */
+export async function stateRestore(ctx: DrillContext, scratch: string): Promise<string> {
+  const good = (await stateVersions(ctx))[0];
+  const garbage = join(scratch, "garbage.tfstate");
+  writeFileSync(garbage, "{ this is not a state file");
+  expectCode(
+    await ctx.aws(["s3api", "put-object", "--bucket", ctx.bucket, "--key", ctx.key, "--body", garbage]),
+    "overwriting the state",
+    [0],
+  );
+  const unreadable = await tf(ctx, ["plan", "-input=false"]);
+  if (unreadable.code === 0) throw new DrillFailure("terraform planned from a corrupt state");
+  const corrupt = (await stateVersions(ctx))[0];
+  await restoreVersion(ctx, ctx.broken ? corrupt : good);
+  await expectEmptyReplan(ctx);
+
+  expectCode(await ctx.aws(["s3api", "delete-object", "--bucket", ctx.bucket, "--key", ctx.key]), "deleting the state", [0]);
+  const blind = await tf(ctx, ["plan", "-detailed-exitcode", "-input=false"]);
+  if (blind.code !== 2) throw new DrillFailure(`without its state the plan did not propose to create everything (exit ${blind.code})`);
+  await restoreVersion(ctx, (await stateVersions(ctx))[0]);
+  await expectEmptyReplan(ctx);
+  return "overwritten: plan refused, version restored; deleted: plan would recreate all, version restored";
+}
+
+/** The hand-made changes, as a person in the console makes them; each names the address it drifts. */
+const DRIFTS: readonly {
+  what: string;
+  type: string;
+  pick: (r: StateResource) => boolean;
+  code: string;
+  args: (r: StateResource) => string[];
+}[] = [
+  {
+    what: "security group opened to the world on every port",
+    type: "aws_vpc_security_group_ingress_rule",
+    pick: () => true,
+    code: "r = client('ec2').modify_security_group_rules(GroupId=args[1], SecurityGroupRules=[{'SecurityGroupRuleId': args[0], 'SecurityGroupRule': {'IpProtocol': 'tcp', 'FromPort': 0, 'ToPort': 65535, 'CidrIpv4': '0.0.0.0/0'}}])",
+    args: (r) => [String(r.values.security_group_rule_id ?? r.values.id), String(r.values.security_group_id)],
+  },
+  {
+    what: "alarm threshold raised tenfold",
+    type: "aws_cloudwatch_metric_alarm",
+    pick: (r) => typeof r.values.metric_name === "string" && r.values.metric_name !== "",
+    code: [
+      "cw = client('cloudwatch')",
+      "a = cw.describe_alarms(AlarmNames=[args[0]])['MetricAlarms'][0]",
+      "keep = ['AlarmName', 'AlarmDescription', 'ActionsEnabled', 'OKActions', 'AlarmActions', 'InsufficientDataActions', 'MetricName', 'Namespace', 'Statistic', 'ExtendedStatistic', 'Dimensions', 'Period', 'Unit', 'EvaluationPeriods', 'DatapointsToAlarm', 'ComparisonOperator', 'TreatMissingData', 'EvaluateLowSampleCountPercentile']",
+      "cw.put_metric_alarm(**{k: a[k] for k in keep if k in a}, Threshold=a['Threshold'] * 10 + 10)",
+    ].join("\n"),
+    args: (r) => [String(r.values.alarm_name)],
+  },
+  {
+    what: "log group deleted",
+    type: "aws_cloudwatch_log_group",
+    pick: (r) => String(r.values.name).startsWith("/host/"),
+    code: "client('logs').delete_log_group(logGroupName=args[0])",
+    args: (r) => [String(r.values.name)],
+  },
+  {
+    what: "KMS key rotation turned off",
+    type: "aws_kms_key",
+    pick: () => true,
+    code: "client('kms').disable_key_rotation(KeyId=args[0])",
+    args: (r) => [String(r.values.key_id ?? r.values.id)],
+  },
+];
+
+/**
+ * Drift: four changes by hand; `plan -detailed-exitcode` must report exactly those resources
+ * (plus updates that only carry values the drift made unknown, such as a recreated group's ARN
+ * in a policy), and an apply must put them back.
+ */
+export async function drift(ctx: DrillContext, scratch: string): Promise<string> {
+  const resources = await stateResources(ctx);
+  const drifted: string[] = [];
+  for (const change of DRIFTS) {
+    const target = resources.find((r) => r.type === change.type && change.pick(r));
+    if (!target) throw new DrillFailure(`the stack has no ${change.type} for "${change.what}"`);
+    await ctx.boto3(change.code, change.args(target));
+    drifted.push(target.address);
+  }
+  const plan = await tf(ctx, ["plan", "-detailed-exitcode", "-input=false", `-out=${join(scratch, "drift.tfplan")}`]);
+  expectCode(plan, "the plan after the drift", [2]);
+  const shown = await tf(ctx, ["show", "-json", join(scratch, "drift.tfplan")]);
+  const changes = (
+    JSON.parse(shown.stdout) as { resource_changes: { address: string; change: { actions: string[]; after_unknown?: object } }[] }
+  ).resource_changes.filter((c) => !c.change.actions.every((a) => a === "no-op" || a === "read"));
+  const reported = new Set(changes.map((c) => c.address));
+  const unreported = drifted.filter((a) => !reported.has(a));
+  const unexplained = changes.filter(
+    (c) => !drifted.includes(c.address) && !(c.change.actions.join() === "update" && Object.keys(c.change.after_unknown ?? {}).length > 0),
+  );
+  if (unreported.length || unexplained.length)
+    throw new DrillFailure(
+      `the plan did not report exactly the drift: missing ${unreported.join(", ") || "none"}; unexplained ${unexplained.map((c) => c.address).join(", ") || "none"}`,
+    );
+  if (!ctx.broken) expectCode(await tf(ctx, ["apply", "-auto-approve", "-input=false"]), "the apply that reverts the drift", [0]);
+  await expectEmptyReplan(ctx);
+  return `${DRIFTS.map((d) => d.what).join("; ")}: plan reported ${drifted.length} drifted (+${changes.length - drifted.length} derived), apply reverted`;
+}
+
+/**
+ * Throttling: with a share of the emulator's answers turned into throttling and 5xx errors,
+ * an apply that refreshes everything and replaces a handful of resources must converge through
+ * the SDK's retries.
+ */
+export async function throttling(ctx: DrillContext, rate: number): Promise<string> {
+  const replaced = (await stateResources(ctx))
+    .filter((r) => ["aws_cloudwatch_metric_alarm", "aws_cloudwatch_log_metric_filter", "aws_ssm_parameter"].includes(r.type))
+    .slice(0, 5)
+    .map((r) => r.address);
+  const before = await ctx.faults.injected();
+  await ctx.faults.set(ctx.broken ? 1 : rate);
+  let applied: RunResult;
+  try {
+    applied = await tf(ctx, ["apply", "-auto-approve", "-input=false", ...replaced.map((a) => `-replace=${a}`)]);
+  } finally {
+    await ctx.faults.set(0);
+  }
+  const injected = (await ctx.faults.injected()) - before;
+  if (injected === 0) throw new DrillFailure("the emulator injected no fault: the drill proved nothing");
+  expectCode(applied, `the apply under ${rate * 100} % faults`, [0]);
+  await expectEmptyReplan(ctx);
+  return `${injected} throttling/5xx answers injected at ${rate * 100} %; ${replaced.length} replaced, converged`;
+}
+
+export { cancelledCreates, createdAndInFlight, identities, lostBetween, orphans };
