@@ -479,7 +479,8 @@ export async function throttling(ctx: DrillContext, rate: number): Promise<strin
     .slice(0, 5)
     .map((r) => r.address);
   const before = await ctx.faults.injected();
-  await ctx.faults.set(ctx.broken ? 1 : rate);
+  const effective = ctx.broken ? 1 : rate;
+  await ctx.faults.set(effective);
   let applied: RunResult;
   try {
     applied = await tf(ctx, ["apply", "-auto-approve", "-input=false", ...replaced.map((a) => `-replace=${a}`)]);
@@ -488,9 +489,9 @@ export async function throttling(ctx: DrillContext, rate: number): Promise<strin
   }
   const injected = (await ctx.faults.injected()) - before;
   if (injected === 0) throw new DrillFailure("the emulator injected no fault: the drill proved nothing");
-  expectCode(applied, `the apply under ${rate * 100} % faults`, [0]);
+  expectCode(applied, `the apply under ${effective * 100} % faults`, [0]);
   await expectEmptyReplan(ctx);
-  return `${injected} throttling/5xx answers injected at ${rate * 100} %; ${replaced.length} replaced, converged`;
+  return `${injected} throttling/5xx answers injected at ${effective * 100} %; ${replaced.length} replaced, converged`;
 }
 
 export { cancelledCreates, createdAndInFlight, identities, lostBetween, orphans };
