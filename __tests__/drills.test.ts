@@ -1,4 +1,7 @@
-import { cancelledCreates, createdAndInFlight, lostBetween } from "../scripts/lib/drills";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cancelledCreates, createdAndInFlight, type DrillContext, DrillFailure, importIdOf, lostBetween } from "../scripts/lib/drills";
 
 // Lines as terraform 1.11 prints them during an apply that is interrupted.
 const interrupted = `aws_kms_key.data-key_5D719C34: Creating...
@@ -43,5 +46,48 @@ describe("the drills' reading of an interrupted apply", () => {
       ["aws_cloudwatch_metric_alarm.cpu", "cpu"],
     ]);
     expect(lostBetween(before, after)).toEqual(["aws_ebs_volume.data", "aws_kms_key.data"]);
+  });
+});
+
+describe("the import ids of what a killed apply created unrecorded", () => {
+  const dir = mkdtempSync(join(tmpdir(), "drills-"));
+  writeFileSync(
+    join(dir, "cdk.tf.json"),
+    JSON.stringify({
+      resource: {
+        aws_route: { default: { route_table_id: "${aws_route_table.public.id}", destination_cidr_block: "0.0.0.0/0" } },
+        aws_iam_role_policy_attachment: {
+          ssm: { role: "${aws_iam_role.host.name}", policy_arn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
+        },
+        aws_cloudwatch_event_target: { alarm: { rule: "${aws_cloudwatch_event_rule.failed.name}", target_id: "alarm-topic" } },
+        aws_volume_attachment: {
+          data: { device_name: "/dev/sdf", volume_id: "${aws_ebs_volume.data.id}", instance_id: "${aws_instance.host.id}" },
+        },
+      },
+    }),
+  );
+  const ctx = { dir } as DrillContext;
+  const state = [
+    { address: "aws_route_table.public", type: "aws_route_table", values: { id: "rtb-1" } },
+    { address: "aws_iam_role.host", type: "aws_iam_role", values: { name: "webapp-host" } },
+    { address: "aws_cloudwatch_event_rule.failed", type: "aws_cloudwatch_event_rule", values: { name: "webapp-failed" } },
+    { address: "aws_ebs_volume.data", type: "aws_ebs_volume", values: { id: "vol-1" } },
+    { address: "aws_instance.host", type: "aws_instance", values: { id: "i-1" } },
+  ];
+
+  it("builds each type's import form from its arguments, references resolved from the state", () => {
+    expect(importIdOf(ctx, "aws_route.default", "r-rtb-1080289494", state)).toBe("rtb-1_0.0.0.0/0");
+    expect(importIdOf(ctx, "aws_iam_role_policy_attachment.ssm", "webapp-host-2026", state)).toBe(
+      "webapp-host/arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    );
+    expect(importIdOf(ctx, "aws_cloudwatch_event_target.alarm", "webapp-failed-alarm-topic", state)).toBe(
+      "default/webapp-failed/alarm-topic",
+    );
+    expect(importIdOf(ctx, "aws_volume_attachment.data", "vai-1", state)).toBe("/dev/sdf:vol-1:i-1");
+  });
+
+  it("takes the printed id where it is the import id, and names a reference the state lacks", () => {
+    expect(importIdOf(ctx, "aws_vpc.main", "vpc-1", state)).toBe("vpc-1");
+    expect(() => importIdOf(ctx, "aws_volume_attachment.data", "vai-1", state.slice(0, 3))).toThrow(DrillFailure);
   });
 });

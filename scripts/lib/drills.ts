@@ -142,11 +142,18 @@ async function orphans(ctx: DrillContext): Promise<string[]> {
       [ctx.stack],
     ),
   ) as string[];
-  const known = new Set(
-    (await stateResources(ctx)).flatMap((r) => [r.values.arn, r.values.id].filter((v): v is string => typeof v === "string" && v !== "")),
-  );
-  // An ARN names the resource by its id at the end (…:instance/i-123, …:log-group:/name, …:key/uuid).
-  return tagged.filter((arn) => !known.has(arn) && ![...known].some((id) => arn.endsWith(`/${id}`) || arn.endsWith(`:${id}`)));
+  const known = stateIdentifiers(await stateResources(ctx));
+  return tagged.filter((arn) => !isKnown(arn, known));
+}
+
+/** Every ARN and id the state holds. */
+function stateIdentifiers(resources: readonly StateResource[]): Set<string> {
+  return new Set(resources.flatMap((r) => [r.values.arn, r.values.id].filter((v): v is string => typeof v === "string" && v !== "")));
+}
+
+/** Whether the state holds the resource an ARN names: by the ARN, or by the id it ends with (…:instance/i-123, …:log-group:/name, …:key/uuid). */
+function isKnown(arn: string, known: ReadonlySet<string>): boolean {
+  return known.has(arn) || [...known].some((id) => arn.endsWith(`/${id}`) || arn.endsWith(`:${id}`));
 }
 
 async function expectEmptyReplan(ctx: DrillContext): Promise<void> {
@@ -193,17 +200,38 @@ function createdAndInFlight(output: string): { created: Map<string, string>; inF
 }
 
 /**
- * Types whose create prints an id that is not their import id (each type's Import section in the
- * provider's docs gives its form): a drill that meets one stops and names it, rather than guess.
+ * Types whose create prints an id that is not their import id: the import id each type's Import
+ * section in the provider's docs gives, from the resource's arguments (references resolved
+ * against the state, which by then holds what they point to).
  */
-const IMPORT_ID_DIFFERS = [
-  "aws_route",
-  "aws_route_table_association",
-  "aws_volume_attachment",
-  "aws_cloudwatch_log_metric_filter",
-  "aws_cloudwatch_event_target",
-  "aws_iam_role_policy_attachment",
-];
+const IMPORT_IDS: Record<string, (a: (name: string) => string) => string> = {
+  aws_route: (a) => `${a("route_table_id")}_${a("destination_cidr_block")}`,
+  aws_route_table_association: (a) => `${a("subnet_id")}/${a("route_table_id")}`,
+  aws_volume_attachment: (a) => `${a("device_name")}:${a("volume_id")}:${a("instance_id")}`,
+  aws_cloudwatch_log_metric_filter: (a) => `${a("log_group_name")}:${a("name")}`,
+  aws_cloudwatch_event_target: (a) => `${a("event_bus_name") || "default"}/${a("rule")}/${a("target_id")}`,
+  aws_iam_role_policy_attachment: (a) => `${a("role")}/${a("policy_arn")}`,
+};
+
+/** The import id of a resource the killed apply created: the id it printed, or the form IMPORT_IDS gives. */
+function importIdOf(ctx: DrillContext, address: string, printed: string, state: readonly StateResource[]): string {
+  const [type, name] = address.split(".");
+  const form = IMPORT_IDS[type];
+  if (!form) return printed;
+  const config = (
+    JSON.parse(readFileSync(join(ctx.dir, "cdk.tf.json"), "utf8")) as { resource: Record<string, Record<string, Record<string, unknown>>> }
+  ).resource[type][name];
+  const argument = (key: string): string => {
+    const value = config[key];
+    if (value === undefined) return "";
+    const reference = /^\$\{([\w-]+)\.([\w-]+)\.(\w+)\}$/.exec(String(value));
+    if (!reference) return String(value);
+    const target = state.find((r) => r.address === `${reference[1]}.${reference[2]}`);
+    if (!target) throw new DrillFailure(`${address} refers to ${reference[1]}.${reference[2]}, which the state does not hold`);
+    return String(target.values[reference[3]]);
+  };
+  return form(argument);
+}
 
 /** Addresses whose create an interrupt cancelled ("Error: creating …: context canceled"): the call may have gone through unrecorded. */
 function cancelledCreates(output: string): string[] {
@@ -214,29 +242,66 @@ function cancelledCreates(output: string): string[] {
 }
 
 /** How an unrecorded resource of a type shows in the account's tagged inventory, and its import id there. */
-const INVENTORY_FORMS: Record<string, { arn: RegExp; describe?: string }> = {
+const INVENTORY_FORMS: Record<string, { arn: RegExp; tellApart?: boolean }> = {
   aws_instance: { arn: /:ec2:.*:instance\/(i-[0-9a-f]+)$/ },
-  aws_kms_key: {
-    arn: /:kms:.*:key\/([0-9a-f-]+)$/,
-    // Two keys made at once carry the same tags; their descriptions tell them apart.
-    describe: "print(client('kms').describe_key(KeyId=args[0])['KeyMetadata'].get('Description', ''))",
-  },
+  // Two keys made at once carry the same tags; their descriptions tell them apart.
+  aws_kms_key: { arn: /:kms:.*:key\/([0-9a-f-]+)$/, tellApart: true },
   aws_vpc: { arn: /:ec2:.*:vpc\/(vpc-[0-9a-f]+)$/ },
   aws_ebs_volume: { arn: /:ec2:.*:volume\/(vol-[0-9a-f]+)$/ },
   aws_dlm_lifecycle_policy: { arn: /:dlm:.*:policy\/(policy-[0-9a-f]+)$/ },
 };
 
+/** Runbook, "Roll forward", step 4: the environment's tagged resources, as the AWS CLI lists them. */
+async function taggedInventory(ctx: DrillContext): Promise<string[]> {
+  const listed = await ctx.aws([
+    "resourcegroupstaggingapi",
+    "get-resources",
+    "--tag-filters",
+    `Key=Environment,Values=${ctx.stack}`,
+    "--query",
+    "ResourceTagMappingList[].ResourceARN",
+    "--output",
+    "json",
+  ]);
+  expectCode(listed, "aws resourcegroupstaggingapi get-resources", [0]);
+  return JSON.parse(listed.stdout) as string[];
+}
+
+/** Runbook, "Roll forward", step 4: a key's state and description (`aws kms describe-key`). */
+async function describeKey(ctx: DrillContext, arn: string): Promise<{ state: string; description: string }> {
+  const described = await ctx.aws([
+    "kms",
+    "describe-key",
+    "--key-id",
+    arn,
+    "--query",
+    "KeyMetadata.[KeyState,Description]",
+    "--output",
+    "json",
+  ]);
+  expectCode(described, "aws kms describe-key", [0]);
+  const [state, description] = JSON.parse(described.stdout) as [string, string | null];
+  return { state, description: description ?? "" };
+}
+
 /**
  * The runbook's lookup for a create that may have gone through unrecorded: the resources of its
- * type the account holds for the environment but the state does not. Imports the one that
- * matches; none means the call never landed; more than it can tell apart is a finding.
+ * type the environment's tags show in the account but the state does not hold (keys pending
+ * deletion are on their way out). Imports the one that matches; none means the call never
+ * landed; more than it can tell apart is a finding.
  */
 async function importUnrecorded(ctx: DrillContext, address: string): Promise<boolean> {
   const type = address.split(".")[0];
   const form = INVENTORY_FORMS[type];
   if (!form) throw new DrillFailure(`${address} may exist unrecorded, and the drill has no lookup for ${type}`);
-  let candidates = (await orphans(ctx)).filter((arn) => form.arn.test(arn));
-  if (candidates.length > 1 && form.describe) {
+  const known = stateIdentifiers(await stateResources(ctx));
+  let candidates = (await taggedInventory(ctx)).filter((arn) => form.arn.test(arn) && !isKnown(arn, known));
+  if (type === "aws_kms_key") {
+    const live: string[] = [];
+    for (const arn of candidates) if ((await describeKey(ctx, arn)).state !== "PendingDeletion") live.push(arn);
+    candidates = live;
+  }
+  if (candidates.length > 1 && form.tellApart) {
     const config = (
       JSON.parse(readFileSync(join(ctx.dir, "cdk.tf.json"), "utf8")) as {
         resource: Record<string, Record<string, Record<string, unknown>>>;
@@ -244,7 +309,7 @@ async function importUnrecorded(ctx: DrillContext, address: string): Promise<boo
     ).resource[type]?.[address.split(".")[1]];
     const wanted = String(config?.description ?? "");
     const matching: string[] = [];
-    for (const arn of candidates) if ((await ctx.boto3(form.describe, [arn])).trim() === wanted) matching.push(arn);
+    for (const arn of candidates) if ((await describeKey(ctx, arn)).description === wanted) matching.push(arn);
     candidates = matching;
   }
   if (candidates.length === 0) return false;
@@ -289,11 +354,11 @@ export async function interruptedApply(ctx: DrillContext): Promise<string> {
   if (!ctx.broken) await forceUnlock(ctx);
   const inState = new Set((await stateResources(ctx)).map((r) => r.address));
   const { created, inFlight } = createdAndInFlight(killed.stdout);
-  for (const [address, id] of created) {
+  // In the order they were created, so what a resource refers to is in the state before it.
+  for (const [address, printed] of created) {
     if (inState.has(address)) continue;
-    if (IMPORT_ID_DIFFERS.includes(address.split(".")[0]))
-      throw new DrillFailure(`${address} was created but not recorded, and its import id is not the id it printed (${id})`);
-    expectCode(await tf(ctx, ["import", "-input=false", address, id]), `terraform import ${address}`, [0]);
+    const id = importIdOf(ctx, address, printed, await stateResources(ctx));
+    expectCode(await tf(ctx, ["import", "-input=false", address, id]), `terraform import ${address} ${id}`, [0]);
     imported.push(address);
   }
   for (const address of inFlight) if (await importUnrecorded(ctx, address)) imported.push(address);
@@ -494,4 +559,4 @@ export async function throttling(ctx: DrillContext, rate: number): Promise<strin
   return `${injected} throttling/5xx answers injected at ${effective * 100} %; ${replaced.length} replaced, converged`;
 }
 
-export { cancelledCreates, createdAndInFlight, identities, lostBetween, orphans };
+export { cancelledCreates, createdAndInFlight, identities, importIdOf, lostBetween, orphans };
