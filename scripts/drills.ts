@@ -8,9 +8,8 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { imageStacks, repositoryName } from "../src/config/image-stacks";
 import { loadEnvironments } from "../src/config/load";
-import { applyBootstrap } from "./lib/bootstrap";
+import { applyBootstrap, applyImagesAndPush } from "./lib/bootstrap";
 import {
   concurrentDeploys,
   DrillFailure,
@@ -26,7 +25,7 @@ import {
   stateRestore,
   throttling,
 } from "./lib/drills";
-import { faultCounts, pushImage, setFaultRate, startLocalAws, VENV_PYTHON } from "./lib/local-aws";
+import { faultCounts, setFaultRate, startLocalAws, VENV_PYTHON } from "./lib/local-aws";
 import { printTable, run } from "./lib/process";
 import { Progress } from "./lib/progress";
 import { ensurePythonVenv } from "./lib/python-venv";
@@ -96,20 +95,7 @@ async function main(args: readonly string[]): Promise<number> {
     await progress.step("app", "synth", () => synthAll(OUT_DIR, { ...local, TF_STATE_BUCKET: bucket }));
     const environment = loadEnvironments(ENVIRONMENTS_DIR, EXAMPLES_DIR).find((e) => e.name === DRILL_STACK);
     if (!environment) throw new Error(`no definition named ${DRILL_STACK}`);
-    await progress.step("images", "apply, push", async () => {
-      for (const images of imageStacks([environment])) {
-        const dir = join(OUT_DIR, "stacks", images.name);
-        for (const step of [
-          ["init", "-input=false"],
-          ["apply", "-auto-approve", "-input=false"],
-        ]) {
-          const result = await terraform(dir, step, env);
-          if (result.code !== 0) throw new Error(`${images.name}: terraform ${step[0]} failed:\n${result.stderr}`);
-        }
-      }
-      for (const service of environment.services)
-        await pushImage(localAws.endpoint, repositoryName(environment.project, service.image.repository), service.image.tag);
-    });
+    await progress.step("images", "apply, push", () => applyImagesAndPush(OUT_DIR, [environment], env, localAws.endpoint));
 
     const dir = join(OUT_DIR, "stacks", DRILL_STACK);
     const credentials = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_DEFAULT_REGION: environment.region };

@@ -6,11 +6,10 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { imageStacks, repositoryName } from "../src/config/image-stacks";
 import { loadEnvironments } from "../src/config/load";
-import { applyBootstrap } from "./lib/bootstrap";
-import { pushImage, startLocalAws } from "./lib/local-aws";
-import { ENVIRONMENTS_DIR, EXAMPLES_DIR, ROOT, synthAll, terraform, terraformEnv } from "./lib/terraform";
+import { applyBootstrap, applyImagesAndPush } from "./lib/bootstrap";
+import { startLocalAws } from "./lib/local-aws";
+import { ENVIRONMENTS_DIR, EXAMPLES_DIR, ROOT, synthAll, terraformEnv } from "./lib/terraform";
 
 const WORK_DIR = join(ROOT, ".local", "local-aws");
 
@@ -24,28 +23,14 @@ async function main(): Promise<void> {
   const { stateBucket } = await applyBootstrap(outDir, join(WORK_DIR, "bootstrap.tfstate"), env);
   // Then the README's next steps: the images stacks, and every image the definitions name.
   await synthAll(outDir, { LOCAL_AWS_ENDPOINT: localAws.endpoint, TF_STATE_BUCKET: stateBucket });
-  const environments = loadEnvironments(ENVIRONMENTS_DIR, EXAMPLES_DIR);
-  for (const images of imageStacks(environments)) {
-    const dir = join(outDir, "stacks", images.name);
-    for (const args of [
-      ["init", "-input=false"],
-      ["apply", "-auto-approve", "-input=false"],
-    ]) {
-      const result = await terraform(dir, args, env);
-      if (result.code !== 0) throw new Error(`${images.name}: terraform ${args[0]} failed:\n${result.stderr}`);
-    }
-  }
-  const pushes = new Set(
-    environments.flatMap((e) => e.services.map((s) => `${repositoryName(e.project, s.image.repository)}:${s.image.tag}`)),
-  );
-  for (const image of pushes) await pushImage(localAws.endpoint, image.split(":")[0], image.split(":")[1]);
+  const pushed = await applyImagesAndPush(outDir, loadEnvironments(ENVIRONMENTS_DIR, EXAMPLES_DIR), env, localAws.endpoint);
 
   const exports = [
     `LOCAL_AWS_ENDPOINT=${localAws.endpoint}`,
     `TF_STATE_BUCKET=${stateBucket}`,
     ...(env.TF_CLI_CONFIG_FILE ? [`TF_CLI_CONFIG_FILE=${env.TF_CLI_CONFIG_FILE}`] : []),
   ];
-  console.log(`Local AWS at ${localAws.endpoint}: state bucket ${stateBucket}, the images stacks, ${pushes.size} images. In another shell:
+  console.log(`Local AWS at ${localAws.endpoint}: state bucket ${stateBucket}, the images stacks, ${pushed} images. In another shell:
 
   export ${exports.join(" ")}
   npx cdktf deploy dev --auto-approve --skip-provider-lock

@@ -1,5 +1,8 @@
 import { join } from "node:path";
+import type { EnvironmentConfig } from "../../src/config/environment";
+import { imageStacks, repositoryName } from "../../src/config/image-stacks";
 import { BOOTSTRAP_STACK } from "../../src/stacks/bootstrap-stack";
+import { pushImage } from "./local-aws";
 import type { RunResult } from "./process";
 import { terraform } from "./terraform";
 
@@ -29,4 +32,32 @@ export async function applyBootstrap(
   const output = await terraform(dir, ["output", "-raw", "state_bucket"], env);
   check(output, "bootstrap output");
   return { apply, stateBucket: output.stdout.trim() };
+}
+
+/**
+ * The first deploy's next steps on the local AWS: applies the images stacks `environments` need
+ * (synthesized in `outDir`), then pushes every image they name. Returns how many were pushed.
+ */
+export async function applyImagesAndPush(
+  outDir: string,
+  environments: readonly EnvironmentConfig[],
+  env: NodeJS.ProcessEnv,
+  endpoint: string,
+): Promise<number> {
+  for (const images of imageStacks(environments)) {
+    const dir = join(outDir, "stacks", images.name);
+    for (const args of [
+      ["init", "-input=false"],
+      ["apply", "-auto-approve", "-input=false"],
+    ])
+      check(await terraform(dir, args, env), `${images.name}: terraform ${args[0]}`);
+  }
+  const pushes = new Set(
+    environments.flatMap((e) => e.services.map((s) => `${repositoryName(e.project, s.image.repository)}:${s.image.tag}`)),
+  );
+  for (const image of pushes) {
+    const [repository, tag] = image.split(":");
+    await pushImage(endpoint, repository, tag);
+  }
+  return pushes.size;
 }

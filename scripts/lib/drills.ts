@@ -199,6 +199,15 @@ function createdAndInFlight(output: string): { created: Map<string, string>; inF
   return { created, inFlight: [...started] };
 }
 
+/** A resource's arguments as the synthesized stack gives them (references still unresolved). */
+function configOf(ctx: DrillContext, address: string): Record<string, unknown> {
+  const [type, name] = address.split(".");
+  const stack = JSON.parse(readFileSync(join(ctx.dir, "cdk.tf.json"), "utf8")) as {
+    resource: Record<string, Record<string, Record<string, unknown>>>;
+  };
+  return stack.resource[type]?.[name] ?? {};
+}
+
 /**
  * Types whose create prints an id that is not their import id: the import id each type's Import
  * section in the provider's docs gives, from the resource's arguments (references resolved
@@ -215,12 +224,10 @@ const IMPORT_IDS: Record<string, (a: (name: string) => string) => string> = {
 
 /** The import id of a resource the killed apply created: the id it printed, or the form IMPORT_IDS gives. */
 function importIdOf(ctx: DrillContext, address: string, printed: string, state: readonly StateResource[]): string {
-  const [type, name] = address.split(".");
+  const type = address.split(".")[0];
   const form = IMPORT_IDS[type];
   if (!form) return printed;
-  const config = (
-    JSON.parse(readFileSync(join(ctx.dir, "cdk.tf.json"), "utf8")) as { resource: Record<string, Record<string, Record<string, unknown>>> }
-  ).resource[type][name];
+  const config = configOf(ctx, address);
   const argument = (key: string): string => {
     const value = config[key];
     if (value === undefined) return "";
@@ -302,12 +309,7 @@ async function importUnrecorded(ctx: DrillContext, address: string): Promise<boo
     candidates = live;
   }
   if (candidates.length > 1 && form.tellApart) {
-    const config = (
-      JSON.parse(readFileSync(join(ctx.dir, "cdk.tf.json"), "utf8")) as {
-        resource: Record<string, Record<string, Record<string, unknown>>>;
-      }
-    ).resource[type]?.[address.split(".")[1]];
-    const wanted = String(config?.description ?? "");
+    const wanted = String(configOf(ctx, address).description ?? "");
     const matching: string[] = [];
     for (const arn of candidates) if ((await describeKey(ctx, arn)).description === wanted) matching.push(arn);
     candidates = matching;
