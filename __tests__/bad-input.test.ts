@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp } from "../src/app";
 import { ConfigError } from "../src/config/errors";
 import type { EnvironmentInput } from "../src/config/schema";
 import { api, cache, database, PARAMETER_ARN, SECRET_ARN, validInput, withData, withNetwork, withServices, worker } from "./helpers";
+import { scratchDir } from "./scratch";
 
 /**
  * Every malformed definition, section by section, goes through the whole app as a file beside a
@@ -1016,7 +1016,7 @@ const fileCases: { title: string; files: Record<string, string | null>; message:
 
 describe("a malformed definition fails synth, naming the environment and the field, and writes no stack", () => {
   it.each(fileCases)("files: $title", ({ files, message }) => {
-    const dir = mkdtempSync(join(tmpdir(), "bad-file-"));
+    const dir = scratchDir("bad-file-");
     for (const [file, text] of Object.entries(files)) {
       if (text === null) mkdirSync(join(dir, file));
       else writeFileSync(join(dir, file), text);
@@ -1041,7 +1041,7 @@ describe("a malformed definition fails synth, naming the environment and the fie
   });
 
   it.each(cases)("$section: $title", ({ name, input, message }) => {
-    const dir = mkdtempSync(join(tmpdir(), "bad-input-"));
+    const dir = scratchDir("bad-input-");
     writeFileSync(join(dir, `${name}.json`), JSON.stringify(input));
     // A valid neighbour, on its own addresses: definitions in one account and region must not overlap.
     writeFileSync(join(dir, "valid.json"), JSON.stringify(withNetwork({ vpcCidr: "10.255.0.0/16" })));

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing } from "cdktf";
 import { resolveEnvironment } from "../src/config/environment";
@@ -22,6 +21,7 @@ import {
   validInput,
   withNetwork,
 } from "./helpers";
+import { scratchDir } from "./scratch";
 
 /** Runs `fn` and returns the ConfigError it throws (failing the test if it throws nothing else). */
 function configError(fn: () => unknown): ConfigError {
@@ -64,7 +64,7 @@ describe("problems are reported together", () => {
 
 describe("definition files", () => {
   function dirWith(files: Record<string, string>): string {
-    const dir = mkdtempSync(join(tmpdir(), "envs-"));
+    const dir = scratchDir("envs-");
     for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
     return dir;
   }
@@ -149,7 +149,7 @@ describe("placeholders", () => {
   });
 
   it("stop a synth for a real account (a state bucket and no emulator), naming each field, and nothing is written", () => {
-    const outdir = join(mkdtempSync(join(tmpdir(), "real-")), "cdktf.out");
+    const outdir = join(scratchDir("real-"), "cdktf.out");
     const error = configError(() =>
       buildApp({ environmentsDir: ENVIRONMENTS_DIR, examplesDir: EXAMPLES_DIR, env: { TF_STATE_BUCKET: "acme-tfstate" }, outdir }).synth(),
     );

@@ -1,7 +1,6 @@
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import { load as parseYaml } from "js-yaml";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostFiles } from "../scripts/lib/user-data";
 import { ConfigError } from "../src/config/errors";
@@ -28,6 +27,7 @@ import {
 import { MAX_RELEASE_WEIGHT } from "../src/config/schema";
 import { REGIONS } from "../src/config/regions";
 import { DRIFT_TERRAFORM } from "../src/delivery/buildspec";
+import { scratchDir } from "./scratch";
 
 interface BuildSpec {
   version: number;
@@ -608,7 +608,7 @@ describe("delivery options", () => {
   });
 
   it("reuses another environment's connection by its name, so one approval serves both", () => {
-    const dir = mkdtempSync(join(tmpdir(), "delivery-"));
+    const dir = scratchDir("delivery-");
     const pipeline = (extra: object) =>
       withServices(services, {
         observability: { alarmEmails: ["ops@example.com"] },

@@ -1,7 +1,17 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cancelledCreates, createdAndInFlight, type DrillContext, DrillFailure, importIdOf, lostBetween } from "../scripts/lib/drills";
+import {
+  cancelledCreates,
+  createdAndInFlight,
+  type DrillContext,
+  DrillFailure,
+  importBlocks,
+  importIdOf,
+  lostBetween,
+  rollForwardImports,
+} from "../scripts/lib/drills";
+import { run } from "../scripts/lib/process";
+import { scratchDir } from "./scratch";
 
 // Lines as terraform 1.11 prints them during an apply that is interrupted.
 const interrupted = `aws_kms_key.data-key_5D719C34: Creating...
@@ -35,6 +45,23 @@ describe("the drills' reading of an interrupted apply", () => {
     expect(inFlight).toEqual(["aws_kms_key.data-key_5D719C34", "aws_vpc.network_vpc_4E8F0223"]);
   });
 
+  it("imports what the state lacks, and first removes the entry a cut-short replacement left", () => {
+    const created = new Map([
+      ["aws_vpc.network", "vpc-new"],
+      ["aws_subnet.public", "subnet-1"],
+      ["aws_security_group.host", "sg-1"],
+    ]);
+    // The periodic state write recorded the security group; the VPC entry is the tainted one the kill's apply destroyed.
+    const recorded = new Map([
+      ["aws_vpc.network", "vpc-old"],
+      ["aws_security_group.host", "sg-1"],
+    ]);
+    expect(rollForwardImports(created, recorded)).toEqual([
+      { address: "aws_vpc.network", printed: "vpc-new", staleEntry: true },
+      { address: "aws_subnet.public", printed: "subnet-1", staleEntry: false },
+    ]);
+  });
+
   it("counts a resource as lost when it is gone or has another id", () => {
     const before = new Map([
       ["aws_ebs_volume.data", "vol-1"],
@@ -50,7 +77,7 @@ describe("the drills' reading of an interrupted apply", () => {
 });
 
 describe("the import ids of what a killed apply created unrecorded", () => {
-  const dir = mkdtempSync(join(tmpdir(), "drills-"));
+  const dir = scratchDir("drills-");
   writeFileSync(
     join(dir, "cdk.tf.json"),
     JSON.stringify({
@@ -86,8 +113,37 @@ describe("the import ids of what a killed apply created unrecorded", () => {
     expect(importIdOf(ctx, "aws_volume_attachment.data", "vai-1", state)).toBe("/dev/sdf:vol-1:i-1");
   });
 
+  it("resolves references to what is imported beside it from the killed apply's output, before a stale state entry", () => {
+    const created = new Map([
+      ["aws_route_table.public", "rtb-2"],
+      ["aws_iam_role.host", "webapp-host"],
+    ]);
+    expect(importIdOf(ctx, "aws_route.default", "r-rtb-2", state, created)).toBe("rtb-2_0.0.0.0/0");
+    expect(importIdOf(ctx, "aws_iam_role_policy_attachment.ssm", "x", [], created)).toBe(
+      "webapp-host/arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    );
+  });
+
+  it("writes one import block per resource, which the next apply reads", () => {
+    expect(JSON.parse(importBlocks([{ address: "aws_vpc.main", id: "vpc-1" }]))).toEqual({ import: [{ to: "aws_vpc.main", id: "vpc-1" }] });
+  });
+
   it("takes the printed id where it is the import id, and names a reference the state lacks", () => {
     expect(importIdOf(ctx, "aws_vpc.main", "vpc-1", state)).toBe("vpc-1");
     expect(() => importIdOf(ctx, "aws_volume_attachment.data", "vai-1", state.slice(0, 3))).toThrow(DrillFailure);
+  });
+});
+
+describe("a command the drills run", () => {
+  it("is stopped and marked when it outlives its timeout, so a hang fails its drill", async () => {
+    const result = await run("sleep", ["30"], { timeoutSeconds: 0.2 });
+    expect(result.timedOut).toBe(true);
+    expect(result.seconds).toBeLessThan(5);
+  });
+
+  it("is not marked when it finishes in time", async () => {
+    const result = await run("true", [], { timeoutSeconds: 5 });
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.timedOut).toBeUndefined();
   });
 });

@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { Testing } from "cdktf";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../src/config/errors";
 import { loadEnvironments } from "../src/config/load";
 import { EnvironmentStack } from "../src/stacks/environment-stack";
 import { api, SECRET_ARN, SETTINGS, validInput, withServices, worker } from "./helpers";
+import { scratchDir } from "./scratch";
 
 /** Names a JavaScript object already answers to: a lookup by any of them must not pass as "known". */
 const PROTOTYPE_NAMES = ["constructor", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf", "prototype", "__defineGetter__"];
@@ -16,7 +16,7 @@ const PROTOTYPE_NAMES = ["constructor", "toString", "hasOwnProperty", "valueOf",
  * the stack's JSON, or the ConfigError; anything else thrown fails the property.
  */
 function build(definition: unknown): { json: string } | { error: ConfigError } {
-  const dir = mkdtempSync(join(tmpdir(), "fuzz-"));
+  const dir = scratchDir("fuzz-");
   writeFileSync(join(dir, "dev.json"), JSON.stringify(definition));
   try {
     const [env] = loadEnvironments(dir);

@@ -54,7 +54,7 @@ Runs every drill on the ${DRILL_STACK} stack against a fresh local AWS and print
 drift: no reverting apply; throttling: every answer a fault).`;
 
 const FAULTS: Record<DrillName, string> = {
-  "interrupted apply": "SIGINT after 5 creations, then SIGKILL while the host instance is created",
+  "interrupted apply": "SIGINT while the VPC is created, then SIGKILL while the host instance is",
   "concurrent deploys": "a second apply and a plan while an apply holds the lock",
   "state restore": "state object overwritten with garbage, then deleted",
   drift: "4 changes by hand: SG opened, alarm threshold, log group deleted, key rotation off",

@@ -6,11 +6,10 @@
  * existed before the fault was lost. `broken` undoes the property a drill relies on (locking, the
  * unlock, the restore, the apply that reverts drift), so each drill is shown able to fail.
  */
-import { spawn } from "node:child_process";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import type { RunResult } from "./process";
+import { type RunResult, start } from "./process";
 import { terraform } from "./terraform";
 
 export const DRILLS = ["interrupted apply", "concurrent deploys", "state restore", "drift", "throttling"] as const;
@@ -49,13 +48,23 @@ function log(ctx: DrillContext, what: string, result: RunResult): void {
   appendFileSync(ctx.logFile, `### ${what}: exit ${result.code} after ${result.seconds.toFixed(1)} s\n${result.stdout}${result.stderr}\n`);
 }
 
+/**
+ * The longest any one terraform command of a drill may take: ten times the slowest apply seen
+ * (about 35 s), so a hang fails its drill with the command's output instead of stalling CI.
+ */
+export const TERRAFORM_TIMEOUT_SECONDS = 300;
+
 async function tf(ctx: DrillContext, args: readonly string[]): Promise<RunResult> {
-  const result = await terraform(ctx.dir, args, ctx.env);
+  const result = await terraform(ctx.dir, args, ctx.env, { timeoutSeconds: TERRAFORM_TIMEOUT_SECONDS });
   log(ctx, `terraform ${args.join(" ")}`, result);
   return result;
 }
 
 function expectCode(result: RunResult, what: string, codes: readonly number[]): void {
+  if (result.timedOut) {
+    const tail = `${result.stderr}\n${result.stdout}`.trim().split("\n").slice(-25).join("\n");
+    throw new DrillFailure(`${what}: still running after ${TERRAFORM_TIMEOUT_SECONDS} s, stopped:\n${tail}`);
+  }
   if (!codes.includes(result.code)) {
     const tail = `${result.stderr}\n${result.stdout}`.trim().split("\n").slice(-25).join("\n");
     throw new DrillFailure(`${what}: exit ${result.code}, expected ${codes.join(" or ")}:\n${tail}`);
@@ -71,28 +80,23 @@ function watchTerraform(
   args: readonly string[],
   onLine: (line: string, signal: (name: NodeJS.Signals) => void) => void,
 ): Promise<RunResult> {
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn("terraform", [...args, "-no-color"], { cwd: ctx.dir, env: ctx.env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    let signalled = false;
-    const signal = (name: NodeJS.Signals) => {
-      if (signalled) return;
-      signalled = true;
-      child.kill(name);
-    };
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      stdout += line + "\n";
-      onLine(line, signal);
-    });
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code, sig) => {
-      const result = { code: code ?? (sig ? 128 : 1), stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-      log(ctx, `terraform ${args.join(" ")} (watched)`, result);
-      resolve(result);
-    });
+  const { child, result } = start("terraform", [...args, "-no-color"], {
+    cwd: ctx.dir,
+    env: ctx.env,
+    timeoutSeconds: TERRAFORM_TIMEOUT_SECONDS,
+  });
+  let signalled = false;
+  const signal = (name: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    child.kill(name);
+  };
+  createInterface({ input: child.stdout }).on("line", (line) => onLine(line, signal));
+  return result.then((finished) => {
+    log(ctx, `terraform ${args.join(" ")} (watched)`, finished);
+    if (finished.timedOut)
+      throw new DrillFailure(`terraform ${args.join(" ")}: still running after ${TERRAFORM_TIMEOUT_SECONDS} s, stopped`);
+    return finished;
   });
 }
 
@@ -199,6 +203,21 @@ function createdAndInFlight(output: string): { created: Map<string, string>; inF
   return { created, inFlight: [...started] };
 }
 
+/**
+ * Runbook, "Roll forward", step 3: of what a killed apply created (address → printed id), those
+ * to import, in the order they were created so what a resource refers to is imported before it.
+ * `staleEntry`: the state holds the address with another id, a replacement the kill cut short
+ * (the old object destroyed, the new one unrecorded), so that entry is removed first.
+ */
+export function rollForwardImports(
+  created: ReadonlyMap<string, string>,
+  recorded: ReadonlyMap<string, string>,
+): { address: string; printed: string; staleEntry: boolean }[] {
+  return [...created]
+    .filter(([address, printed]) => recorded.get(address) !== printed)
+    .map(([address, printed]) => ({ address, printed, staleEntry: recorded.has(address) }));
+}
+
 /** A resource's arguments as the synthesized stack gives them (references still unresolved). */
 function configOf(ctx: DrillContext, address: string): Record<string, unknown> {
   const [type, name] = address.split(".");
@@ -222,8 +241,21 @@ const IMPORT_IDS: Record<string, (a: (name: string) => string) => string> = {
   aws_iam_role_policy_attachment: (a) => `${a("role")}/${a("policy_arn")}`,
 };
 
-/** The import id of a resource the killed apply created: the id it printed, or the form IMPORT_IDS gives. */
-function importIdOf(ctx: DrillContext, address: string, printed: string, state: readonly StateResource[]): string {
+/** Types whose id is their name, so a `.name` reference to one the killed apply created is the id it printed. */
+const NAMED_BY_ID = new Set(["aws_iam_role", "aws_cloudwatch_log_group", "aws_cloudwatch_event_rule"]);
+
+/**
+ * The import id of a resource the killed apply created: the id it printed, or the form
+ * IMPORT_IDS gives, its references resolved to the ids the killed apply printed (`created`),
+ * else against the state.
+ */
+function importIdOf(
+  ctx: DrillContext,
+  address: string,
+  printed: string,
+  state: readonly StateResource[],
+  created: ReadonlyMap<string, string> = new Map(),
+): string {
   const type = address.split(".")[0];
   const form = IMPORT_IDS[type];
   if (!form) return printed;
@@ -233,11 +265,24 @@ function importIdOf(ctx: DrillContext, address: string, printed: string, state: 
     if (value === undefined) return "";
     const reference = /^\$\{([\w-]+)\.([\w-]+)\.(\w+)\}$/.exec(String(value));
     if (!reference) return String(value);
-    const target = state.find((r) => r.address === `${reference[1]}.${reference[2]}`);
-    if (!target) throw new DrillFailure(`${address} refers to ${reference[1]}.${reference[2]}, which the state does not hold`);
-    return String(target.values[reference[3]]);
+    const [, targetType, targetName, attribute] = reference;
+    const target = `${targetType}.${targetName}`;
+    // What the killed apply created first: the state may still name an object it replaced.
+    const id = created.get(target);
+    if (id !== undefined && (attribute === "id" || (attribute === "name" && NAMED_BY_ID.has(targetType)))) return id;
+    const recorded = state.find((r) => r.address === target);
+    if (recorded) return String(recorded.values[attribute]);
+    throw new DrillFailure(`${address} refers to ${target}.${attribute}, which neither the state nor the killed apply's output gives`);
   };
   return form(argument);
+}
+
+/** Runbook, "Roll forward", step 3: the import blocks file beside the stack, which the next apply reads. */
+export const IMPORTS_FILE = "roll-forward-imports.tf.json";
+
+/** One Terraform import block per resource, as JSON configuration. */
+export function importBlocks(imports: readonly { readonly address: string; readonly id: string }[]): string {
+  return JSON.stringify({ import: imports.map(({ address, id }) => ({ to: address, id })) }, null, 2);
 }
 
 /** Addresses whose create an interrupt cancelled ("Error: creating …: context canceled"): the call may have gone through unrecorded. */
@@ -297,7 +342,7 @@ async function describeKey(ctx: DrillContext, arn: string): Promise<{ state: str
  * deletion are on their way out). Imports the one that matches; none means the call never
  * landed; more than it can tell apart is a finding.
  */
-async function importUnrecorded(ctx: DrillContext, address: string): Promise<boolean> {
+async function findUnrecorded(ctx: DrillContext, address: string): Promise<string | undefined> {
   const type = address.split(".")[0];
   const form = INVENTORY_FORMS[type];
   if (!form) throw new DrillFailure(`${address} may exist unrecorded, and the drill has no lookup for ${type}`);
@@ -314,26 +359,39 @@ async function importUnrecorded(ctx: DrillContext, address: string): Promise<boo
     for (const arn of candidates) if ((await describeKey(ctx, arn)).description === wanted) matching.push(arn);
     candidates = matching;
   }
-  if (candidates.length === 0) return false;
+  if (candidates.length === 0) return undefined;
   if (candidates.length > 1)
     throw new DrillFailure(`${address}: ${candidates.length} unrecorded candidates, none told apart: ${candidates.join(", ")}`);
-  const id = form.arn.exec(candidates[0])![1];
+  return form.arn.exec(candidates[0])![1];
+}
+
+/** Imports the resource `findUnrecorded` finds for `address`, if any. */
+async function importUnrecorded(ctx: DrillContext, address: string): Promise<boolean> {
+  const id = await findUnrecorded(ctx, address);
+  if (id === undefined) return false;
   expectCode(await tf(ctx, ["import", "-input=false", address, id]), `terraform import ${address} ${id}`, [0]);
   return true;
 }
 
 /**
- * Interrupted apply: the first apply of the stack is interrupted with SIGINT (Terraform stops
- * gracefully and releases the lock, but a create it cancels may have landed), the next is killed
- * with SIGKILL while the host instance is being created (the lock stays, and the instance, like
- * anything created since the last state write, is unknown to the state). The runbook's roll
- * forward after each: unlock, import what was created unrecorded, apply.
+ * Interrupted apply: the first apply of the stack is interrupted with SIGINT while the VPC is
+ * being created (Terraform stops gracefully and releases the lock; the VPC, its create landed but
+ * its settings cancelled, is saved tainted, or its create is cancelled and may have landed
+ * unrecorded). The next apply replaces the tainted VPC and everything in it, and is killed with
+ * SIGKILL while the host instance is being created (the lock stays; whatever was created since
+ * the last state write is unknown to the state, and the state still names the destroyed VPC).
+ * The runbook's roll forward after each: unlock, import what was created unrecorded, apply.
  */
 export async function interruptedApply(ctx: DrillContext): Promise<string> {
-  let completed = 0;
+  let vpcStarted = false;
   const graceful = await watchTerraform(ctx, ["apply", "-auto-approve", "-input=false"], (line, signal) => {
-    if (/: Creation complete after/.test(line) && ++completed === 5) signal("SIGINT");
+    if (/^aws_vpc\.\S+: Creating\.\.\.$/.test(line) && !vpcStarted) {
+      vpcStarted = true;
+      // CreateVpc returns at once; the provider then sets DNS hostnames and waits: interrupt that wait.
+      setTimeout(() => signal("SIGINT"), 500);
+    }
   });
+  if (!vpcStarted) throw new DrillFailure("the first apply never began creating the VPC");
   if (graceful.code === 0) throw new DrillFailure("the apply finished before it could be interrupted");
   if (!/Interrupt received/.test(graceful.stdout + graceful.stderr)) throw new DrillFailure("terraform did not report the interrupt");
   if (await lockExists(ctx)) throw new DrillFailure("the lock stayed after a graceful interrupt");
@@ -354,22 +412,35 @@ export async function interruptedApply(ctx: DrillContext): Promise<string> {
   if (!(await lockExists(ctx))) throw new DrillFailure("a killed apply left no lock; S3 locking is not in force");
 
   if (!ctx.broken) await forceUnlock(ctx);
-  const inState = new Set((await stateResources(ctx)).map((r) => r.address));
+  const state = await stateResources(ctx);
+  const recorded = new Map(state.map((r) => [r.address, String(r.values.id ?? "")]));
   const { created, inFlight } = createdAndInFlight(killed.stdout);
-  // In the order they were created, so what a resource refers to is in the state before it.
-  for (const [address, printed] of created) {
-    if (inState.has(address)) continue;
-    const id = importIdOf(ctx, address, printed, await stateResources(ctx));
-    expectCode(await tf(ctx, ["import", "-input=false", address, id]), `terraform import ${address} ${id}`, [0]);
-    imported.push(address);
+  const replaced: string[] = [];
+  const blocks: { address: string; id: string }[] = [];
+  for (const { address, printed, staleEntry } of rollForwardImports(created, recorded)) {
+    if (staleEntry) {
+      expectCode(await tf(ctx, ["state", "rm", address]), `terraform state rm ${address}`, [0]);
+      replaced.push(address);
+    }
+    blocks.push({ address, id: importIdOf(ctx, address, printed, state, created) });
   }
-  for (const address of inFlight) if (await importUnrecorded(ctx, address)) imported.push(address);
-  expectCode(await tf(ctx, ["apply", "-auto-approve", "-input=false", "-lock-timeout=60s"]), "the apply after the roll-forward", [0]);
+  for (const address of inFlight) {
+    const id = await findUnrecorded(ctx, address);
+    if (id !== undefined) blocks.push({ address, id });
+  }
+  imported.push(...blocks.map((b) => b.address));
+  // One apply imports them all and converges; the file goes once it has.
+  const importsFile = join(ctx.dir, IMPORTS_FILE);
+  writeFileSync(importsFile, importBlocks(blocks));
+  const rolledForward = await tf(ctx, ["apply", "-auto-approve", "-input=false", "-lock-timeout=60s"]);
+  rmSync(importsFile);
+  expectCode(rolledForward, "the apply after the roll-forward", [0]);
   await expectEmptyReplan(ctx);
   return [
-    `SIGINT after 5 creations: lock released, ${cancelled.length} creates cancelled (${cancelled.join(", ") || "none"})`,
+    `SIGINT while the VPC was created: lock released, ${cancelled.length} creates cancelled (${cancelled.join(", ") || "none"})`,
     `SIGKILL: lock left and force-unlocked, in flight ${inFlight.join(", ") || "none"}`,
     `imported ${imported.length} unrecorded (${imported.join(", ") || "none"})`,
+    `stale entries of cut-short replacements removed first: ${replaced.join(", ") || "none"}`,
   ].join("; ");
 }
 

@@ -1,29 +1,64 @@
-import { spawn } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import type { Readable } from "node:stream";
 
 export interface RunResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
   readonly seconds: number;
+  /** Set when the command outlived its `timeoutSeconds` and was stopped. */
+  readonly timedOut?: boolean;
 }
 
 export interface RunOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Stops the command after this long: SIGINT first (Terraform then cancels, saves its state and
+   * releases its lock), SIGKILL if it is still there 30 s later. The result has `timedOut` set.
+   * @default no limit
+   */
+  readonly timeoutSeconds?: number;
+}
+
+/** What `run` starts, exposed to a caller that signals it at a moment of its choosing. */
+export interface Running {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly result: Promise<RunResult>;
+}
+
+/** Starts a command, capturing its output; the result never rejects on a non-zero exit or a timeout. */
+export function start(command: string, args: readonly string[], options: RunOptions = {}): Running {
+  const started = process.hrtime.bigint();
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const result = new Promise<RunResult>((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    const timers: NodeJS.Timeout[] = [];
+    if (options.timeoutSeconds !== undefined)
+      timers.push(
+        setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGINT");
+          timers.push(setTimeout(() => child.kill("SIGKILL"), 30_000));
+        }, options.timeoutSeconds * 1000),
+      );
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      timers.forEach(clearTimeout);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, seconds, ...(timedOut ? { timedOut } : {}) });
+    });
+  });
+  return { child, result };
 }
 
 /** Runs a command to completion, capturing its output; never throws on a non-zero exit. */
 export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
-  });
+  return start(command, args, options).result;
 }
 
 /** Maps items through `fn` with at most `limit` in flight, keeping their order. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadEnvironments } from "../../src/config/load";
-import { run, type RunResult } from "./process";
+import { run, type RunOptions, type RunResult } from "./process";
 
 /** The project root: the nearest folder above with a package.json (scripts run from dist/ when built, from source under jest). */
 export const ROOT = (() => {
@@ -44,8 +44,13 @@ export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-export function terraform(stackDir: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return run("terraform", [...args, "-no-color"], { cwd: stackDir, env });
+export function terraform(
+  stackDir: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: Pick<RunOptions, "timeoutSeconds"> = {},
+): Promise<RunResult> {
+  return run("terraform", [...args, "-no-color"], { cwd: stackDir, env, ...options });
 }
 
 /** The definitions' folders, as the app reads them (the same variables and defaults as main.ts). */
