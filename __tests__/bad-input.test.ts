@@ -932,6 +932,80 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
   ["an unknown delivery key", withDelivery({ stages: [] }), 'delivery: unknown key "stages"; expected one of:'],
 ];
 
+const job = { name: "nightly", schedule: "cron(0 3 * * ? *)", service: "api", command: ["python", "-m", "app.nightly"] };
+/** An environment with one job, `fields` changed. */
+const withJob = (fields: Record<string, unknown>, more: Record<string, unknown>[] = []) =>
+  withServices([api], { jobs: [{ ...job, ...fields }, ...more] } as unknown as Partial<EnvironmentInput>);
+const jobCases: [string, unknown, string][] = [
+  [
+    "a cron expression with five fields",
+    withJob({ schedule: "cron(0 3 * * *)" }),
+    "jobs.0.schedule: cron(...) takes 6 fields (minutes hours day-of-month month day-of-week year), and this has 5",
+  ],
+  [
+    "a cron expression with * in both day fields",
+    withJob({ schedule: "cron(0 3 * * * *)" }),
+    "jobs.0.schedule: cron(...) needs ? in exactly one of day-of-month and day-of-week",
+  ],
+  [
+    "a cron expression with ? in both day fields",
+    withJob({ schedule: "cron(0 3 ? * ? *)" }),
+    "jobs.0.schedule: cron(...) needs ? in exactly one of day-of-month and day-of-week",
+  ],
+  ["minute 60", withJob({ schedule: "cron(60 3 * * ? *)" }), 'jobs.0.schedule: minutes "60" is not a value 0-59'],
+  [
+    "a backwards range",
+    withJob({ schedule: "cron(0 3 ? * FRI-MON *)" }),
+    'jobs.0.schedule: day-of-week "FRI-MON": the range FRI-MON runs backwards',
+  ],
+  [
+    "a rate in seconds",
+    withJob({ schedule: "rate(30 seconds)" }),
+    "jobs.0.schedule: rate(...) takes a whole number and minute(s), hour(s) or day(s)",
+  ],
+  ["a rate of zero minutes", withJob({ schedule: "rate(0 minutes)" }), "jobs.0.schedule: rate(...) runs at most once a minute"],
+  [
+    "a plural unit for 1",
+    withJob({ schedule: "rate(1 hours)" }),
+    'jobs.0.schedule: rate(...) takes "1 hour": the unit is singular for 1 only',
+  ],
+  ["a one-time at() schedule", withJob({ schedule: "at(2027-01-01T00:00:00)" }), "jobs.0.schedule: must be cron(...) or rate(...)"],
+  ["an unknown time zone", withJob({ timeZone: "Europe/Berlln" }), "jobs.0.timeZone: must be an IANA time zone"],
+  ["a job on an unknown service", withJob({ service: "reports" }), "jobs.0.service: names no service of this environment (services: api)"],
+  ["two jobs of one name", withJob({}, [{ ...job, schedule: "rate(1 hour)" }]), 'jobs.1.name: "nightly" is already the name of jobs[0]'],
+  ["a job without a command", withJob({ command: [] }), "jobs.0.command: give the command and its arguments"],
+  ["retries above Scheduler's 185", withJob({ retries: 186 }), "jobs.0.retries:"],
+  ["a time limit on ECS", withJob({ timeoutMinutes: 30 }), "jobs.0.timeoutMinutes: ECS stops a task only when asked"],
+  [
+    "last-day-of-month on a single host",
+    withHost({ jobs: [{ ...job, schedule: "cron(0 3 L * ? *)" }] }),
+    "jobs.0.schedule: a single host's systemd timer has no L, W or #",
+  ],
+];
+
+const migrate = { service: "api", command: ["alembic", "upgrade", "head"] };
+/** An ECS environment with a pipeline building api and a migration, `fields` changed. */
+const withMigration = (fields: Record<string, unknown>, extra: Record<string, unknown> = { delivery }) =>
+  withServices([api, sharing], { ...extra, release: { migrate: { ...migrate, ...fields } } } as unknown as Partial<EnvironmentInput>);
+const releaseCases: [string, unknown, string][] = [
+  [
+    "a migration on an unknown service",
+    withMigration({ service: "db" }),
+    "release.migrate.service: names no service of this environment (services: api, worker)",
+  ],
+  ["a migration on ECS without a pipeline", withMigration({}, {}), "release.migrate: on ECS the migration runs in the release pipeline"],
+  [
+    "a migration on a service whose image the pipeline does not build",
+    withServices([api, { ...worker, connectsTo: [], image: { repository: "jobs", tag: "1" } }], {
+      delivery,
+      release: { migrate: { ...migrate, service: "worker" } },
+    } as unknown as Partial<EnvironmentInput>),
+    'release.migrate.service: the pipeline does not build "worker"',
+  ],
+  ["a migration without a command", withMigration({ command: [] }), "release.migrate.command: give the command and its arguments"],
+  ["a migration allowed more than an hour", withMigration({ timeoutMinutes: 90 }), "release.migrate.timeoutMinutes:"],
+];
+
 const withoutPrefix = (message: string) => message.replace(/^environment "[^"]*": /, "");
 
 const cases: Case[] = [
@@ -959,6 +1033,8 @@ const cases: Case[] = [
   })),
   ...singleHostCases.map(([title, input, message]) => ({ section: "single host", title, name: "edge", input, message })),
   ...deliveryCases.map(([title, input, message]) => ({ section: "delivery", title, name: "dev", input, message })),
+  ...jobCases.map(([title, input, message]) => ({ section: "jobs", title, name: "dev", input, message })),
+  ...releaseCases.map(([title, input, message]) => ({ section: "release", title, name: "dev", input, message })),
 ];
 
 /**
@@ -1036,7 +1112,7 @@ describe("a malformed definition fails synth, naming the environment and the fie
   it("covers every section with at least 40 cases", () => {
     expect(cases.length + fileCases.length).toBeGreaterThanOrEqual(40);
     expect(new Set(cases.map((c) => c.section))).toEqual(
-      new Set(["network and top level", "services", "data", "observability", "single host", "delivery"]),
+      new Set(["network and top level", "services", "data", "observability", "single host", "delivery", "jobs", "release"]),
     );
   });
 

@@ -63,7 +63,7 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
   });
 
   it("builds each image once, in its own project, from the commit id, then deploys without an approval outside production", () => {
-    expect(pipelineStages(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Deploy"]);
+    expect(pipelineStages(parsed).map((s) => s.name)).toEqual(["Source", "Build", "Migrate", "Deploy"]);
     const builds = pipelineStage(parsed, "Build").action;
     expect(builds.map((a) => [a.name, a.provider, a.output_artifacts])).toEqual([
       ["build-api", "CodeBuild", ["image_api"]],
@@ -73,6 +73,50 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
       expect(JSON.parse(build.configuration!.EnvironmentVariables)).toEqual([
         { name: "IMAGE_TAG", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
       ]);
+  });
+
+  it("migrates once, with the release's image and the service's settings, after the build and before any service moves", () => {
+    const [migrate] = pipelineStage(parsed, "Migrate").action;
+    expect(migrate).toMatchObject({ provider: "CodeBuild", input_artifacts: ["source"] });
+    expect(migrate.configuration!.ProjectName).toBe(ref(parsed, "aws_codebuild_project", "delivery/migrate/project", "name"));
+    expect(JSON.parse(migrate.configuration!.EnvironmentVariables)).toEqual([
+      { name: "IMAGE_TAG", value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" },
+    ]);
+    const variables = Object.fromEntries(
+      (
+        (project(parsed, "migrate").environment as { environment_variable: { name: string; value: string }[] }).environment_variable ?? []
+      ).map((e) => [e.name, e.value]),
+    );
+    expect(variables).toMatchObject({
+      REPOSITORY_URI: dataRef(parsed, "aws_ecr_repository", "image-api/repository", "repository_url"),
+      CLUSTER: ref(parsed, "aws_ecs_cluster", "cluster", "arn"),
+      SERVICE_FAMILY: "webapp-dev-api",
+      MIGRATION_FAMILY: "webapp-dev-api-migrate",
+      CONTAINER: "api",
+      SECURITY_GROUP: ref(parsed, "aws_security_group", "service-api/sg"),
+      OVERRIDES: JSON.stringify({ containerOverrides: [{ name: "api", command: ["alembic", "upgrade", "head"] }] }),
+      TIMEOUT_SECONDS: "900",
+      LOG_GROUP: ref(parsed, "aws_cloudwatch_log_group", "service-api/logs", "name"),
+    });
+    expect(project(parsed, "migrate").build_timeout).toBe(25);
+  });
+
+  it("lets the migration run only its own family on the service's cluster, with only the service's roles", () => {
+    const statements = policyOf(parsed, "delivery/migrate/policy");
+    const cluster = ref(parsed, "aws_ecs_cluster", "cluster", "arn");
+    expect(sid(statements, "RunTheMigrationOnTheServicesCluster")).toMatchObject({
+      Action: "ecs:RunTask",
+      Resource: "arn:aws:ecs:us-east-1:${data.aws_caller_identity.account.account_id}:task-definition/webapp-dev-api-migrate:*",
+      Condition: { ArnEquals: { "ecs:cluster": cluster } },
+    });
+    expect(sid(statements, "FollowOrStopItsTask")!.Resource).toBe(
+      `arn:aws:ecs:us-east-1:\${data.aws_caller_identity.account.account_id}:task/${ref(parsed, "aws_ecs_cluster", "cluster", "name")}/*`,
+    );
+    // The migration's task runs as the service's task: its role may hand ECS nothing beyond the service's two roles.
+    expect(sid(statements, "PassTheServicesRoles")!.Resource).toEqual([
+      ref(parsed, "aws_iam_role", "service-api/execution-role", "arn"),
+      ref(parsed, "aws_iam_role", "service-api/task-role", "arn"),
+    ]);
   });
 
   it("deploys every service on a built image with the ECS action, then records the release", () => {
@@ -135,7 +179,9 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
     const statements = policyOf(parsed, "delivery/policy");
     expect(sid(statements, "ReadSource")!.Resource).toBe(ref(parsed, "aws_codestarconnections_connection", "delivery/connection", "arn"));
     expect(asList(sid(statements, "RunOwnBuilds")!.Resource).sort()).toEqual(
-      ["build-api", "build-frontend", "release"].map((p) => ref(parsed, "aws_codebuild_project", `delivery/${p}/project`, "arn")).sort(),
+      ["build-api", "build-frontend", "migrate", "release"]
+        .map((p) => ref(parsed, "aws_codebuild_project", `delivery/${p}/project`, "arn"))
+        .sort(),
     );
     expect(asList(sid(statements, "DeployOwnServices")!.Resource).sort()).toEqual(
       ["api", "frontend", "scheduler", "worker"].map((s) => ref(parsed, "aws_ecs_service", `service-${s}/service`)).sort(),
@@ -203,6 +249,7 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
       "aws:SourceArn": [
         "arn:aws:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/webapp-dev-release-failed",
         "arn:aws:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/webapp-dev-drift-check-failed",
+        "arn:aws:events:us-east-1:${data.aws_caller_identity.account.account_id}:rule/webapp-dev-jobs-failed",
       ],
     });
   });

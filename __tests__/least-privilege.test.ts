@@ -29,6 +29,8 @@ const ALLOWED_WILDCARDS: Record<string, string> = {
   ReadTaskDefinitions: "ecs:DescribeTaskDefinition has no resource-level permissions",
   RegisterTaskDefinitions:
     "ecs:RegisterTaskDefinition and DescribeTaskDefinition have no resource-level permissions; iam:PassRole limits the roles a definition may name to the services' own",
+  ReadAndRegisterTaskDefinitions:
+    "ecs:DescribeTaskDefinition and RegisterTaskDefinition have no resource-level permissions; the migration may run only its own family, and pass only its service's roles",
   ListOwnClusterTasks: "ecs:ListTasks names no task; the ecs:cluster condition limits it to the environment's cluster",
   FollowDeployCommand:
     "ssm:GetCommandInvocation has no resource-level permissions; SendCommand is limited to the deploy document and the host",

@@ -5,9 +5,10 @@ import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostFiles as readHostFiles } from "../scripts/lib/user-data";
+import { STATIC_FILES_ARCHIVE } from "../src/host/cloud-init";
 import type { EnvironmentInput } from "../src/config/schema";
 import {
   byPath,
@@ -21,6 +22,7 @@ import {
   synthInput,
   type TerraformJson,
 } from "./helpers";
+import { scratchDir } from "./scratch";
 
 type ComposeService = Record<string, unknown> & {
   image: string;
@@ -447,6 +449,60 @@ describe("variants", () => {
   });
 });
 
+describe("the tarball of the host's static files", () => {
+  it("unpacks with GNU tar, as the first boot command does, to the same files and modes", () => {
+    const userData = resourcesOf(tf, "aws_instance")[0].user_data as string;
+    const archive = (
+      JSON.parse(userData.slice("#cloud-config\n".length)) as { write_files: { path: string; content: string }[] }
+    ).write_files.find((f) => f.path === STATIC_FILES_ARCHIVE)!;
+    const dir = scratchDir("host-files-");
+    writeFileSync(join(dir, "files.tar.gz"), Buffer.from(archive.content, "base64"));
+    mkdirSync(join(dir, "root"));
+    execFileSync("tar", ["--extract", "--gzip", "--file", join(dir, "files.tar.gz"), "--directory", join(dir, "root")]);
+    expect(readFileSync(join(dir, "root", "usr/local/libexec/app-host/migrate"), "utf8")).toBe(
+      files["/usr/local/libexec/app-host/migrate"],
+    );
+    expect(statSync(join(dir, "root", "usr/local/libexec/app-host/migrate")).mode & 0o777).toBe(0o755);
+    expect(statSync(join(dir, "root", "etc/app-host/compose.json")).mode & 0o777).toBe(0o644);
+    expect(JSON.parse(readFileSync(join(dir, "root", "etc/app-host/compose.json"), "utf8"))).toEqual(composed);
+  });
+});
+
+describe("the single host's release migration", () => {
+  it("runs with the service's container before the containers start, from the installed migrate script", () => {
+    expect(JSON.parse(files["/etc/app-host/migrate.json"])).toEqual({
+      service: "api",
+      command: ["alembic", "upgrade", "head"],
+      timeoutMinutes: 10,
+      logGroup: "/host/webapp-single-host/api",
+    });
+    const unit = files["/etc/systemd/system/app-host.service"];
+    expect(unit.indexOf("ExecStartPre=/usr/local/libexec/app-host/migrate")).toBeGreaterThan(
+      unit.indexOf("ExecStartPre=/usr/local/libexec/app-host/prepare"),
+    );
+    expect(unit.indexOf("ExecStartPre=/usr/local/libexec/app-host/migrate")).toBeLessThan(unit.indexOf("ExecStart="));
+    expect(files["/usr/local/libexec/app-host/migrate"]).toBe(
+      readFileSync(join(__dirname, "..", "src", "host", "files", "migrate.py"), "utf8"),
+    );
+  });
+
+  it("stops a deploy before any container moves when it fails, putting the previous release back", () => {
+    const deploy = files["/usr/local/libexec/app-host/deploy"];
+    const migrateAt = deploy.indexOf('"$libexec/migrate"');
+    expect(migrateAt).toBeGreaterThan(deploy.indexOf('sed -E "s/=.*/=$release/"'));
+    expect(migrateAt).toBeLessThan(deploy.indexOf("if start; then"));
+    expect(deploy.slice(migrateAt)).toMatch(
+      /mv "\$releases.previous" "\$releases"\n\s+echo "release \$release was not deployed: its migration failed" >&2\n\s+exit 1/,
+    );
+  });
+
+  it("is absent where a definition names none", () => {
+    const fastapi = hostFiles(committedStack("autoblog-host").parsed);
+    expect(fastapi["/etc/app-host/migrate.json"]).toBeUndefined();
+    expect(fastapi["/etc/systemd/system/app-host.service"]).not.toContain("migrate");
+  });
+});
+
 describe("the host's scripts", () => {
   const dir = join(__dirname, "..", "src", "host", "files");
   it.each(readdirSync(dir))("%s parses", (file) => {
@@ -460,6 +516,7 @@ describe("the host's scripts", () => {
       ["/usr/local/libexec/app-host/prepare", "prepare.sh"],
       ["/usr/local/libexec/app-host/render-env", "render-env.py"],
       ["/usr/local/libexec/app-host/health", "health.py"],
+      ["/usr/local/libexec/app-host/deploy", "deploy.sh"],
     ])
       expect(files[path]).toBe(readFileSync(join(dir, file), "utf8"));
   });

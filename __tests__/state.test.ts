@@ -9,6 +9,7 @@ import { credentialsSecretName, resolveEnvironment, writesCredentialsSecret } fr
 import { loadEnvironments } from "../src/config/load";
 import type { EnvironmentInput } from "../src/config/schema";
 import type { AppSettings } from "../src/config/settings";
+import { LOCAL_AWS_SERVICES } from "../src/stacks/aws-context";
 import { BOOTSTRAP_STACK, BootstrapStack } from "../src/stacks/bootstrap-stack";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -80,6 +81,68 @@ describe("the account a definition names", () => {
       .map(([name]) => name)
       .sort();
     expect(warned).toEqual(["bluegreen", "prod"]);
+  });
+});
+
+/** The API each type's resource (or data source) calls, by the longest prefix of its name after `aws_`. */
+const TYPE_SERVICES: Record<string, string | null> = {
+  acm: "acm",
+  appautoscaling: "applicationautoscaling",
+  caller_identity: "sts",
+  cloudwatch: "cloudwatch",
+  cloudwatch_event: "events",
+  cloudwatch_log: "logs",
+  codebuild: "codebuild",
+  codedeploy: "codedeploy",
+  codepipeline: "codepipeline",
+  codestarconnections: "codestarconnections",
+  db: "rds",
+  default_security_group: "ec2",
+  dlm: "dlm",
+  ebs: "ec2",
+  ecr: "ecr",
+  ecs: "ecs",
+  eip: "ec2",
+  elasticache: "elasticache",
+  // A table in the provider: no call.
+  elb_service_account: null,
+  flow_log: "ec2",
+  iam: "iam",
+  instance: "ec2",
+  internet_gateway: "ec2",
+  kms: "kms",
+  lb: "elbv2",
+  nat_gateway: "ec2",
+  route: "ec2",
+  route53: "route53",
+  s3: "s3",
+  scheduler: "scheduler",
+  secretsmanager: "secretsmanager",
+  security_group: "ec2",
+  sns: "sns",
+  sqs: "sqs",
+  ssm: "ssm",
+  subnet: "ec2",
+  volume: "ec2",
+  vpc: "ec2",
+};
+
+describe("the local AWS endpoints", () => {
+  it("cover every service a stack calls, so no apply against the emulator reaches for real AWS", () => {
+    const uncovered: string[] = [];
+    for (const stack of ALL_STACKS) {
+      const tf = committedStack(stack).parsed as TerraformJson & { data?: Record<string, unknown> };
+      for (const type of [...Object.keys(tf.resource ?? {}), ...Object.keys(tf.data ?? {})]) {
+        const name = type.replace(/^aws_/, "");
+        const prefix = Object.keys(TYPE_SERVICES)
+          .filter((p) => name === p || name.startsWith(`${p}_`))
+          .sort((a, b) => b.length - a.length)[0];
+        if (prefix === undefined) uncovered.push(`${type}: no service known (add it to TYPE_SERVICES)`);
+        else if (TYPE_SERVICES[prefix] !== null && !(LOCAL_AWS_SERVICES as readonly string[]).includes(TYPE_SERVICES[prefix]!))
+          uncovered.push(`${type}: ${TYPE_SERVICES[prefix]} has no local endpoint`);
+      }
+    }
+    expect([...new Set(uncovered)]).toEqual([]);
   });
 });
 

@@ -194,6 +194,72 @@ def _ecs_deployments_settle() -> None:
     EC2ContainerServiceBackend.update_service = update_service
 
 
+def _ecs_run_fargate_task() -> None:
+    """
+    RunTask of a Fargate task definition whose containers set no memory of their own (Fargate
+    allows it: the task's size holds): moto adds up the containers' memory to place the task and
+    fails with a 500 on the missing value. A container without memory now counts as 0.
+    """
+    import copy
+
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend._calculate_task_resource_requirements
+
+    def calculate(task_definition):  # type: ignore[no-untyped-def]
+        sized = copy.copy(task_definition)
+        sized.container_definitions = [
+            definition
+            if any(k in definition for k in ("memory", "memoryReservation", "Memory", "MemoryReservation"))
+            else {**definition, "memory": 0}
+            for definition in task_definition.container_definitions
+        ]
+        return original(sized)
+
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(calculate)
+
+
+#: A one-off task whose command contains this exits 1: how the e2e shows a failing migration stop a release.
+FAILING_COMMAND_MARKER = "e2e-fail"
+
+
+def _ecs_one_off_tasks_finish() -> None:
+    """
+    RunTask (a migration, a scheduled job): in AWS the task runs its command and stops, with each
+    container's exit code and a stop reason. moto's tasks stay RUNNING forever, so a caller that
+    waits for STOPPED would wait out its time limit. A task RunTask starts now stops at once: exit
+    code 1 when its command override contains FAILING_COMMAND_MARKER, else 0, and its network
+    interface is released (Fargate deletes a stopped task's ENI, and a subnet with one cannot be
+    deleted).
+    """
+    from moto.ec2.models import ec2_backends
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend.run_task
+
+    def run_task(self: EC2ContainerServiceBackend, *args, **kwargs):  # type: ignore[no-untyped-def]
+        tasks = original(self, *args, **kwargs)
+        ec2 = ec2_backends[self.account_id][self.region_name]
+        for task in tasks:
+            commands = [o.get("command") or [] for o in task.overrides.get("containerOverrides", [])]
+            failed = any(FAILING_COMMAND_MARKER in part for command in commands for part in command)
+            task.status = "STOPPED"
+            task.desired_status = "STOPPED"
+            task.stopped_reason = "Essential container in task exited"
+            task.stop_code = "EssentialContainerExited"
+            for container in task.containers:
+                container.last_status = "STOPPED"
+                container.exitCode = 1 if failed else 0
+            for attachment in task.attachments:
+                for detail in attachment.get("details", []):
+                    if detail["name"] == "networkInterfaceId":
+                        ec2.delete_network_interface(detail["value"])
+                attachment["status"] = "DELETED"
+        return tasks
+
+    EC2ContainerServiceBackend.run_task = run_task
+
+
 def _ecs_service_needs_routed_target_group() -> None:
     """
     aws_ecs_service with a load_balancer block: ECS refuses CreateService while the target group
@@ -1091,6 +1157,8 @@ PATCHES = [
     _ecs_service_settings,
     _ecs_service_needs_routed_target_group,
     _ecs_deployments_settle,
+    _ecs_run_fargate_task,
+    _ecs_one_off_tasks_finish,
     _security_group_rule_descriptions,
     _codedeploy_deletes,
     _elasticache_parameter_groups,

@@ -155,6 +155,41 @@ def test_ecs_service_rolls_back_from_tasks_that_never_become_healthy(endpoint: s
     assert [(t["taskDefinitionArn"], t["stoppedReason"]) for t in tasks] == [(bad, "Task failed ELB health checks")]
 
 
+def task_network(endpoint: str) -> dict:  # type: ignore[type-arg]
+    """Subnets in a VPC with DNS hostnames, as the stacks make them (moto names a task's interface only then)."""
+    network = awsvpc(endpoint)
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.describe_subnets(SubnetIds=network["awsvpcConfiguration"]["subnets"])["Subnets"][0]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    return network
+
+
+def test_ecs_runs_a_fargate_task_whose_containers_set_no_memory(endpoint: str) -> None:
+    ecs = client(endpoint, "ecs")
+    ecs.create_cluster(clusterName="sized")
+    definition = fargate_task(ecs, "sized", "repo:1")
+    started = ecs.run_task(cluster="sized", taskDefinition=definition, launchType="FARGATE", networkConfiguration=task_network(endpoint))
+    assert [t["taskDefinitionArn"] for t in started["tasks"]] == [definition]
+
+
+def test_ecs_one_off_task_stops_with_its_exit_code_and_releases_its_interface(endpoint: str) -> None:
+    ecs = client(endpoint, "ecs")
+    ecs.create_cluster(clusterName="one-off")
+    definition = fargate_task(ecs, "one-off", "repo:1")
+    network = task_network(endpoint)
+    run = lambda command: ecs.run_task(  # noqa: E731
+        cluster="one-off", taskDefinition=definition, launchType="FARGATE", networkConfiguration=network, group="release:migrate",
+        overrides={"containerOverrides": [{"name": "app", "command": command}]},
+    )["tasks"][0]["taskArn"]
+    passed, failed = run(["alembic", "upgrade", "head"]), run(["sh", "-c", f"exit 1 # {patches.FAILING_COMMAND_MARKER}"])
+    tasks = {t["taskArn"]: t for t in ecs.describe_tasks(cluster="one-off", tasks=[passed, failed])["tasks"]}
+    assert [(tasks[arn]["lastStatus"], tasks[arn]["containers"][0]["exitCode"]) for arn in (passed, failed)] == [("STOPPED", 0), ("STOPPED", 1)]
+    assert tasks[failed]["stoppedReason"] == "Essential container in task exited"
+    subnet = network["awsvpcConfiguration"]["subnets"][0]
+    interfaces = client(endpoint, "ec2").describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])
+    assert interfaces["NetworkInterfaces"] == []
+
+
 def test_ecs_service_refuses_a_target_group_no_listener_routes_to(endpoint: str) -> None:
     ec2, elbv2, ecs = client(endpoint, "ec2"), client(endpoint, "elbv2"), client(endpoint, "ecs")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]

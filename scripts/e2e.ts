@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from "node:os";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { imageStacks, repositoryName } from "../src/config/image-stacks";
 import { loadEnvironments } from "../src/config/load";
 import { BOOTSTRAP_STACK } from "../src/stacks/bootstrap-stack";
@@ -31,6 +31,7 @@ import {
 import { createHostedZone, pushImage, startLocalAws } from "./lib/local-aws";
 import { mapLimited, printTable } from "./lib/process";
 import { Progress } from "./lib/progress";
+import { ensurePythonVenv } from "./lib/python-venv";
 import { ENVIRONMENTS_DIR, EXAMPLES_DIR, ROOT, environmentStacks, resourceCount, synthAll, terraformEnv } from "./lib/terraform";
 
 const WORK_DIR = E2E_WORK_DIR;
@@ -141,11 +142,22 @@ async function main(): Promise<void> {
       for (const zone of zones) await createHostedZone(localAws.endpoint, zone);
     });
     const dirs = { out: OUT_DIR, teardown: TEARDOWN_DIR, work: WORK_DIR, environments: ENVIRONMENTS_DIR, examples: EXAMPLES_DIR };
+    const migrating = new Set(environments.filter((e) => e.migration && !e.singleHost && stacks.includes(e.name)).map((e) => e.name));
+    // The migration check runs the pipeline's commands with the AWS CLI, as CodeBuild does.
+    const awsCliBin =
+      migrating.size > 0
+        ? dirname(
+            await progress.step("AWS CLI", "install, or find in .local/", () =>
+              ensurePythonVenv("awscli-venv", join(ROOT, "drills", "requirements.txt")),
+            ),
+          )
+        : "";
     const cycleOf = (stack: string): StackCycle => ({
       stack,
       production: production.has(stack),
       viaCdktf: stack === CDKTF_DEPLOYED_STACK,
       ...(stack === ROLLBACK_STACK ? { rollback: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } : {}),
+      ...(migrating.has(stack) ? { migration: { awsCliBin } } : {}),
       endpoint: localAws.endpoint,
       env,
       synthEnv,
@@ -234,6 +246,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
       "password rotated",
       "replacement guarded",
       "rollback fails",
+      "migration gates",
       "destroy ok",
       "wall s",
       "result",
@@ -248,6 +261,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
         r.rotated ?? "-",
         r.guarded ?? "-",
         r.rolledBack ?? "-",
+        r.migrated ?? "-",
         r.stack === BOOTSTRAP_STACK ? "kept (prevent_destroy)" : r.destroyed ? "yes" : "NO",
         r.wallSeconds === undefined ? "-" : r.wallSeconds.toFixed(0),
         r.failure ? "FAILED" : "ok",

@@ -1,11 +1,12 @@
 /**
  * The life of one stack against the local AWS, as `npm run e2e` runs it: apply (or `cdktf
  * deploy`), an empty re-plan, a scan of the state, the checks some stacks carry (password
- * rotation, the destructive-plan guard, production's protections), and destroy, even after a
- * failed step. Every terraform command's output goes to the stack's log file.
+ * rotation, the destructive-plan guard, the release migration, production's protections), and
+ * destroy, even after a failed step. Every terraform command's output goes to the stack's log file.
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { MIGRATION_VARIABLES, migrationCommands, RELEASE_VARIABLE } from "../../src/delivery/buildspec";
 import { check, StepError } from "./bootstrap";
 import { readSecretValue, UNHEALTHY_IMAGE_MARKER } from "./local-aws";
 import { run, type RunResult } from "./process";
@@ -48,6 +49,11 @@ export interface StackCycle {
    * fail naming the service, and `npm run status` must say why (pushes the image with `push`).
    */
   readonly rollback?: (repository: string, tag: string) => Promise<void>;
+  /**
+   * The stack has a release migration on ECS: run the pipeline's migration commands against the
+   * emulator with the AWS CLI in this folder, once passing and once failing.
+   */
+  readonly migration?: { readonly awsCliBin: string };
   readonly endpoint: string;
   /** The environment terraform runs with (provider mirror, no prompts). */
   readonly env: NodeJS.ProcessEnv;
@@ -69,6 +75,8 @@ export interface CycleRow {
   guarded?: string;
   /** "yes" when an apply the circuit breaker rolled back failed naming the service. */
   rolledBack?: string;
+  /** "yes" when the migration ran as a one-off task and a failing one stopped the release. */
+  migrated?: string;
   destroyed?: boolean;
   wallSeconds?: number;
   failure?: string;
@@ -287,6 +295,54 @@ async function expectRolledBackDeployFails(cycle: StackCycle, push: (repository:
 }
 
 /** Deploys the stack with the user's own command; returns the folder cdktf wrote it to. */
+/** A commit id for releases the e2e makes up. */
+const E2E_RELEASE = "0123456789abcdef0123456789abcdef01234567";
+/** A command the emulator's one-off tasks exit 1 for (FAILING_COMMAND_MARKER in local-aws/patches.py). */
+const FAILING_COMMAND = ["sh", "-c", "exit 1 # e2e-fail"];
+
+/**
+ * The pipeline's Migrate stage, as its buildspec runs it, against the emulator: the migration
+ * project's variables from the state, the AWS CLI, and the stack's real cluster, family, subnets,
+ * security group and roles. It must register the migration family, run the task and pass; with a
+ * failing command it must fail saying the release stops and where the logs are.
+ */
+async function expectMigrationToGate(cycle: StackCycle, dir: string, awsCliBin: string): Promise<void> {
+  const shown = await tf(cycle, dir, ["show", "-json"]);
+  check(shown, "show");
+  type Project = { type: string; values: { name: string; environment: { environment_variable: { name: string; value: string }[] }[] } };
+  const resources = (JSON.parse(shown.stdout) as { values: { root_module: { resources: Project[] } } }).values.root_module.resources;
+  const project = resources.find((r) => r.type === "aws_codebuild_project" && r.values.name.endsWith("-migrate"));
+  if (!project) throw new StepError("the stack has no migration project");
+  const variables = Object.fromEntries(project.values.environment[0].environment_variable.map((v) => [v.name, v.value]));
+  const script = ["set -euo pipefail", ...migrationCommands()].join("\n");
+  const scratch = join(cycle.dirs.work, `${cycle.stack}.migration`);
+  mkdirSync(scratch, { recursive: true });
+  const env = {
+    ...process.env,
+    ...variables,
+    PATH: `${awsCliBin}:${process.env.PATH ?? ""}`,
+    AWS_ENDPOINT_URL: cycle.endpoint,
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_DEFAULT_REGION: "us-east-1",
+    [RELEASE_VARIABLE]: E2E_RELEASE,
+  };
+  const migrate = (overrides: NodeJS.ProcessEnv) =>
+    run("bash", ["-c", script], { cwd: scratch, env: { ...env, ...overrides }, timeoutSeconds: 120 });
+  const passed = await migrate({});
+  appendFileSync(cycle.logFile, `### migration (passing)\n${passed.stdout}${passed.stderr}\n`);
+  if (passed.code !== 0 || !passed.stdout.includes("migration done"))
+    throw new StepError(`the migration did not pass (exit ${passed.code}):\n${passed.stderr.slice(-1500)}`);
+  const overrides = JSON.stringify({ containerOverrides: [{ name: variables[MIGRATION_VARIABLES.container], command: FAILING_COMMAND }] });
+  const failed = await migrate({ [MIGRATION_VARIABLES.overrides]: overrides });
+  appendFileSync(cycle.logFile, `### migration (failing)\n${failed.stdout}${failed.stderr}\n`);
+  const expected = `migration failed (exit 1: Essential container in task exited): the release stops here, no service moved; logs: log group ${variables[MIGRATION_VARIABLES.logGroup]}`;
+  if (failed.code === 0 || !failed.stderr.includes(expected))
+    throw new StepError(
+      `a failing migration did not stop the release with "${expected}" (exit ${failed.code}):\n${failed.stderr.slice(-1500)}`,
+    );
+}
+
 async function deployWithCdktf(cycle: StackCycle): Promise<{ dir: string; seconds: number }> {
   // Its own output folder: cdktf synthesizes every stack, and other jobs run in the shared one.
   const output = join(cycle.dirs.work, `${cycle.stack}.cdktf.deploy`);
@@ -332,6 +388,11 @@ export async function cycleEnvironment(cycle: StackCycle): Promise<CycleRow> {
       row.rotated = "yes";
       if (await step("plan guard refuses replace", () => expectGuardToStopDatabaseReplacement(cycle, dir))) row.guarded = "yes";
       await step("review reports, guard refuses", () => expectReviewToReport(cycle));
+    }
+    if (cycle.migration) {
+      const { awsCliBin } = cycle.migration;
+      await step("migration runs, a failing one stops", () => expectMigrationToGate(cycle, dir, awsCliBin));
+      row.migrated = "yes";
     }
     if (cycle.rollback) {
       const push = cycle.rollback;

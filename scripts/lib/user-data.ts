@@ -1,5 +1,7 @@
 /** Reads back the files a single host's cloud-config user data writes. */
 import { gunzipSync } from "node:zlib";
+import { STATIC_FILES_ARCHIVE } from "../../src/host/cloud-init";
+import { untar } from "../../src/host/tar";
 
 const CLOUD_CONFIG = "#cloud-config\n";
 
@@ -9,16 +11,20 @@ interface WriteFile {
   content: string;
 }
 
-/** Path → content of every file the user data writes; empty for anything but a cloud-config. */
+/**
+ * Path → content of every file the user data writes, the static files' tarball unpacked as the
+ * first boot command unpacks it onto /; empty for anything but a cloud-config.
+ */
 export function hostFiles(userData: string): Record<string, string> {
   if (!userData.startsWith(CLOUD_CONFIG)) return {};
   const config = JSON.parse(userData.slice(CLOUD_CONFIG.length)) as { write_files: WriteFile[] };
-  return Object.fromEntries(
-    config.write_files.map((f) => [
-      f.path,
-      f.encoding === "gz+b64" ? gunzipSync(Buffer.from(f.content, "base64")).toString("utf8") : f.content,
-    ]),
-  );
+  const files: Record<string, string> = {};
+  for (const f of config.write_files) {
+    if (f.path === STATIC_FILES_ARCHIVE && f.encoding === "b64")
+      for (const [path, content] of Object.entries(untar(gunzipSync(Buffer.from(f.content, "base64"))))) files[`/${path}`] = content;
+    else files[f.path] = f.content;
+  }
+  return files;
 }
 
 /** The compose project's services, by name. */

@@ -1,3 +1,5 @@
+import type { JobDefinition } from "./jobs-schema";
+import type { MigrationDefinition } from "./release-schema";
 import { allocate, formatCidr, parseCidr } from "./cidr";
 import { findPlaceholders, type Placeholder } from "./placeholders";
 import { ConfigError, problem } from "./errors";
@@ -147,6 +149,10 @@ export interface EnvironmentConfig {
   readonly cache?: CacheConfig;
   /** Present when the services run on one EC2 instance with docker compose instead of ECS. */
   readonly singleHost?: SingleHostConfig;
+  /** Commands run on a schedule with a service's image and settings. */
+  readonly jobs: readonly JobDefinition[];
+  /** Run once per release with the new image before any service moves. */
+  readonly migration?: MigrationDefinition;
   readonly observability: ObservabilityDefinition;
   /** Illustrative values (example domains, documentation accounts, replace-me markers) a real deploy refuses. */
   readonly placeholders: readonly Placeholder[];
@@ -357,6 +363,8 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
           },
         }
       : {}),
+    jobs: env.jobs,
+    ...(env.release?.migrate ? { migration: env.release.migrate } : {}),
     observability: env.observability,
     placeholders: findPlaceholders(raw),
     ...(env.delivery ? { delivery: resolveDelivery(env.delivery, services, env.production, namePrefix) } : {}),

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { jobIssues, jobSchema } from "./jobs-schema";
+import { releaseIssues, releaseSchema } from "./release-schema";
 import { cidrBlock, dnsName, hostedZoneName, outsideZone, SECRET_ARN, tags } from "./fields";
 import { CidrError, overlaps, parseCidr } from "./cidr";
 import { arnProblem, isPostgresVersion, offersCacheNodeType, offersHostType, offersPostgresClass, OFFERINGS_SOURCE } from "./offerings";
@@ -498,6 +500,14 @@ export const environmentSchema = z
     singleHost: singleHostSchema
       .optional()
       .describe("Run the services on one EC2 instance with docker compose instead of ECS Fargate. Default: an ECS environment."),
+    jobs: z
+      .array(jobSchema)
+      .max(20)
+      .default([])
+      .describe(
+        "Commands run on a schedule, each with one service's image and settings: EventBridge Scheduler starting a one-off ECS task, or a systemd timer running docker compose run on a single host. Failures page through the alarm topic. Default: none.",
+      ),
+    release: releaseSchema.optional().describe("Steps of every release: a database migration before any service moves. Default: none."),
     observability: observabilitySchema.describe(
       "Who the alarms notify, and their thresholds; the alarms and the dashboard follow from what the stack holds.",
     ),
@@ -564,6 +574,8 @@ export const environmentSchema = z
           "a blue/green service is released only by its pipeline (CodeDeploy shifts its traffic; Terraform leaves its task definition alone): build its image in delivery.builds, or deploy it rolling",
         );
     });
+    jobIssues(env, (path, message) => ctx.addIssue({ code: "custom", path, message }));
+    releaseIssues(env, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     if (env.delivery) deliveryIssues(env, ctx);
     if (env.singleHost) singleHostIssues(env, ctx);
     else if (!env.network.natStrategy)

@@ -324,6 +324,24 @@ function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: s
       );
     });
   }
+  for (const job of inventory.of("job"))
+    specs.push({
+      id: `job-${job.name}-dead-letters`,
+      component: "Jobs",
+      description: `A run of job ${job.name} could not be started (RunTask refused after its retries: capacity, a deleted task definition, a missing permission). Check the messages in queue ${job.deadLetterQueueName} first: their attributes hold the error. A run that started and failed is reported by the failed-jobs event instead.`,
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      periodSeconds: 300,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+      metric: {
+        namespace: "AWS/SQS",
+        name: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: job.deadLetterQueueName },
+        stat: "Maximum",
+      },
+    });
   return specs;
 }
 
@@ -358,7 +376,7 @@ function hostAlarms(host: WatchedHost, t: Thresholds, namePrefix: string): Alarm
   });
   const alarm = alarmOf(`Host ${host.name}`, host.name, namePrefix);
   const everyMinute = (minutes: number) => ({ periodSeconds: 60, evaluationPeriods: minutes, datapointsToAlarm: minutes });
-  return [
+  const specs: AlarmSpec[] = [
     alarm(
       "system-status-check",
       "the system status check failed (AWS hardware or network); EC2 recovers the instance onto other hardware. Check that it came back.",
@@ -445,6 +463,20 @@ function hostAlarms(host: WatchedHost, t: Thresholds, namePrefix: string): Alarm
       },
     ),
   ];
+  for (const job of host.jobs)
+    specs.push({
+      id: `job-${job}-failed`,
+      component: "Jobs",
+      description: `Job ${job} failed its last run, retries included, or was stopped at its time limit. Check its service's container log first; /var/log/app-host/jobs.log (the host's system log group, stream <instance>/jobs) says how each run ended.`,
+      comparison: "GreaterThanThreshold",
+      threshold: 0,
+      periodSeconds: 300,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+      metric: { namespace: host.metricNamespace, name: "JobFailures", dimensions: { Job: job }, stat: "Maximum" },
+    });
+  return specs;
 }
 
 /** Metric name of a service's ERROR-line count. */

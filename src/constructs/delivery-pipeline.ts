@@ -3,6 +3,7 @@ import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarc
 import { DataAwsCodestarconnectionsConnection } from "@cdktf/provider-aws/lib/data-aws-codestarconnections-connection";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import type { ResolvedConnection } from "../config/environment";
 import {
@@ -11,13 +12,15 @@ import {
   DEPLOY_INSTANCE_VARIABLE,
   imageBuildSpec,
   imageDefinitionsFile,
+  MIGRATION_VARIABLES,
+  migrationSpec,
   RELEASE_PARAMETERS_VARIABLE,
   RELEASE_VARIABLE,
   releaseSpec,
   REPOSITORY_VARIABLE,
   taskDefinitionFile,
 } from "../delivery/buildspec";
-import { BuildProject } from "./build-project";
+import { BuildProject, type BuildProjectProps } from "./build-project";
 import { EncryptionKey } from "./encryption-key";
 import { EventNotification } from "./event-notification";
 import type { DeployTarget } from "./fargate-service";
@@ -46,6 +49,14 @@ export interface PipelineHost {
   readonly documentArn: string;
 }
 
+/** The release's migration on ECS: a one-off task of `service` with the release's image of `repositoryUrl`. */
+export interface PipelineMigration {
+  readonly service: DeployTarget;
+  readonly repositoryUrl: string;
+  readonly command: readonly string[];
+  readonly timeoutMinutes: number;
+}
+
 export interface DeliveryPipelineProps {
   readonly namePrefix: string;
   readonly region: string;
@@ -61,6 +72,8 @@ export interface DeliveryPipelineProps {
   readonly images: readonly PipelineImage[];
   /** Deploy by SSM command on this host instead of to ECS. @default ECS */
   readonly host?: PipelineHost;
+  /** ECS: a Migrate stage before Deploy runs this once with the release's image. @default none */
+  readonly migration?: PipelineMigration;
   /** Architecture of the images, so of the build hosts. @default "x86_64" */
   readonly architecture?: "x86_64" | "arm64";
   /** A person approves each release between build and deploy. */
@@ -214,6 +227,8 @@ export class DeliveryPipeline extends Construct {
       ],
     });
 
+    const migrate = props.migration && this.addMigration(props, props.migration, common);
+
     const role = new IamRole(this, "role", {
       name: `${name}-pipeline`,
       assumeRolePolicy: serviceTrustPolicy("codepipeline.amazonaws.com", props.accountId),
@@ -221,7 +236,7 @@ export class DeliveryPipeline extends Construct {
     const rolePolicy = new IamRolePolicy(this, "policy", {
       role: role.id,
       name: "release",
-      policy: policyDocument(this.pipelineStatements(props, connectionArn, artifacts, [...builds, release])),
+      policy: policyDocument(this.pipelineStatements(props, connectionArn, artifacts, [...builds, release, ...(migrate ? [migrate] : [])])),
     });
 
     const targets = props.images.flatMap((image) => image.services.map((service) => ({ image, service })));
@@ -284,6 +299,24 @@ export class DeliveryPipeline extends Construct {
               },
             ]
           : []),
+        ...(migrate
+          ? [
+              {
+                name: "Migrate",
+                action: [
+                  {
+                    name: "migrate",
+                    category: "Build",
+                    owner: "AWS",
+                    provider: "CodeBuild",
+                    version: "1",
+                    inputArtifacts: [SOURCE],
+                    configuration: { ProjectName: migrate.projectName, EnvironmentVariables: releaseVariables },
+                  },
+                ],
+              },
+            ]
+          : []),
         {
           name: "Deploy",
           action: [
@@ -321,6 +354,72 @@ export class DeliveryPipeline extends Construct {
       topicArn: props.notificationTopicArn,
       inputPaths: { pipeline: "$.detail.pipeline", stage: "$.detail.stage", execution: "$.detail.execution-id" },
       message: "Release pipeline <pipeline> failed in stage <stage> (execution <execution>).",
+    });
+  }
+
+  /**
+   * The Migrate stage's project: registers the service's task definition with the release's image
+   * in the family `<family>-migrate`, runs it once with the migration's command, and fails unless
+   * it exits 0 in time. It may run only that family on only the service's cluster, pass only the
+   * service's roles, and follow or stop only that cluster's tasks.
+   */
+  private addMigration(
+    props: DeliveryPipelineProps,
+    migration: PipelineMigration,
+    common: Omit<BuildProjectProps, "name" | "description" | "buildspec" | "statements">,
+  ): BuildProject {
+    const { service } = migration;
+    const migrationFamily = `${service.family}-migrate`;
+    const ecsArn = (resource: string) => `arn:aws:ecs:${props.region}:${props.accountId}:${resource}`;
+    const v = MIGRATION_VARIABLES;
+    return new BuildProject(this, "migrate", {
+      ...common,
+      name: `${props.namePrefix}-migrate`,
+      description: `Runs the release's migration as a one-off task of ${service.container}`,
+      environment: {
+        [REPOSITORY_VARIABLE]: migration.repositoryUrl,
+        [v.cluster]: service.clusterArn,
+        [v.family]: service.family,
+        [v.migrationFamily]: migrationFamily,
+        [v.container]: service.container,
+        [v.subnets]: Fn.join(",", [...service.subnetIds]),
+        [v.securityGroup]: service.securityGroupId,
+        [v.overrides]: JSON.stringify({ containerOverrides: [{ name: service.container, command: migration.command }] }),
+        [v.timeoutSeconds]: String(migration.timeoutMinutes * 60),
+        [v.logGroup]: service.logGroupName,
+      },
+      // The migration's limit, and time to register, start and stop its task.
+      timeoutMinutes: migration.timeoutMinutes + 10,
+      buildspec: migrationSpec(),
+      statements: [
+        // DescribeTaskDefinition and RegisterTaskDefinition take no resource.
+        {
+          Sid: "ReadAndRegisterTaskDefinitions",
+          Effect: "Allow",
+          Action: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
+          Resource: "*",
+        },
+        {
+          Sid: "RunTheMigrationOnTheServicesCluster",
+          Effect: "Allow",
+          Action: "ecs:RunTask",
+          Resource: ecsArn(`task-definition/${migrationFamily}:*`),
+          Condition: { ArnEquals: { "ecs:cluster": service.clusterArn } },
+        },
+        {
+          Sid: "FollowOrStopItsTask",
+          Effect: "Allow",
+          Action: ["ecs:DescribeTasks", "ecs:StopTask"],
+          Resource: ecsArn(`task/${service.clusterName}/*`),
+        },
+        {
+          Sid: "PassTheServicesRoles",
+          Effect: "Allow",
+          Action: "iam:PassRole",
+          Resource: [...service.roleArns],
+          Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+        },
+      ],
     });
   }
 

@@ -1,3 +1,6 @@
+import type { JobDefinition } from "../config/jobs-schema";
+import type { MigrationDefinition } from "../config/release-schema";
+import { renderHostJobs } from "../host/jobs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
@@ -15,7 +18,7 @@ import { Construct } from "constructs";
 import type { ServiceConfig, SingleHostConfig } from "../config/environment";
 import { DATABASE_CONTAINER, PROXY_CONTAINER } from "../config/single-host-schema";
 import { renderCaddyfile } from "../host/caddyfile";
-import { renderCloudInit } from "../host/cloud-init";
+import { HOST_SETTINGS_FILE, renderCloudInit, RUN_JOB_SCRIPT } from "../host/cloud-init";
 import { renderCompose, type DatabaseContainer, type HostDatabase } from "../host/compose";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import type { DataVolume } from "./data-volume";
@@ -89,6 +92,10 @@ export interface DockerHostProps {
    * @default not watched
    */
   readonly inventory?: MonitoringInventory;
+  /** Commands run on a schedule with a service's container settings (systemd timers). @default none */
+  readonly jobs?: readonly JobDefinition[];
+  /** The release's migration, run before the containers move or start. @default none */
+  readonly migration?: MigrationDefinition;
 }
 
 /**
@@ -163,6 +170,8 @@ export class DockerHost extends Construct {
       caddyfile: renderCaddyfile({ services: props.services, ...(host.domain ? { domain: host.domain.name } : {}) }),
       cloudWatchAgent: cloudWatchAgentConfig(logGroupName("system"), props.dataVolume ? [DATA_MOUNT] : []),
       ...(props.dataVolume ? { dataMount: DATA_MOUNT } : {}),
+      ...(props.jobs?.length ? { jobs: renderHostJobs(props.jobs, RUN_JOB_SCRIPT, HOST_SETTINGS_FILE) } : {}),
+      ...(props.migration ? { migration: { ...props.migration, logGroup: logGroupName(props.migration.service) } } : {}),
     });
 
     const role = new IamRole(this, "role", {
@@ -291,6 +300,7 @@ export class DockerHost extends Construct {
       burstable: host.burstable,
       diskPaths: ["/", ...(props.dataVolume ? [DATA_MOUNT] : [])],
       metricNamespace,
+      jobs: (props.jobs ?? []).map((job) => job.name),
     });
     for (const svc of props.services)
       props.inventory?.register({ kind: "container", name: svc.name, logGroupName: logGroupName(svc.name) });
@@ -368,6 +378,7 @@ function cloudWatchAgentConfig(logGroupName: string, extraDisks: readonly string
           collect_list: [
             { file_path: "/var/log/cloud-init-output.log", log_group_name: logGroupName, log_stream_name: "{instance_id}/cloud-init" },
             { file_path: "/var/log/app-host/health.log", log_group_name: logGroupName, log_stream_name: "{instance_id}/health" },
+            { file_path: "/var/log/app-host/jobs.log", log_group_name: logGroupName, log_stream_name: "{instance_id}/jobs" },
           ],
         },
       },

@@ -93,6 +93,11 @@ export interface DeployTarget {
   readonly roleArns: readonly string[];
   /** Blue/green services: the CodeDeploy application and deployment group that shift their traffic. */
   readonly codeDeploy?: { readonly applicationName: string; readonly deploymentGroupName: string };
+  /** Where a one-off task of the service (a migration, a job) runs: its cluster, subnets, security group and log group. */
+  readonly clusterArn: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupId: string;
+  readonly logGroupName: string;
 }
 
 /** A web service's place behind the load balancer. */
@@ -176,6 +181,10 @@ export class FargateService extends Construct {
       family: name,
       roleArns: [roles.execution.arn, roles.task.arn],
       ...(codeDeploy ? { codeDeploy } : {}),
+      clusterArn: props.cluster.arn,
+      subnetIds: props.subnetIds,
+      securityGroupId: securityGroup.id,
+      logGroupName: logGroup.name,
     };
   }
 

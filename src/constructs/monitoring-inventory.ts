@@ -54,6 +54,8 @@ export interface WatchedHost {
   readonly diskPaths: readonly string[];
   /** Namespace of the host's own health metric. */
   readonly metricNamespace: string;
+  /** Its scheduled jobs, each reporting JobFailures (1 failed, 0 succeeded) in that namespace. */
+  readonly jobs: readonly string[];
 }
 
 /** A service's container on a single host: its log is watched like an ECS service's. */
@@ -70,6 +72,16 @@ export interface WatchedSnapshotPolicy {
   readonly policyArn: string;
 }
 
+/** A scheduled job on ECS: runs Scheduler could not start land in its dead-letter queue; tasks it started report their exit in ECS events. */
+export interface WatchedJob {
+  readonly kind: "job";
+  readonly name: string;
+  readonly deadLetterQueueName: string;
+  /** The ECS task group its runs carry (`job:<name>`), by which their state changes are matched. */
+  readonly taskGroup: string;
+  readonly clusterArn: string;
+}
+
 export type Watched =
   | WatchedLoadBalancer
   | WatchedTargetGroup
@@ -78,7 +90,8 @@ export type Watched =
   | WatchedCache
   | WatchedHost
   | WatchedContainer
-  | WatchedSnapshotPolicy;
+  | WatchedSnapshotPolicy
+  | WatchedJob;
 
 export class MonitoringInventory {
   private readonly entries: Watched[] = [];

@@ -174,6 +174,54 @@ export function releaseSpec(host: boolean): string {
   return buildSpec({ build: { "on-failure": "ABORT", commands: [REQUIRE_COMMIT_ID, ...(host ? [...deploy, ...record] : record)] } });
 }
 
+/** Variables the migration project sets: where the service runs, what it runs, and for how long. */
+export const MIGRATION_VARIABLES = {
+  cluster: "CLUSTER",
+  family: "SERVICE_FAMILY",
+  migrationFamily: "MIGRATION_FAMILY",
+  container: "CONTAINER",
+  subnets: "SUBNETS",
+  securityGroup: "SECURITY_GROUP",
+  overrides: "OVERRIDES",
+  timeoutSeconds: "TIMEOUT_SECONDS",
+  logGroup: "LOG_GROUP",
+} as const;
+
+const v = MIGRATION_VARIABLES;
+
+/**
+ * The release's migration on ECS, one shell command per line (CodeBuild runs them in one shell,
+ * stopping at the first that fails; the e2e runs the same lines as a script against the local
+ * AWS): the service's newest task definition with the release's image, registered in a family of
+ * its own (so the service's family and the jobs that run its latest revision never see an image
+ * whose migration failed), run once as a Fargate task with the service's roles, subnets and
+ * security group and the migration's command, then waited for. A non-zero exit, a task that never
+ * starts, or the time limit fails the build, so the release stops before its Deploy stage.
+ */
+export function migrationCommands(): string[] {
+  // No "$" + "{" anywhere: Terraform would read it as its own template syntax.
+  const logs = `logs: log group $${v.logGroup}, stream $${v.container}/$${v.container}/$task_id`;
+  return [
+    REQUIRE_COMMIT_ID,
+    `definition=$(aws ecs describe-task-definition --task-definition "$${v.family}" --query taskDefinition --output json)`,
+    `jq --arg family "$${v.migrationFamily}" --arg container "$${v.container}" --arg image "$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}" '{family: $family, taskRoleArn, executionRoleArn, networkMode, requiresCompatibilities, cpu, memory, runtimePlatform, volumes, containerDefinitions: [.containerDefinitions[] | select(.name == $container) | .image = $image | del(.portMappings, .healthCheck)]} | with_entries(select(.value != null))' <<<"$definition" >migration-task.json`,
+    `task_definition=$(aws ecs register-task-definition --cli-input-json file://migration-task.json --query taskDefinition.taskDefinitionArn --output text)`,
+    `task=$(aws ecs run-task --cluster "$${v.cluster}" --task-definition "$task_definition" --launch-type FARGATE --group release:migrate --network-configuration "awsvpcConfiguration={subnets=[$${v.subnets}],securityGroups=[$${v.securityGroup}],assignPublicIp=DISABLED}" --overrides "$${v.overrides}" --query 'tasks[0].taskArn' --output text)`,
+    `[[ "$task" == arn:* ]] || { echo "the migration task did not start (RunTask placed no task): the release stops here, no service moved" >&2; exit 1; }`,
+    `task_id=$(basename "$task")`,
+    `echo "migration of release $${RELEASE_VARIABLE}: task $task (${logs})"`,
+    `deadline=$((SECONDS + ${v.timeoutSeconds}))`,
+    `while status=$(aws ecs describe-tasks --cluster "$${v.cluster}" --tasks "$task" --query 'tasks[0].lastStatus' --output text) && [[ "$status" != STOPPED ]]; do if ((SECONDS >= deadline)); then aws ecs stop-task --cluster "$${v.cluster}" --task "$task" --reason "migration time limit" >/dev/null; echo "migration stopped after $((${v.timeoutSeconds} / 60)) minutes: the release stops here, no service moved; ${logs}" >&2; exit 1; fi; sleep 10; done`,
+    `code=$(aws ecs describe-tasks --cluster "$${v.cluster}" --tasks "$task" --query "tasks[0].containers[?name=='$${v.container}'].exitCode | [0]" --output text)`,
+    `[[ "$code" == 0 ]] || { echo "migration failed (exit $code: $(aws ecs describe-tasks --cluster "$${v.cluster}" --tasks "$task" --query 'tasks[0].stoppedReason' --output text)): the release stops here, no service moved; ${logs}" >&2; exit 1; }`,
+    `echo "migration done"`,
+  ];
+}
+
+export function migrationSpec(): string {
+  return buildSpec({ build: { "on-failure": "ABORT", commands: migrationCommands() } });
+}
+
 /** Variables the drift-check project sets: the stack to plan, where its state is, and where drift is announced. */
 export const DRIFT_STACK_VARIABLE = "DRIFT_STACK";
 export const ALARM_TOPIC_VARIABLE = "ALARM_TOPIC_ARN";

@@ -7,11 +7,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { HOST_DIR, RELEASES_FILE, type RenderedCompose } from "./compose";
+import { tar, type TarEntry } from "./tar";
+import { type HostJobUnits, JOBS_FILE } from "./jobs";
 import { ConfigError, problem } from "../config/errors";
 
 const LIBEXEC = "/usr/local/libexec/app-host";
 /** Releases one commit on the host: what the pipeline's SSM document runs. */
 export const DEPLOY_SCRIPT = `${LIBEXEC}/deploy`;
+/** Runs one scheduled job: what each job's systemd service starts. */
+export const RUN_JOB_SCRIPT = `${LIBEXEC}/run-job`;
+/** The host's settings (APP_*), which every script and unit reads. */
+export const HOST_SETTINGS_FILE = `${HOST_DIR}/host.env`;
 /** EC2 refuses user data over 16 KiB. */
 const MAX_USER_DATA_BYTES = 16 * 1024;
 
@@ -26,13 +32,28 @@ export interface CloudInitProps {
   readonly cloudWatchAgent: unknown;
   /** Mount point the containers' unit waits for. @default none */
   readonly dataMount?: string;
+  /** The scheduled jobs' units and run-job's settings. @default no jobs */
+  readonly jobs?: HostJobUnits;
+  /** The release's migration, which the deploy script and the containers' unit run first. @default none */
+  readonly migration?: HostMigration;
 }
+
+/** What migrate reads: the service it runs as, its command, its limit, and the log group its output goes to. */
+export interface HostMigration {
+  readonly service: string;
+  readonly command: readonly string[];
+  readonly timeoutMinutes: number;
+  readonly logGroup: string;
+}
+
+/** Where the migrate script reads the release's migration. */
+const MIGRATION_FILE = `${HOST_DIR}/migrate.json`;
 
 interface WriteFile {
   path: string;
   permissions: string;
   owner: "root:root";
-  encoding?: "gz+b64";
+  encoding?: "b64";
   content: string;
 }
 
@@ -42,12 +63,17 @@ function file(path: string, content: string, permissions = "0644"): WriteFile {
 }
 
 /**
- * A file known in full at synth time, compressed: EC2 takes 16 KiB of user data, and base64 holds
- * no `${` for Terraform to read.
+ * A file known in full at synth time: it travels in the gzipped tarball of static files, which
+ * compresses far better than each file alone (EC2 takes 16 KiB of user data), and whose base64
+ * holds no `${` for Terraform to read.
  */
-function staticFile(path: string, content: string, permissions = "0644"): WriteFile {
-  return { path, permissions, owner: "root:root", encoding: "gz+b64", content: gzipSync(content).toString("base64") };
+function staticFile(path: string, content: string, permissions = "0644"): TarEntry {
+  if (content.includes("${TfToken[")) throw new Error(`${path} holds a Terraform reference; write it with file()`);
+  return { path: path.replace(/^\//, ""), content, mode: permissions };
 }
+
+/** Where the tarball of static files is written; the first boot command unpacks it onto /. */
+export const STATIC_FILES_ARCHIVE = "/var/lib/app-host/files.tar.gz";
 
 /** src/host/files, found from the project root: this module runs from src/ under jest and from dist/src/ when built. */
 function filesDir(): string {
@@ -60,11 +86,11 @@ function filesDir(): string {
   return join(dir, "src", "host", "files");
 }
 
-function script(path: string, name: string): WriteFile {
+function script(path: string, name: string): TarEntry {
   return staticFile(path, readFileSync(join(filesDir(), name), "utf8"), "0755");
 }
 
-function units(dataMount?: string): WriteFile[] {
+function units(dataMount?: string, migration?: boolean): TarEntry[] {
   const compose = `/usr/bin/docker compose --project-name \${APP_NAME} --env-file ${RELEASES_FILE} --file ${HOST_DIR}/compose.json`;
   return [
     staticFile(
@@ -83,6 +109,8 @@ function units(dataMount?: string): WriteFile[] {
         `EnvironmentFile=${HOST_DIR}/host.env`,
         `ExecStartPre=${LIBEXEC}/read-releases`,
         `ExecStartPre=${LIBEXEC}/prepare`,
+        // The migration before the containers start: a new host's empty database gets its schema.
+        ...(migration ? [`ExecStartPre=${LIBEXEC}/migrate`] : []),
         // --wait: the start fails unless every container with a health check turns healthy.
         `ExecStart=${compose} up --detach --wait --wait-timeout 600 --remove-orphans`,
         `ExecStop=${compose} down`,
@@ -128,24 +156,43 @@ export function renderCloudInit(props: CloudInitProps): string {
   const settings = Object.entries(props.settings)
     .map(([name, value]) => `${name}=${value}\n`)
     .join("");
+  const staticFiles: TarEntry[] = [
+    staticFile(`${HOST_DIR}/compose.json`, JSON.stringify(props.compose.file, null, 2)),
+    staticFile(`${HOST_DIR}/Caddyfile`, props.caddyfile),
+    staticFile(`${HOST_DIR}/cloudwatch-agent.json`, JSON.stringify(props.cloudWatchAgent, null, 2)),
+    script(`${LIBEXEC}/install`, "install.sh"),
+    script(`${LIBEXEC}/read-releases`, "read-releases.sh"),
+    script(`${LIBEXEC}/prepare`, "prepare.sh"),
+    script(DEPLOY_SCRIPT, "deploy.sh"),
+    script(`${LIBEXEC}/render-env`, "render-env.py"),
+    script(`${LIBEXEC}/health`, "health.py"),
+    ...units(props.dataMount, Boolean(props.migration)),
+    ...(props.migration
+      ? [staticFile(MIGRATION_FILE, JSON.stringify(props.migration, null, 2)), script(`${LIBEXEC}/migrate`, "migrate.py")]
+      : []),
+    ...(props.jobs && Object.keys(props.jobs.jobs).length
+      ? [
+          staticFile(JOBS_FILE, JSON.stringify(props.jobs.jobs, null, 2)),
+          script(RUN_JOB_SCRIPT, "run-job.py"),
+          ...Object.entries(props.jobs.units).map(([unit, content]) => staticFile(`/etc/systemd/system/${unit}`, content)),
+        ]
+      : []),
+  ];
   const config = {
     write_files: [
       file(`${HOST_DIR}/host.env`, settings),
       file(RELEASES_FILE, ""),
-      staticFile(`${HOST_DIR}/compose.json`, JSON.stringify(props.compose.file, null, 2)),
-      staticFile(`${HOST_DIR}/Caddyfile`, props.caddyfile),
       file(`${HOST_DIR}/secrets.json`, JSON.stringify(props.compose.secrets), "0600"),
       file(`${HOST_DIR}/health-checks.json`, JSON.stringify(props.compose.healthChecks)),
-      staticFile(`${HOST_DIR}/cloudwatch-agent.json`, JSON.stringify(props.cloudWatchAgent, null, 2)),
-      script(`${LIBEXEC}/install`, "install.sh"),
-      script(`${LIBEXEC}/read-releases`, "read-releases.sh"),
-      script(`${LIBEXEC}/prepare`, "prepare.sh"),
-      script(DEPLOY_SCRIPT, "deploy.sh"),
-      script(`${LIBEXEC}/render-env`, "render-env.py"),
-      script(`${LIBEXEC}/health`, "health.py"),
-      ...units(props.dataMount),
+      {
+        path: STATIC_FILES_ARCHIVE,
+        permissions: "0600",
+        owner: "root:root" as const,
+        encoding: "b64" as const,
+        content: gzipSync(tar(staticFiles), { level: 9 }).toString("base64"),
+      },
     ],
-    runcmd: [[`${LIBEXEC}/install`]],
+    runcmd: [["tar", "--extract", "--gzip", "--file", STATIC_FILES_ARCHIVE, "--directory", "/"], [`${LIBEXEC}/install`]],
   };
   // JSON is YAML: cloud-init reads it as a cloud-config.
   const userData = `#cloud-config\n${JSON.stringify(config)}\n`;

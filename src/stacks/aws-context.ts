@@ -7,7 +7,7 @@ import { enableS3NativeLocking, requireTerraformVersion } from "../escape-hatche
 export const REQUIRED_TERRAFORM = ">= 1.11.0";
 
 /** Services the stacks call, each pointed at the local emulator when one is configured. */
-const LOCAL_AWS_SERVICES = [
+export const LOCAL_AWS_SERVICES = [
   "acm",
   "applicationautoscaling",
   "cloudwatch",
@@ -31,6 +31,7 @@ const LOCAL_AWS_SERVICES = [
   "scheduler",
   "secretsmanager",
   "sns",
+  "sqs",
   "ssm",
   "sts",
 ] as const;

@@ -26,6 +26,7 @@ import { EventNotification } from "../constructs/event-notification";
 import { MonitoringInventory } from "../constructs/monitoring-inventory";
 import { Network } from "../constructs/network";
 import { PostgresDatabase } from "../constructs/postgres-database";
+import { ScheduledJobs } from "../constructs/scheduled-jobs";
 import { ReleaseTag } from "../constructs/release-tag";
 import { SecureBucket } from "../constructs/secure-bucket";
 import { DEPLOY_SCRIPT } from "../host/cloud-init";
@@ -144,6 +145,17 @@ export class EnvironmentStack extends TerraformStack {
         };
       }),
       ...(targets.host ? { host: targets.host } : {}),
+      ...(env.migration && !targets.host
+        ? {
+            migration: {
+              service: targets.services.get(env.migration.service)!,
+              repositoryUrl: targets.repositories.get(env.services.find((s) => s.name === env.migration!.service)!.image.repository)!
+                .repositoryUrl,
+              command: env.migration.command,
+              timeoutMinutes: env.migration.timeoutMinutes,
+            },
+          }
+        : {}),
       ...(env.singleHost ? { architecture: env.singleHost.architecture } : {}),
       manualApproval: delivery.manualApproval,
       computeType: delivery.computeType,
@@ -207,7 +219,7 @@ export class EnvironmentStack extends TerraformStack {
           Resource: "*",
           Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${env.region}:${accountId}:log-group:*` } },
         },
-        ...(env.delivery
+        ...(eventsPublishToTheTopic(env)
           ? [
               {
                 Sid: "EventBridgePublishesToTheEncryptedAlarmTopic",
@@ -226,10 +238,13 @@ export class EnvironmentStack extends TerraformStack {
   private addObservability(env: EnvironmentConfig, accountId: string, keyArn: string, inventory: MonitoringInventory): string {
     const snapshotPolicies = inventory.of("snapshotPolicy");
     const snapshotRule = `${env.namePrefix}-snapshots-failed`;
+    const jobs = inventory.of("job");
+    const jobsRule = `${env.namePrefix}-jobs-failed`;
     const eventRuleNames = [
       ...(env.delivery ? [failedReleaseRuleName(env.namePrefix)] : []),
       ...(env.delivery?.driftCheck ? [failedDriftCheckRuleName(env.namePrefix)] : []),
       ...(snapshotPolicies.length ? [snapshotRule] : []),
+      ...(jobs.length ? [jobsRule] : []),
     ];
     const topic = new AlarmTopic(this, "alarm-topic", {
       topicName: `${env.namePrefix}-alarms`,
@@ -254,6 +269,25 @@ export class EnvironmentStack extends TerraformStack {
         topicArn: topic.topicArn,
         inputPaths: { policy: "$.detail.policy_id", cause: "$.detail.cause" },
         message: `Snapshot policy <policy> of ${env.namePrefix} stopped taking snapshots: <cause>`,
+      });
+    if (jobs.length)
+      // A run that started and failed (exit code other than 0) is an ECS event, no metric.
+      new EventNotification(this, "jobs-failed", {
+        ruleName: jobsRule,
+        description: `Scheduled jobs of ${env.namePrefix} that exited with an error`,
+        eventPattern: {
+          source: ["aws.ecs"],
+          "detail-type": ["ECS Task State Change"],
+          detail: {
+            clusterArn: [...new Set(jobs.map((job) => job.clusterArn))],
+            group: jobs.map((job) => job.taskGroup),
+            lastStatus: ["STOPPED"],
+            containers: { exitCode: [{ "anything-but": 0 }] },
+          },
+        },
+        topicArn: topic.topicArn,
+        inputPaths: { group: "$.detail.group", task: "$.detail.taskArn", reason: "$.detail.stoppedReason" },
+        message: `Scheduled <group> of ${env.namePrefix} exited with an error (task <task>: <reason>); its output is in the service's log group.`,
       });
     const alarms = new AlarmPack(this, "alarms", {
       namePrefix: env.namePrefix,
@@ -402,6 +436,8 @@ export class EnvironmentStack extends TerraformStack {
       ...(storage ? { storageBucketArn: storage.bucketArn } : {}),
       ...(releaseTags.size ? { releases: { path: releasePath(env), repositories: new Set(releaseTags.keys()) } } : {}),
       inventory: telemetry.inventory,
+      jobs: env.jobs,
+      ...(env.migration ? { migration: env.migration } : {}),
     });
     if (host.domain) {
       const zone = new DataAwsRoute53Zone(this, "zone", { name: host.domain.hostedZone, privateZone: false });
@@ -503,6 +539,17 @@ export class EnvironmentStack extends TerraformStack {
       new TerraformOutput(this, `service_${service.name.replace(/-/g, "_")}`, { value: fargate.serviceName });
       deployTargets.set(service.name, fargate.deployTarget);
     }
+    if (env.jobs.length > 0)
+      new ScheduledJobs(this, "jobs", {
+        namePrefix,
+        region: env.region,
+        accountId,
+        jobs: env.jobs,
+        services: deployTargets,
+        clusterArn: cluster.clusterArn,
+        subnetIds: this.network.privateSubnetIds,
+        inventory: telemetry.inventory,
+      });
 
     new TerraformOutput(this, "cluster_name", { value: cluster.clusterName });
     if (loadBalancer) {
@@ -524,4 +571,13 @@ function resolvedConnection(name: string, delivery: DeliveryConfig): ResolvedCon
   if ("from" in source)
     throw new Error(`environment ${name}: delivery.connectionFrom was not resolved (load definitions with loadEnvironments)`);
   return source;
+}
+
+/**
+ * Whether an EventBridge rule publishes to the alarm topic (failed releases and drift checks,
+ * a single host's snapshot policy, failed jobs): EventBridge then needs the topic's key, or
+ * every such notification fails silently.
+ */
+function eventsPublishToTheTopic(env: EnvironmentConfig): boolean {
+  return Boolean(env.delivery) || env.singleHost?.database?.mode === "container" || (env.jobs.length > 0 && !env.singleHost);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Releases one commit on this host (run by the pipeline's SSM document, or by hand): every
-# delivered image moves to the commit's tag, compose recreates what changed and waits for health
-# checks, then the health check must pass. On failure the previous release is put back, and the
+# delivered image moves to the commit's tag, the release's migration (if any) runs with them,
+# compose recreates what changed and waits for health checks, then the health check must pass. On failure the previous release is put back, and the
 # exit status fails the command, so the pipeline stage fails.
 set -euo pipefail
 release="${1:-}"
@@ -22,6 +22,12 @@ start() {
 
 cp "$releases" "$releases.previous"
 sed -E "s/=.*/=$release/" "$releases.previous" >"$releases"
+# The migration runs with the new images before any container moves; if it fails, nothing did.
+if [[ -e /etc/app-host/migrate.json ]] && ! { "$libexec/prepare" && "$libexec/migrate"; }; then
+  mv "$releases.previous" "$releases"
+  echo "release $release was not deployed: its migration failed" >&2
+  exit 1
+fi
 if start; then
   rm -f "$releases.previous"
   echo "release $release is running and healthy"

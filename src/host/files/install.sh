@@ -44,3 +44,7 @@ systemctl enable --now docker.service
 # The health timer first, so that a failed start is reported too.
 systemctl enable --now app-host-health.timer
 systemctl enable --now app-host.service
+# The scheduled jobs' timers, once the containers they run beside are up.
+for timer in /etc/systemd/system/app-job-*.timer; do
+  if [[ -e "$timer" ]]; then systemctl enable --now "$(basename "$timer")"; fi
+done
