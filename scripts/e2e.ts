@@ -158,6 +158,9 @@ async function main(): Promise<void> {
       viaCdktf: stack === CDKTF_DEPLOYED_STACK,
       ...(stack === ROLLBACK_STACK ? { rollback: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } : {}),
       ...(migrating.has(stack) ? { migration: { awsCliBin } } : {}),
+      ...(stack === CDKTF_DEPLOYED_STACK
+        ? { releases: { push: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } }
+        : {}),
       endpoint: localAws.endpoint,
       env,
       synthEnv,
@@ -247,6 +250,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
       "replacement guarded",
       "rollback fails",
       "migration gates",
+      "rollback restores",
       "destroy ok",
       "wall s",
       "result",
@@ -262,6 +266,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
         r.guarded ?? "-",
         r.rolledBack ?? "-",
         r.migrated ?? "-",
+        r.rolledBackRelease ?? "-",
         r.stack === BOOTSTRAP_STACK ? "kept (prevent_destroy)" : r.destroyed ? "yes" : "NO",
         r.wallSeconds === undefined ? "-" : r.wallSeconds.toFixed(0),
         r.failure ? "FAILED" : "ok",

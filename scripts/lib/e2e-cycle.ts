@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } f
 import { join } from "node:path";
 import { MIGRATION_VARIABLES, migrationCommands, RELEASE_VARIABLE } from "../../src/delivery/buildspec";
 import { check, StepError } from "./bootstrap";
-import { readSecretValue, UNHEALTHY_IMAGE_MARKER } from "./local-aws";
+import { putParameters, readSecretValue, serviceImages, UNHEALTHY_IMAGE_MARKER } from "./local-aws";
 import { run, type RunResult } from "./process";
 import type { Progress } from "./progress";
 import { findSecrets } from "./secret-scan";
@@ -54,6 +54,11 @@ export interface StackCycle {
    * emulator with the AWS CLI in this folder, once passing and once failing.
    */
   readonly migration?: { readonly awsCliBin: string };
+  /**
+   * Release A, then B, through the release parameters (as the pipeline records them) and an
+   * apply; then `npm run rollback` must put the services back on A, with an empty re-plan.
+   */
+  readonly releases?: { readonly push: (repository: string, tag: string) => Promise<void> };
   readonly endpoint: string;
   /** The environment terraform runs with (provider mirror, no prompts). */
   readonly env: NodeJS.ProcessEnv;
@@ -77,6 +82,8 @@ export interface CycleRow {
   rolledBack?: string;
   /** "yes" when the migration ran as a one-off task and a failing one stopped the release. */
   migrated?: string;
+  /** "yes" when npm run rollback put the services back on the previous release. */
+  rolledBackRelease?: string;
   destroyed?: boolean;
   wallSeconds?: number;
   failure?: string;
@@ -343,6 +350,55 @@ async function expectMigrationToGate(cycle: StackCycle, dir: string, awsCliBin: 
     );
 }
 
+/** Two made-up commits, released in this order by the rollback check. */
+const RELEASE_A = "aaaa0000aaaa0000aaaa0000aaaa0000aaaa0000";
+const RELEASE_B = "bbbb1111bbbb1111bbbb1111bbbb1111bbbb1111";
+
+async function expectRollbackToRestore(
+  cycle: StackCycle,
+  dir: string,
+  push: (repository: string, tag: string) => Promise<void>,
+): Promise<void> {
+  const definition = JSON.parse(readFileSync(join(cycle.dirs.environments, `${cycle.stack}.json`), "utf8")) as { project: string };
+  const shown = await tf(cycle, dir, ["show", "-json"]);
+  check(shown, "show");
+  type Resource = { type: string; values: Record<string, unknown> };
+  const resources = (JSON.parse(shown.stdout) as { values: { root_module: { resources: Resource[] } } }).values.root_module.resources;
+  const parameters = resources
+    .filter((r) => r.type === "aws_ssm_parameter" && String(r.values.name).includes("/release/"))
+    .map((r) => String(r.values.name));
+  if (parameters.length === 0) throw new StepError("the stack records no release parameters");
+  const release = async (tag: string) => {
+    for (const parameter of parameters) await push(`${definition.project}/${parameter.split("/").pop()}`, tag);
+    await putParameters(cycle.endpoint, parameters, tag);
+    check(await tf(cycle, dir, ["apply", "-auto-approve", "-input=false"]), `release ${tag}`);
+  };
+  await release(RELEASE_A);
+  await release(RELEASE_B);
+  const rollback = (args: string[]) =>
+    run(process.execPath, [join(ROOT, "dist", "scripts", "rollback.js"), cycle.stack, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...cycle.synthEnv, CDKTF_OUTDIR: join(cycle.dirs.work, `${cycle.stack}.rollback`) },
+      timeoutSeconds: 900,
+    });
+  const listed = await rollback(["--list"]);
+  log(cycle, `npm run rollback -- ${cycle.stack} --list`, listed);
+  if (listed.code !== 0 || !new RegExp(`${RELEASE_B}\\s+current`).test(listed.stdout) || !listed.stdout.includes(RELEASE_A))
+    throw new StepError(
+      `rollback --list did not show ${RELEASE_B} as current and ${RELEASE_A} before it:\n${listed.stdout}${listed.stderr}`,
+    );
+  const rolledBack = await rollback(["--yes"]);
+  log(cycle, `npm run rollback -- ${cycle.stack} --yes`, rolledBack);
+  if (rolledBack.code !== 0 || !rolledBack.stdout.includes(`runs release ${RELEASE_A} again`))
+    throw new StepError(`npm run rollback did not go back to ${RELEASE_A} (exit ${rolledBack.code}):\n${rolledBack.stderr.slice(-2000)}`);
+  const images = await serviceImages(cycle.endpoint, String(resources.find((r) => r.type === "aws_ecs_cluster")?.values.name));
+  // Every image of a delivered repository must be A's; the others keep their definition's tags.
+  const delivered = parameters.map((p) => `/${definition.project}/${p.split("/").pop()}:`);
+  const off = images.filter((image) => delivered.some((repo) => image.includes(repo)) && !image.endsWith(`:${RELEASE_A}`));
+  if (off.length > 0) throw new StepError(`after the rollback, services still run ${off.join(", ")}`);
+  if ((await expectEmptyPlan(cycle, dir)) !== 0) throw new StepError("the re-plan after the rollback is not empty");
+}
+
 async function deployWithCdktf(cycle: StackCycle): Promise<{ dir: string; seconds: number }> {
   // Its own output folder: cdktf synthesizes every stack, and other jobs run in the shared one.
   const output = join(cycle.dirs.work, `${cycle.stack}.cdktf.deploy`);
@@ -393,6 +449,11 @@ export async function cycleEnvironment(cycle: StackCycle): Promise<CycleRow> {
       const { awsCliBin } = cycle.migration;
       await step("migration runs, a failing one stops", () => expectMigrationToGate(cycle, dir, awsCliBin));
       row.migrated = "yes";
+    }
+    if (cycle.releases) {
+      const { push } = cycle.releases;
+      await step("release A, B, npm run rollback to A", () => expectRollbackToRestore(cycle, dir, push));
+      row.rolledBackRelease = "yes";
     }
     if (cycle.rollback) {
       const push = cycle.rollback;

@@ -156,6 +156,35 @@ export async function readSecretValue(endpoint: string, secretArn: string): Prom
   );
 }
 
+/** Writes `value` to each SSM parameter of the local AWS, as the pipeline records a release. */
+export async function putParameters(endpoint: string, names: readonly string[], value: string): Promise<void> {
+  await callLocalAws(
+    endpoint,
+    "ssm",
+    "for name in args[1:]: client.put_parameter(Name=name, Value=args[0], Type='String', Overwrite=True)",
+    [value, ...names],
+    `recording ${value} in ${names.join(", ")}`,
+  );
+}
+
+/** The container images every service of an ECS cluster in the local AWS runs (its task definition's). */
+export async function serviceImages(endpoint: string, cluster: string): Promise<string[]> {
+  const out = await callLocalAws(
+    endpoint,
+    "ecs",
+    [
+      "import json",
+      "arns = client.list_services(cluster=args[0])['serviceArns']",
+      "services = client.describe_services(cluster=args[0], services=arns)['services'] if arns else []",
+      "images = [c['image'] for s in services for c in client.describe_task_definition(taskDefinition=s['taskDefinition'])['taskDefinition']['containerDefinitions']]",
+      "print(json.dumps(images))",
+    ].join("\n"),
+    [cluster],
+    `reading the images of cluster ${cluster}`,
+  );
+  return JSON.parse(out) as string[];
+}
+
 /**
  * Pushes an image manifest under `tag` to an ECR repository of the local AWS, through the ECR API
  * (`PutImage`), as `docker push` would: no Docker daemon is needed, and nothing runs it.
@@ -170,7 +199,14 @@ export async function pushImage(endpoint: string, repository: string, tag: strin
       size: config.length,
       digest: `sha256:${createHash("sha256").update(config).digest("hex")}`,
     },
-    layers: [],
+    // One layer named after the tag: moto derives the digest from the layers, so each pushed tag is an image of its own.
+    layers: [
+      {
+        mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        size: tag.length,
+        digest: `sha256:${createHash("sha256").update(`${repository}:${tag}`).digest("hex")}`,
+      },
+    ],
   });
   await callLocalAws(
     endpoint,
