@@ -147,7 +147,12 @@ describe("dev: a pipeline of rolling ECS deploys", () => {
       "imagedefinitions-worker.json",
       "imagedefinitions-scheduler.json",
     ]);
-    expect(commands).toContain(`printf '[{"name":"worker","imageUri":"%s"}]' "$REPOSITORY_URI:$IMAGE_TAG" > imagedefinitions-worker.json`);
+    // Deploys name the pushed image by its digest.
+    const digest = commands.findIndex((c) => c.startsWith("digest=$(aws ecr describe-images"));
+    expect(commands[digest]).toContain('--image-ids imageTag="$IMAGE_TAG"');
+    expect(commands.slice(digest)).toContain('pinned="$REPOSITORY_URI@$digest"');
+    expect(commands).toContain(`printf '[{"name":"worker","imageUri":"%s"}]' "$pinned" > imagedefinitions-worker.json`);
+    expect(commands).toContain(`printf '{"ImageURI":"%s"}' "$pinned" > imageDetail.json`);
     // A commit id or nothing: the build refuses to run with another tag.
     expect(commands[0]).toContain("^[0-9a-f]{7,40}$");
     expect((project(parsed, "build-api").environment as { environment_variable: unknown[] }).environment_variable).toEqual([

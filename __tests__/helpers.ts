@@ -175,6 +175,13 @@ export function dataRef(tf: TerraformJson, type: string, fragment: string, attri
   return `\${data.${type}.${name}.${attribute}}`;
 }
 
+/** The one data source of `type` at construct path `fragment`. */
+export function byDataPath(tf: TerraformJson, type: string, fragment: string): Record<string, unknown> {
+  const found = Object.entries(tf.data?.[type] ?? {}).filter(([name]) => named(fragment)(name));
+  if (found.length !== 1) throw new Error(`${found.length} data.${type} at ${fragment}`);
+  return found[0][1] as Record<string, unknown>;
+}
+
 /** The data sources of one type, by logical name. */
 export function dataOf(tf: TerraformJson, type: string): Record<string, unknown>[] {
   return Object.values(tf.data?.[type] ?? {});

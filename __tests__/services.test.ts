@@ -11,6 +11,7 @@ import {
   api,
   appliedText,
   byPath,
+  byDataPath,
   committedEnvironment,
   committedStack,
   containerOf,
@@ -55,9 +56,14 @@ describe("the services of dev", () => {
   it("pulls each image from the project's ECR repository at the released tag, which starts as the configured tag", () => {
     // dev is delivered by its pipeline: the tag is the repository's release parameter.
     const released = ref(parsed, "aws_ssm_parameter", "release-api/parameter", "insecure_value");
-    const url = dataRef(parsed, "aws_ecr_repository", "image-api/repository", "repository_url");
-    expect(containerOf(parsed, "api").image).toBe(`${url}:${released}`);
-    expect(containerOf(parsed, "worker").image).toBe(`${url}:${released}`);
+    // By digest: the image the repository holds under the released tag, whatever the tag later names.
+    const pinned = dataRef(parsed, "aws_ecr_image", "image-api/image-0", "image_uri");
+    expect(containerOf(parsed, "api").image).toBe(pinned);
+    expect(containerOf(parsed, "worker").image).toBe(pinned);
+    expect(byDataPath(parsed, "aws_ecr_image", "image-api/image-0")).toMatchObject({
+      repository_name: dataRef(parsed, "aws_ecr_repository", "image-api/repository", "name"),
+      image_tag: released,
+    });
     expect(byPath(parsed, "aws_ssm_parameter", "release-api/parameter")).toMatchObject({
       name: "/webapp-dev/release/api",
       insecure_value: "1.0.0",

@@ -12,6 +12,7 @@ import { STATIC_FILES_ARCHIVE } from "../src/host/cloud-init";
 import type { EnvironmentInput } from "../src/config/schema";
 import {
   byPath,
+  byDataPath,
   dataRef,
   committedStack,
   containerOf,
@@ -239,15 +240,18 @@ describe("one service definition, two targets", () => {
       ecs: containerOf(synthInput("dev", ecs as EnvironmentInput).parsed, "api"),
       host: compose(synthInput("edge", host).parsed).services.api,
     };
+    const ecsAfter = synthInput("dev", changed(ecs) as EnvironmentInput).parsed;
     const after = {
-      ecs: containerOf(synthInput("dev", changed(ecs) as EnvironmentInput).parsed, "api"),
+      ecs: containerOf(ecsAfter, "api"),
       host: compose(synthInput("edge", changed(host)).parsed).services.api,
     };
     expect(before.ecs.environment).toEqual([{ name: "LOG_LEVEL", value: "info" }]);
     expect(before.host.environment).toEqual({ LOG_LEVEL: "info" });
     expect(after.ecs.environment).toEqual([{ name: "LOG_LEVEL", value: "debug" }]);
     expect(after.host.environment).toEqual({ LOG_LEVEL: "debug" });
-    expect(after.ecs.image).toMatch(/:1\.1\.0$/);
+    // ECS runs the image by the digest the repository holds under the new tag.
+    expect(after.ecs.image).toBe(dataRef(ecsAfter, "aws_ecr_image", "image-api/image-0", "image_uri"));
+    expect(byDataPath(ecsAfter, "aws_ecr_image", "image-api/image-0").image_tag).toBe("1.1.0");
     expect(after.host.image).toMatch(/:1\.1\.0$/);
     expect(after.ecs.command).toEqual(["serve", "--workers", "$WORKERS"]);
     // Compose would expand $WORKERS from the host's environment; the definition means it literally.

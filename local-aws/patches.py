@@ -109,8 +109,8 @@ def _ecs_deployments_settle() -> None:
     deployment's tasks start and, once healthy, the service runs its desired count on the new task
     definition: CreateService and UpdateService now leave that state behind.
 
-    A task definition whose image tag contains UNHEALTHY_IMAGE_MARKER stands for tasks that never
-    become healthy: as the deployment circuit breaker does, UpdateService then puts the service
+    A task definition whose image tag contains UNHEALTHY_IMAGE_MARKER (or whose image, named by its
+    digest, ECR holds under such a tag) stands for tasks that never become healthy: as the deployment circuit breaker does, UpdateService then puts the service
     back on its previous task definition, with the failure in the service's events and a stopped
     task whose reason says why.
     """
@@ -136,11 +136,21 @@ def _ecs_deployments_settle() -> None:
             )
             service.deployments = [deployment]
 
+    def tags_of(backend: EC2ContainerServiceBackend, image: str) -> list[str]:
+        """An image's tags: the one it names, or, named by digest (repo@sha256:…), those ECR holds it under."""
+        if "@" not in image:
+            return [image.rsplit(":", 1)[-1]]
+        from moto.ecr.models import ecr_backends
+
+        repository, digest = image.split("/", 1)[1].split("@", 1)
+        found = ecr_backends[backend.account_id][backend.region_name].repositories.get(repository)
+        return [tag for i in (found.images if found else []) if i.get_image_digest() == digest for tag in (i.image_tags or [i.image_tag])]
+
     def unhealthy(backend: EC2ContainerServiceBackend, task_definition_arn: str | None) -> bool:
         if not task_definition_arn:
             return False
         definition = backend.describe_task_definition(task_definition_arn)
-        return any(UNHEALTHY_IMAGE_MARKER in c.get("image", "") for c in definition.container_definitions)
+        return any(UNHEALTHY_IMAGE_MARKER in tag for c in definition.container_definitions for tag in tags_of(backend, c.get("image", "")))
 
     def roll_back(backend: EC2ContainerServiceBackend, service: Service, failed: str, previous: str) -> None:
         service.task_definition = previous

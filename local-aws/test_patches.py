@@ -190,6 +190,22 @@ def test_ecs_one_off_task_stops_with_its_exit_code_and_releases_its_interface(en
     assert interfaces["NetworkInterfaces"] == []
 
 
+def test_ecs_service_rolls_back_from_an_unhealthy_image_named_by_digest(endpoint: str) -> None:
+    ecs, ecr = client(endpoint, "ecs"), client(endpoint, "ecr")
+    registry = ecr.create_repository(repositoryName="p/app")["repository"]["repositoryUri"]
+    layer = {"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1}
+    digests = {}
+    for tag in ("1", f"2-{patches.UNHEALTHY_IMAGE_MARKER}"):
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "layers": [{**layer, "digest": f"sha256:{tag * 8}"}]}
+        digests[tag] = ecr.put_image(repositoryName="p/app", imageTag=tag, imageManifest=json.dumps(manifest))["image"]["imageId"]["imageDigest"]
+    ecs.create_cluster(clusterName="pinned")
+    good = fargate_task(ecs, "pinned", f"{registry}@{digests['1']}")
+    ecs.create_service(cluster="pinned", serviceName="s", taskDefinition=good, desiredCount=1, launchType="FARGATE", networkConfiguration=awsvpc(endpoint))
+    bad = fargate_task(ecs, "pinned", f"{registry}@{digests[f'2-{patches.UNHEALTHY_IMAGE_MARKER}']}")
+    ecs.update_service(cluster="pinned", service="s", taskDefinition=bad)
+    assert ecs.describe_services(cluster="pinned", services=["s"])["services"][0]["taskDefinition"] == good
+
+
 def test_ecs_service_refuses_a_target_group_no_listener_routes_to(endpoint: str) -> None:
     ec2, elbv2, ecs = client(endpoint, "ec2"), client(endpoint, "elbv2"), client(endpoint, "ecs")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]

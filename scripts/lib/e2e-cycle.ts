@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } f
 import { join } from "node:path";
 import { MIGRATION_VARIABLES, migrationCommands, RELEASE_VARIABLE } from "../../src/delivery/buildspec";
 import { check, StepError } from "./bootstrap";
-import { putParameters, readSecretValue, serviceImages, UNHEALTHY_IMAGE_MARKER } from "./local-aws";
+import { imageDigest, putParameters, readSecretValue, serviceImages, UNHEALTHY_IMAGE_MARKER } from "./local-aws";
 import { run, type RunResult } from "./process";
 import type { Progress } from "./progress";
 import { findSecrets } from "./secret-scan";
@@ -392,9 +392,13 @@ async function expectRollbackToRestore(
   if (rolledBack.code !== 0 || !rolledBack.stdout.includes(`runs release ${RELEASE_A} again`))
     throw new StepError(`npm run rollback did not go back to ${RELEASE_A} (exit ${rolledBack.code}):\n${rolledBack.stderr.slice(-2000)}`);
   const images = await serviceImages(cycle.endpoint, String(resources.find((r) => r.type === "aws_ecs_cluster")?.values.name));
-  // Every image of a delivered repository must be A's; the others keep their definition's tags.
-  const delivered = parameters.map((p) => `/${definition.project}/${p.split("/").pop()}:`);
-  const off = images.filter((image) => delivered.some((repo) => image.includes(repo)) && !image.endsWith(`:${RELEASE_A}`));
+  // Every image of a delivered repository must be A's, by digest; the others keep their definition's.
+  const repositories = parameters.map((p) => `${definition.project}/${p.split("/").pop()}`);
+  const digests = new Map(await Promise.all(repositories.map(async (r) => [r, await imageDigest(cycle.endpoint, r, RELEASE_A)] as const)));
+  const off = images.filter((image) => {
+    const repository = repositories.find((r) => image.includes(`/${r}@`) || image.includes(`/${r}:`));
+    return repository !== undefined && !image.endsWith(`/${repository}@${digests.get(repository)}`);
+  });
   if (off.length > 0) throw new StepError(`after the rollback, services still run ${off.join(", ")}`);
   if ((await expectEmptyPlan(cycle, dir)) !== 0) throw new StepError("the re-plan after the rollback is not empty");
 }

@@ -167,6 +167,19 @@ export async function putParameters(endpoint: string, names: readonly string[], 
   );
 }
 
+/** The digest of the image an ECR repository of the local AWS holds under `tag`. */
+export async function imageDigest(endpoint: string, repository: string, tag: string): Promise<string> {
+  return (
+    await callLocalAws(
+      endpoint,
+      "ecr",
+      "print(client.describe_images(repositoryName=args[0], imageIds=[{'imageTag': args[1]}])['imageDetails'][0]['imageDigest'])",
+      [repository, tag],
+      `reading the digest of ${repository}:${tag}`,
+    )
+  ).trim();
+}
+
 /** The container images every service of an ECS cluster in the local AWS runs (its task definition's). */
 export async function serviceImages(endpoint: string, cluster: string): Promise<string[]> {
   const out = await callLocalAws(

@@ -183,6 +183,8 @@ export class DeliveryPipeline extends Construct {
               "ecr:UploadLayerPart",
               "ecr:CompleteLayerUpload",
               "ecr:PutImage",
+              // The pushed image's digest, which the deploy files name.
+              "ecr:DescribeImages",
             ],
             Resource: image.repositoryArn,
           },

@@ -41,8 +41,11 @@ export interface FargateServiceProps {
   readonly vpcId: string;
   /** Private subnets: tasks get no public IP. */
   readonly subnetIds: string[];
-  /** `tag` defaults to the definition's `image.tag`; a delivered service takes its repository's release tag. */
-  readonly image: { readonly repositoryUrl: string; readonly repositoryArn: string; readonly tag?: string };
+  /**
+   * The image by digest (`<repository url>@sha256:…`), as the project's repository holds it under
+   * the definition's `image.tag`, or the repository's release tag for a delivered service.
+   */
+  readonly image: { readonly uri: string; readonly repositoryArn: string };
   /** Required for web services. */
   readonly loadBalancer?: LoadBalancerAttachment;
   /**
@@ -246,7 +249,7 @@ export class FargateService extends Construct {
     const health = service.containerHealthCheck;
     return {
       name: service.name,
-      image: `${props.image.repositoryUrl}:${props.image.tag ?? service.image.tag}`,
+      image: props.image.uri,
       essential: true,
       ...(service.command ? { command: service.command.map(terraformLiteral) } : {}),
       ...(service.port ? { portMappings: [{ containerPort: service.port, protocol: "tcp" }] } : {}),

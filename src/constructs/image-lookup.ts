@@ -23,7 +23,7 @@ export class ImageLookup extends Construct implements ImageRepositoryRef {
   readonly repositoryName: string;
   readonly repositoryUrl: string;
   readonly repositoryArn: string;
-  private readonly required = new Set<string>();
+  private readonly images = new Map<string, DataAwsEcrImage>();
 
   constructor(scope: Construct, id: string, props: ImageLookupProps) {
     super(scope, id);
@@ -38,10 +38,15 @@ export class ImageLookup extends Construct implements ImageRepositoryRef {
   /** The looked-up repository's name: reading an image by it waits for the repository's lookup. */
   private readonly lookedUpName: string;
 
-  /** Fails the plan unless the repository holds `tag` (a literal, or a release parameter's value). */
-  requireTag(tag: string): void {
-    if (this.required.has(tag)) return;
-    new DataAwsEcrImage(this, `image-${this.required.size}`, { repositoryName: this.lookedUpName, imageTag: tag });
-    this.required.add(tag);
+  /**
+   * The image the repository holds under `tag` (a literal, or a release parameter's value), by
+   * its digest (`<repository url>@sha256:…`): what runs is exactly the image looked up, whatever
+   * the tag. The plan fails unless the repository holds the tag.
+   */
+  imageUri(tag: string): string {
+    const image =
+      this.images.get(tag) ?? new DataAwsEcrImage(this, `image-${this.images.size}`, { repositoryName: this.lookedUpName, imageTag: tag });
+    this.images.set(tag, image);
+    return image.imageUri;
   }
 }

@@ -134,9 +134,13 @@ export function imageBuildSpec(spec: ImageBuildSpec): string {
       },
       post_build: {
         commands: [
-          `printf '{"ImageURI":"%s"}' ${image} > ${IMAGE_DETAIL_FILE}`,
+          // Deploys name the image by the digest just pushed: what runs is exactly what was built.
+          `digest=$(aws ecr describe-images --repository-name "$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f2-)" --image-ids imageTag="$${RELEASE_VARIABLE}" --query 'imageDetails[0].imageDigest' --output text)`,
+          `[[ "$digest" == sha256:* ]] || { echo "no digest for ${image.replace(/"/g, "")}" >&2; exit 1; }`,
+          `pinned="$${REPOSITORY_VARIABLE}@$digest"`,
+          `printf '{"ImageURI":"%s"}' "$pinned" > ${IMAGE_DETAIL_FILE}`,
           ...spec.rolling.map(
-            (t) => `printf '[{"name":"${t.container}","imageUri":"%s"}]' ${image} > ${imageDefinitionsFile(t.container)}`,
+            (t) => `printf '[{"name":"${t.container}","imageUri":"%s"}]' "$pinned" > ${imageDefinitionsFile(t.container)}`,
           ),
           ...spec.blueGreen.flatMap((t) => [
             taskDefinitionTemplate(t),

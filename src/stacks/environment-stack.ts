@@ -357,7 +357,8 @@ export class EnvironmentStack extends TerraformStack {
       const lookup =
         repositories.get(name) ?? new ImageLookup(this, `image-${name}`, { repositoryName: repositoryName(env.project, name) });
       repositories.set(name, lookup);
-      lookup.requireTag(releaseTags.get(name)?.tag ?? service.image.tag);
+      // Read at plan time: the plan fails before any change when the image is missing.
+      lookup.imageUri(releaseTags.get(name)?.tag ?? service.image.tag);
     }
     new TerraformOutput(this, "repository_urls", {
       value: Object.fromEntries([...repositories].map(([name, repo]) => [name, repo.repositoryUrl])),
@@ -515,9 +516,8 @@ export class EnvironmentStack extends TerraformStack {
         vpcId: this.network.vpcId,
         subnetIds: this.network.privateSubnetIds,
         image: {
-          repositoryUrl: repository.repositoryUrl,
+          uri: repository.imageUri(releaseTags.get(service.image.repository)?.tag ?? service.image.tag),
           repositoryArn: repository.repositoryArn,
-          ...(releaseTags.has(service.image.repository) ? { tag: releaseTags.get(service.image.repository)!.tag } : {}),
         },
         ...(service.role === "web" && loadBalancer
           ? {
