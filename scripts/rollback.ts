@@ -105,8 +105,8 @@ async function confirm(question: string): Promise<boolean> {
   return /^y(es)?$/i.test(answer.trim());
 }
 
-/** ECS: the stack planned with the target's parameters, guarded, and applied exactly as planned. */
-async function rollBackServices(stack: string): Promise<void> {
+/** The environment's stack, freshly synthesized and initialised; returns a runner of terraform in it that throws on failure. */
+async function initialisedStack(stack: string): Promise<(args: string[]) => Promise<string>> {
   const outdir = process.env.CDKTF_OUTDIR ?? OUT_DIR;
   const dir = join(outdir, "stacks", stack);
   const env = terraformEnv();
@@ -117,6 +117,12 @@ async function rollBackServices(stack: string): Promise<void> {
   };
   await synthAll(outdir);
   await step(["init", "-input=false"]);
+  return step;
+}
+
+/** ECS: the stack planned with the target's parameters, guarded, and applied exactly as planned. */
+async function rollBackServices(stack: string): Promise<void> {
+  const step = await initialisedStack(stack);
   await step(["plan", "-input=false", `-out=${PLAN_FILE}`]);
   const { changes, refused } = review(JSON.parse(await step(["show", "-json", PLAN_FILE])) as ReviewPlan, []);
   for (const line of describeChanges(changes)) console.log(line);
@@ -129,40 +135,29 @@ async function rollBackServices(stack: string): Promise<void> {
 
 /** A single host: the stack's deploy document with the commit, as the pipeline's release step runs it. */
 async function rollBackHost(env: EnvironmentConfig, ssm: SSMClient, commit: string): Promise<void> {
-  const outdir = process.env.CDKTF_OUTDIR ?? OUT_DIR;
-  const dir = join(outdir, "stacks", env.name);
-  await synthAll(outdir);
-  const tfEnv = terraformEnv();
-  for (const args of [
-    ["init", "-input=false"],
-    ["output", "-raw", "host_instance_id"],
-  ]) {
-    const result = await terraform(dir, args, tfEnv);
-    if (result.code !== 0) throw new Error(`terraform ${args[0]} failed:\n${(result.stderr || result.stdout).trim().slice(-2000)}`);
-    if (args[0] !== "output") continue;
-    const instance = result.stdout.trim();
-    const sent = await ssm.send(
-      new SendCommandCommand({
-        DocumentName: `${env.namePrefix}-deploy`,
-        InstanceIds: [instance],
-        Parameters: { Release: [commit] },
-        Comment: `rollback to ${commit}`,
-      }),
-    );
-    const id = sent.Command?.CommandId;
-    for (let i = 0; i < 180; i++) {
-      const invocation = await ssm
-        .send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: instance }))
-        .catch(() => ({ Status: "Pending", StandardOutputContent: "", StandardErrorContent: "" }));
-      if (!["Pending", "InProgress", "Delayed"].includes(invocation.Status ?? "")) {
-        console.log(`${invocation.StandardOutputContent ?? ""}${invocation.StandardErrorContent ?? ""}`.trim());
-        if (invocation.Status !== "Success") throw new Error(`the deploy on ${instance} ended ${invocation.Status}`);
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5000));
+  const step = await initialisedStack(env.name);
+  const instance = (await step(["output", "-raw", "host_instance_id"])).trim();
+  const sent = await ssm.send(
+    new SendCommandCommand({
+      DocumentName: `${env.namePrefix}-deploy`,
+      InstanceIds: [instance],
+      Parameters: { Release: [commit] },
+      Comment: `rollback to ${commit}`,
+    }),
+  );
+  const id = sent.Command?.CommandId;
+  for (let i = 0; i < 180; i++) {
+    const invocation = await ssm
+      .send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: instance }))
+      .catch(() => ({ Status: "Pending", StandardOutputContent: "", StandardErrorContent: "" }));
+    if (!["Pending", "InProgress", "Delayed"].includes(invocation.Status ?? "")) {
+      console.log(`${invocation.StandardOutputContent ?? ""}${invocation.StandardErrorContent ?? ""}`.trim());
+      if (invocation.Status !== "Success") throw new Error(`the deploy on ${instance} ended ${invocation.Status}`);
+      return;
     }
-    throw new Error(`the deploy on ${instance} did not finish in 15 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
   }
+  throw new Error(`the deploy on ${instance} did not finish in 15 minutes`);
 }
 
 async function main(args: readonly string[]): Promise<number> {

@@ -374,6 +374,26 @@ async function importUnrecorded(ctx: DrillContext, address: string): Promise<boo
 }
 
 /**
+ * An apply that gets `signal` `delayMs` after it starts creating the first resource of `type`;
+ * undefined when it never started one (it then ran to its end unsignalled).
+ */
+async function applySignalledWhileCreating(
+  ctx: DrillContext,
+  type: string,
+  signal: NodeJS.Signals,
+  delayMs: number,
+): Promise<RunResult | undefined> {
+  let started = false;
+  const result = await watchTerraform(ctx, ["apply", "-auto-approve", "-input=false"], (line, send) => {
+    if (!started && line.startsWith(`${type}.`) && line.endsWith(": Creating...")) {
+      started = true;
+      setTimeout(() => send(signal), delayMs);
+    }
+  });
+  return started ? result : undefined;
+}
+
+/**
  * Interrupted apply: the first apply of the stack is interrupted with SIGINT while the VPC is
  * being created (Terraform stops gracefully and releases the lock; the VPC, its create landed but
  * its settings cancelled, is saved tainted, or its create is cancelled and may have landed
@@ -383,15 +403,9 @@ async function importUnrecorded(ctx: DrillContext, address: string): Promise<boo
  * The runbook's roll forward after each: unlock, import what was created unrecorded, apply.
  */
 export async function interruptedApply(ctx: DrillContext): Promise<string> {
-  let vpcStarted = false;
-  const graceful = await watchTerraform(ctx, ["apply", "-auto-approve", "-input=false"], (line, signal) => {
-    if (/^aws_vpc\.\S+: Creating\.\.\.$/.test(line) && !vpcStarted) {
-      vpcStarted = true;
-      // CreateVpc returns at once; the provider then sets DNS hostnames and waits: interrupt that wait.
-      setTimeout(() => signal("SIGINT"), 500);
-    }
-  });
-  if (!vpcStarted) throw new DrillFailure("the first apply never began creating the VPC");
+  // CreateVpc returns at once; the provider then sets DNS hostnames and waits: interrupt that wait.
+  const graceful = await applySignalledWhileCreating(ctx, "aws_vpc", "SIGINT", 500);
+  if (!graceful) throw new DrillFailure("the first apply never began creating the VPC");
   if (graceful.code === 0) throw new DrillFailure("the apply finished before it could be interrupted");
   if (!/Interrupt received/.test(graceful.stdout + graceful.stderr)) throw new DrillFailure("terraform did not report the interrupt");
   if (await lockExists(ctx)) throw new DrillFailure("the lock stayed after a graceful interrupt");
@@ -399,15 +413,9 @@ export async function interruptedApply(ctx: DrillContext): Promise<string> {
   const cancelled = cancelledCreates(graceful.stdout + graceful.stderr);
   for (const address of cancelled) if (await importUnrecorded(ctx, address)) imported.push(address);
 
-  let instanceLaunched = false;
-  const killed = await watchTerraform(ctx, ["apply", "-auto-approve", "-input=false"], (line, signal) => {
-    if (/^aws_instance\.\S+: Creating\.\.\.$/.test(line) && !instanceLaunched) {
-      instanceLaunched = true;
-      // RunInstances goes out just after this line; kill once it has, as a runner dies mid-wait.
-      setTimeout(() => signal("SIGKILL"), 1500);
-    }
-  });
-  if (!instanceLaunched) throw new DrillFailure("the second apply never began creating the host instance");
+  // RunInstances goes out just after its "Creating..." line; kill once it has, as a runner dies mid-wait.
+  const killed = await applySignalledWhileCreating(ctx, "aws_instance", "SIGKILL", 1500);
+  if (!killed) throw new DrillFailure("the second apply never began creating the host instance");
   if (killed.code === 0) throw new DrillFailure("the apply finished before it could be killed");
   if (!(await lockExists(ctx))) throw new DrillFailure("a killed apply left no lock; S3 locking is not in force");
 

@@ -302,6 +302,14 @@ async function expectRolledBackDeployFails(cycle: StackCycle, push: (repository:
 }
 
 /** Deploys the stack with the user's own command; returns the folder cdktf wrote it to. */
+/** The resources the stack's state holds, as `terraform show -json` gives them. */
+async function stateResources(cycle: StackCycle, dir: string): Promise<{ type: string; values: Record<string, unknown> }[]> {
+  const shown = await tf(cycle, dir, ["show", "-json"]);
+  check(shown, "show");
+  return (JSON.parse(shown.stdout) as { values: { root_module: { resources: { type: string; values: Record<string, unknown> }[] } } })
+    .values.root_module.resources;
+}
+
 /** A commit id for releases the e2e makes up. */
 const E2E_RELEASE = "0123456789abcdef0123456789abcdef01234567";
 /** A command the emulator's one-off tasks exit 1 for (FAILING_COMMAND_MARKER in local-aws/patches.py). */
@@ -314,13 +322,12 @@ const FAILING_COMMAND = ["sh", "-c", "exit 1 # e2e-fail"];
  * failing command it must fail saying the release stops and where the logs are.
  */
 async function expectMigrationToGate(cycle: StackCycle, dir: string, awsCliBin: string): Promise<void> {
-  const shown = await tf(cycle, dir, ["show", "-json"]);
-  check(shown, "show");
-  type Project = { type: string; values: { name: string; environment: { environment_variable: { name: string; value: string }[] }[] } };
-  const resources = (JSON.parse(shown.stdout) as { values: { root_module: { resources: Project[] } } }).values.root_module.resources;
-  const project = resources.find((r) => r.type === "aws_codebuild_project" && r.values.name.endsWith("-migrate"));
+  const project = (await stateResources(cycle, dir)).find(
+    (r) => r.type === "aws_codebuild_project" && String(r.values.name).endsWith("-migrate"),
+  );
   if (!project) throw new StepError("the stack has no migration project");
-  const variables = Object.fromEntries(project.values.environment[0].environment_variable.map((v) => [v.name, v.value]));
+  const { environment_variable } = (project.values.environment as { environment_variable: { name: string; value: string }[] }[])[0];
+  const variables = Object.fromEntries(environment_variable.map((v) => [v.name, v.value]));
   const script = ["set -euo pipefail", ...migrationCommands()].join("\n");
   const scratch = join(cycle.dirs.work, `${cycle.stack}.migration`);
   mkdirSync(scratch, { recursive: true });
@@ -360,10 +367,7 @@ async function expectRollbackToRestore(
   push: (repository: string, tag: string) => Promise<void>,
 ): Promise<void> {
   const definition = JSON.parse(readFileSync(join(cycle.dirs.environments, `${cycle.stack}.json`), "utf8")) as { project: string };
-  const shown = await tf(cycle, dir, ["show", "-json"]);
-  check(shown, "show");
-  type Resource = { type: string; values: Record<string, unknown> };
-  const resources = (JSON.parse(shown.stdout) as { values: { root_module: { resources: Resource[] } } }).values.root_module.resources;
+  const resources = await stateResources(cycle, dir);
   const parameters = resources
     .filter((r) => r.type === "aws_ssm_parameter" && String(r.values.name).includes("/release/"))
     .map((r) => String(r.values.name));

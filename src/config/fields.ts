@@ -2,6 +2,14 @@
 import { z } from "zod";
 import { CidrError, parseCidr } from "./cidr";
 
+/** A service's or a job's name: it lands in resource names (<project>-<environment>-<name>), ALB target groups among them. */
+export const shortName = z
+  .string()
+  .regex(
+    /^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/,
+    "must be 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen",
+  );
+
 export const cidrBlock = z
   .string()
   .superRefine((value, ctx) => {

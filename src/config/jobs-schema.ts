@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { shortName } from "./fields";
 import { parseScheduleExpression } from "./schedule-expression";
 
 /** Scheduler's MaximumRetryAttempts runs 0-185. */
@@ -9,15 +10,9 @@ const TIME_ZONES = new Set(["UTC", ...Intl.supportedValuesOf("timeZone")]);
 
 export const jobSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(
-        /^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/,
-        "must be 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen",
-      )
-      .describe(
-        "Job name, unique in the environment: 1-20 lower-case letters, digits or hyphens. Its schedule is <project>-<environment>-<name> (a systemd timer app-job-<name> on a single host).",
-      ),
+    name: shortName.describe(
+      "Job name, unique in the environment: 1-20 lower-case letters, digits or hyphens. Its schedule is <project>-<environment>-<name> (a systemd timer app-job-<name> on a single host).",
+    ),
     schedule: z
       .string()
       .superRefine((text, ctx) => {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { jobIssues, jobSchema } from "./jobs-schema";
 import { releaseIssues, releaseSchema } from "./release-schema";
-import { cidrBlock, dnsName, hostedZoneName, outsideZone, SECRET_ARN, tags } from "./fields";
+import { cidrBlock, dnsName, hostedZoneName, outsideZone, SECRET_ARN, shortName, tags } from "./fields";
 import { CidrError, overlaps, parseCidr } from "./cidr";
 import { arnProblem, isPostgresVersion, offersCacheNodeType, offersHostType, offersPostgresClass, OFFERINGS_SOURCE } from "./offerings";
 import { describeFargateMemory, FARGATE_CPU, fargateMemoryOptions } from "./fargate";
@@ -166,15 +166,9 @@ const FARGATE_MEMORY = FARGATE_CPU.map(describeFargateMemory).join("; ");
 
 export const serviceSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(
-        /^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$/,
-        "must be 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen",
-      )
-      .describe(
-        "Service name, unique in the environment: 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen. Resources are named <project>-<environment>-<name>; a single host keeps proxy and postgres for itself.",
-      ),
+    name: shortName.describe(
+      "Service name, unique in the environment: 1-20 lower-case letters, digits or hyphens, starting with a letter and not ending with a hyphen. Resources are named <project>-<environment>-<name>; a single host keeps proxy and postgres for itself.",
+    ),
     role: z
       .enum(SERVICE_ROLES, { error: `must be one of: ${SERVICE_ROLES.join(", ")}` })
       .describe(

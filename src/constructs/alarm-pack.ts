@@ -42,6 +42,16 @@ function logMetricNamespace(namePrefix: string): string {
   return `${namePrefix}/logs`;
 }
 
+/** Any occurrence is worth a page: above zero in one five-minute period; no data is no occurrence. */
+const anyInFiveMinutes = {
+  comparison: "GreaterThanThreshold",
+  threshold: 0,
+  periodSeconds: 300,
+  evaluationPeriods: 1,
+  datapointsToAlarm: 1,
+  treatMissingData: "notBreaching",
+} as const;
+
 /** The usual evaluation: two of three five-minute periods. */
 const every5min = { periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2 };
 
@@ -97,12 +107,7 @@ function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: s
         component: "Load balancer",
         description:
           "The load balancer rejected connections: it hit its connection limit. Check for a traffic spike or a client retry storm.",
-        comparison: "GreaterThanThreshold",
-        threshold: 0,
-        periodSeconds: 300,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        treatMissingData: "notBreaching",
+        ...anyInFiveMinutes,
         metric: alb("RejectedConnectionCount", "Sum"),
       },
     );
@@ -329,12 +334,7 @@ function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: s
       id: `job-${job.name}-dead-letters`,
       component: "Jobs",
       description: `A run of job ${job.name} could not be started (RunTask refused after its retries: capacity, a deleted task definition, a missing permission). Check the messages in queue ${job.deadLetterQueueName} first: their attributes hold the error. A run that started and failed is reported by the failed-jobs event instead.`,
-      comparison: "GreaterThanThreshold",
-      threshold: 0,
-      periodSeconds: 300,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      treatMissingData: "notBreaching",
+      ...anyInFiveMinutes,
       metric: {
         namespace: "AWS/SQS",
         name: "ApproximateNumberOfMessagesVisible",
@@ -468,12 +468,7 @@ function hostAlarms(host: WatchedHost, t: Thresholds, namePrefix: string): Alarm
       id: `job-${job}-failed`,
       component: "Jobs",
       description: `Job ${job} failed its last run, retries included, or was stopped at its time limit. Check its service's container log first; /var/log/app-host/jobs.log (the host's system log group, stream <instance>/jobs) says how each run ended.`,
-      comparison: "GreaterThanThreshold",
-      threshold: 0,
-      periodSeconds: 300,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
-      treatMissingData: "notBreaching",
+      ...anyInFiveMinutes,
       metric: { namespace: host.metricNamespace, name: "JobFailures", dimensions: { Job: job }, stat: "Maximum" },
     });
   return specs;

@@ -33,7 +33,7 @@ const MAX_EVENT_AGE_SECONDS = 3600;
 const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
 
 /** The ECS task group a job's runs carry: what its failure notification matches. */
-export function jobTaskGroup(job: Pick<JobDefinition, "name">): string {
+function jobTaskGroup(job: Pick<JobDefinition, "name">): string {
   return `job:${job.name}`;
 }
 
@@ -45,12 +45,9 @@ export function jobTaskGroup(job: Pick<JobDefinition, "name">): string {
  * that service's roles. Failures reach the alarm topic through the inventory.
  */
 export class ScheduledJobs extends Construct {
-  readonly scheduleGroupName: string;
-
   constructor(scope: Construct, id: string, props: ScheduledJobsProps) {
     super(scope, id);
     const group = new SchedulerScheduleGroup(this, "group", { name: `${props.namePrefix}-jobs` });
-    this.scheduleGroupName = group.name;
     for (const job of props.jobs) this.addJob(props, job, group.name);
   }
 

@@ -106,7 +106,7 @@ function units(dataMount?: string, migration?: boolean): TarEntry[] {
         "[Service]",
         "Type=oneshot",
         "RemainAfterExit=yes",
-        `EnvironmentFile=${HOST_DIR}/host.env`,
+        `EnvironmentFile=${HOST_SETTINGS_FILE}`,
         `ExecStartPre=${LIBEXEC}/read-releases`,
         `ExecStartPre=${LIBEXEC}/prepare`,
         // The migration before the containers start: a new host's empty database gets its schema.
@@ -129,7 +129,7 @@ function units(dataMount?: string, migration?: boolean): TarEntry[] {
         "",
         "[Service]",
         "Type=oneshot",
-        `EnvironmentFile=${HOST_DIR}/host.env`,
+        `EnvironmentFile=${HOST_SETTINGS_FILE}`,
         `ExecStart=${LIBEXEC}/health`,
         "",
       ].join("\n"),
@@ -180,7 +180,7 @@ export function renderCloudInit(props: CloudInitProps): string {
   ];
   const config = {
     write_files: [
-      file(`${HOST_DIR}/host.env`, settings),
+      file(HOST_SETTINGS_FILE, settings),
       file(RELEASES_FILE, ""),
       file(`${HOST_DIR}/secrets.json`, JSON.stringify(props.compose.secrets), "0600"),
       file(`${HOST_DIR}/health-checks.json`, JSON.stringify(props.compose.healthChecks)),

@@ -124,6 +124,23 @@ export class EnvironmentStack extends TerraformStack {
     targets: ReleaseTargets & { releaseTags: ReadonlyMap<string, ReleaseTag>; topicArn: string },
     settings: AppSettings,
   ): void {
+    const images = delivery.builds.map((build) => {
+      const repository = targets.repositories.get(build.repository)!;
+      const release = targets.releaseTags.get(build.repository)!;
+      return {
+        repository: build.repository,
+        repositoryUrl: repository.repositoryUrl,
+        repositoryArn: repository.repositoryArn,
+        context: build.context,
+        dockerfile: build.dockerfile,
+        release: { parameterName: release.parameterName, parameterArn: release.parameterArn },
+        services: targets.host ? [] : build.services.map((s) => targets.services.get(s.name)!),
+      };
+    });
+    // On ECS, the migration runs with the image of the build that releases its service.
+    const migrated = images
+      .flatMap((image) => image.services.map((service) => ({ image, service })))
+      .find(({ service }) => service.container === env.migration?.service);
     const pipeline = new DeliveryPipeline(this, "delivery", {
       namePrefix: env.namePrefix,
       region: env.region,
@@ -131,31 +148,9 @@ export class EnvironmentStack extends TerraformStack {
       repository: delivery.repository,
       branch: delivery.branch,
       connection: resolvedConnection(env.name, delivery),
-      images: delivery.builds.map((build) => {
-        const repository = targets.repositories.get(build.repository)!;
-        const release = targets.releaseTags.get(build.repository)!;
-        return {
-          repository: build.repository,
-          repositoryUrl: repository.repositoryUrl,
-          repositoryArn: repository.repositoryArn,
-          context: build.context,
-          dockerfile: build.dockerfile,
-          release: { parameterName: release.parameterName, parameterArn: release.parameterArn },
-          services: targets.host ? [] : build.services.map((s) => targets.services.get(s.name)!),
-        };
-      }),
+      images,
       ...(targets.host ? { host: targets.host } : {}),
-      ...(env.migration && !targets.host
-        ? {
-            migration: {
-              service: targets.services.get(env.migration.service)!,
-              repositoryUrl: targets.repositories.get(env.services.find((s) => s.name === env.migration!.service)!.image.repository)!
-                .repositoryUrl,
-              command: env.migration.command,
-              timeoutMinutes: env.migration.timeoutMinutes,
-            },
-          }
-        : {}),
+      ...(migrated ? { migration: { ...env.migration!, service: migrated.service, repositoryUrl: migrated.image.repositoryUrl } } : {}),
       ...(env.singleHost ? { architecture: env.singleHost.architecture } : {}),
       manualApproval: delivery.manualApproval,
       computeType: delivery.computeType,
