@@ -12,6 +12,7 @@ import {
   dataRef,
   pipelineStage,
   pipelineStages,
+  bareRef,
   ref,
   type Resource,
   resourcesOf,
@@ -350,6 +351,7 @@ describe("dev: a scheduled drift check of its own stack", () => {
     expect(byPath(parsed, "aws_iam_role_policy_attachment", "drift-check/plan/managed-policy-1")).toEqual({
       role: ref(parsed, "aws_iam_role", "drift-check/plan/role", "name"),
       policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+      lifecycle: { replace_triggered_by: [bareRef(parsed, "aws_iam_role", "drift-check/plan/role", "unique_id")] },
     });
     const statements = policyOf(parsed, "drift-check/plan/policy");
     expect(statements.map((s) => s.Sid)).toEqual([

@@ -162,10 +162,15 @@ export function byPath(tf: TerraformJson, type: string, fragment: string): Resou
   return found[0][1];
 }
 
-export function ref(tf: TerraformJson, type: string, fragment: string, attribute = "id"): string {
+/** `<type>.<name>.<attribute>` of the one resource of `type` at construct path `fragment`, a bare reference (replace_triggered_by). */
+export function bareRef(tf: TerraformJson, type: string, fragment: string, attribute = "id"): string {
   const name = Object.keys(tf.resource[type] ?? {}).find(named(fragment));
   if (!name) throw new Error(`no ${type} at ${fragment}`);
-  return `\${${type}.${name}.${attribute}}`;
+  return `${type}.${name}.${attribute}`;
+}
+
+export function ref(tf: TerraformJson, type: string, fragment: string, attribute = "id"): string {
+  return `\${${bareRef(tf, type, fragment, attribute)}}`;
 }
 
 /** `${data.<type>.<name>.<attribute>}` of the one data source of `type` at construct path `fragment`. */

@@ -133,3 +133,38 @@ describe("least privilege, over every policy document of every stack", () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_ROLE_POLICY_CHARACTERS);
   });
 });
+
+describe("a replaced role keeps its permissions in the same apply", () => {
+  const roleOf = (config: Record<string, unknown>) => /^\$\{(aws_iam_role\.[\w-]+)\.(?:name|id)\}$/.exec(String(config.role))?.[1];
+
+  it("replaces every inline policy and policy attachment with the role it names", () => {
+    const dependents = stacks.flatMap(([name, tf]) =>
+      ["aws_iam_role_policy", "aws_iam_role_policy_attachment"].flatMap((type) =>
+        Object.entries(tf.resource[type] ?? {}).map(([id, config]) => ({ where: `${name} ${type}.${id}`, config })),
+      ),
+    );
+    expect(dependents.length).toBeGreaterThan(50);
+    const unprotected = dependents
+      .filter(({ config }) => {
+        const role = roleOf(config);
+        const triggers = (config.lifecycle as { replace_triggered_by?: string[] } | undefined)?.replace_triggered_by ?? [];
+        return !role || !triggers.includes(`${role}.unique_id`);
+      })
+      .map(({ where }) => where);
+    expect(unprotected).toEqual([]);
+  });
+
+  it("updates an instance profile in place to a replacement role made before the old one goes", () => {
+    const profiles = stacks.flatMap(([, tf]) =>
+      Object.values(tf.resource.aws_iam_instance_profile ?? {}).map((profile) => ({ tf, profile })),
+    );
+    expect(profiles.length).toBeGreaterThanOrEqual(3);
+    for (const { tf, profile } of profiles) {
+      // A replaced profile would no longer be the running instance's.
+      expect(profile.lifecycle).toBeUndefined();
+      const role = tf.resource.aws_iam_role[roleOf(profile)!.split(".")[1]];
+      expect(role).toMatchObject({ name_prefix: expect.stringMatching(/-host-$/), lifecycle: { create_before_destroy: true } });
+      expect(role.name).toBeUndefined();
+    }
+  });
+});

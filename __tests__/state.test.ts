@@ -26,6 +26,7 @@ import {
   ENVIRONMENTS_DIR,
   EXAMPLES_DIR,
   named,
+  bareRef,
   ref,
   resourcesOf,
   SETTINGS,
@@ -244,6 +245,7 @@ describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", 
     expect(byPath(tf, "aws_iam_role_policy_attachment", "github/drift-read-only")).toEqual({
       role: ref(tf, "aws_iam_role", "github/drift", "name"),
       policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+      lifecycle: { replace_triggered_by: [bareRef(tf, "aws_iam_role", "github/drift", "unique_id")] },
     });
     expect(statementsOf(byPath(tf, "aws_iam_role_policy", "github/drift-state"))).toEqual(
       statementsOf(byPath(tf, "aws_iam_role_policy", "github/plan-state")),

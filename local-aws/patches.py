@@ -344,6 +344,26 @@ def _codedeploy_deletes() -> None:
     CodeDeployResponse.delete_deployment_group = delete_deployment_group
 
 
+def _iam_remove_role_not_in_profile() -> None:
+    """
+    aws_iam_role delete (a replaced host role whose instance profile was updated in the same
+    apply): RemoveRoleFromInstanceProfile for a role the profile no longer holds fails in AWS with
+    NoSuchEntity, which the provider ignores. moto raises a ValueError (HTTP 500), which the SDK
+    retries for ten minutes.
+    """
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import IAMBackend
+
+    def remove_role_from_instance_profile(self: IAMBackend, profile_name: str, role_name: str) -> None:
+        profile = self.get_instance_profile(profile_name)
+        role = self.get_role(role_name)
+        if role not in profile.roles:
+            raise NotFoundException(f"Role {role_name} is not in instance profile {profile_name}.")
+        profile.roles.remove(role)
+
+    IAMBackend.remove_role_from_instance_profile = remove_role_from_instance_profile
+
+
 #: Bucket names other AWS accounts already own: the app's old default state bucket among them.
 TAKEN_BUCKET_NAMES = ("platform-infra-terraform-state",)
 STRANGER_ACCOUNT = "999999999999"
@@ -1171,6 +1191,7 @@ PATCHES = [
     _ecs_one_off_tasks_finish,
     _security_group_rule_descriptions,
     _codedeploy_deletes,
+    _iam_remove_role_not_in_profile,
     _elasticache_parameter_groups,
     _elasticache_user_groups,
     _elasticache_tag_arns,

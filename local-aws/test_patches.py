@@ -254,6 +254,15 @@ def test_codedeploy_application_and_group_can_be_deleted(endpoint: str) -> None:
     assert missing_app.value.response["Error"]["Code"] == "ApplicationDoesNotExistException"
 
 
+def test_removing_a_role_its_profile_no_longer_holds_is_no_such_entity(endpoint: str) -> None:
+    iam = client(endpoint, "iam")
+    iam.create_role(RoleName="host", AssumeRolePolicyDocument="{}")
+    iam.create_instance_profile(InstanceProfileName="host")
+    iam.add_role_to_instance_profile(InstanceProfileName="host", RoleName="host")
+    iam.remove_role_from_instance_profile(InstanceProfileName="host", RoleName="host")
+    assert error_code(lambda: iam.remove_role_from_instance_profile(InstanceProfileName="host", RoleName="host")) == "NoSuchEntity"
+
+
 def error_code(call) -> str:  # type: ignore[no-untyped-def]
     with pytest.raises(ClientError) as error:
         call()

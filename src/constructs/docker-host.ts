@@ -174,8 +174,12 @@ export class DockerHost extends Construct {
       ...(props.migration ? { migration: { ...props.migration, logGroup: logGroupName(props.migration.service) } } : {}),
     });
 
+    // A role replaced under the same name leaves the instance profile without it until another
+    // apply, and a replaced profile is no longer the running instance's. A generated name, made
+    // before the old role goes, turns a replacement into an in-place update of the profile.
     const role = new IamRole(this, "role", {
-      name: `${namePrefix}-host`,
+      namePrefix: `${namePrefix}-host-`,
+      lifecycle: { createBeforeDestroy: true },
       // EC2 gives an instance profile's role only to instances launched in this account (iam:PassRole
       // cannot cross accounts), and sends no aws:SourceAccount to condition on.
       assumeRolePolicy: policyDocument([

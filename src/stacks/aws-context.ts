@@ -2,6 +2,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, type TerraformStack } from "cdktf";
 import { UNSET_STATE_BUCKET, type StateSettings } from "../config/settings";
 import { enableS3NativeLocking, requireTerraformVersion } from "../escape-hatches";
+import { replaceRoleDependentsWithTheirRole } from "./role-dependents";
 
 /** Ephemeral resources and write-only arguments (the database password) need 1.11. */
 export const REQUIRED_TERRAFORM = ">= 1.11.0";
@@ -53,9 +54,13 @@ export interface AwsContextProps {
   readonly account?: string;
 }
 
-/** The stack's AWS provider, and the Terraform version every stack of this app needs. */
+/**
+ * The stack's AWS provider, and what every stack of this app needs: the Terraform version, and
+ * IAM role dependents replaced with their role.
+ */
 export function addAwsProvider(stack: TerraformStack, props: AwsContextProps): AwsProvider {
   requireTerraformVersion(stack, REQUIRED_TERRAFORM);
+  replaceRoleDependentsWithTheirRole(stack);
   const local = props.localAwsEndpoint;
   return new AwsProvider(stack, "aws", {
     region: props.region,
