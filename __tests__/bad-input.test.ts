@@ -872,6 +872,31 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     'delivery.driftCheck.repository: must be a GitHub repository, "owner/name"',
   ],
   [
+    "a pipeline with neither a repository to build from nor an environment to promote",
+    withServices([api], { delivery: { builds: { api: {} } } } as unknown as Partial<EnvironmentInput>),
+    "delivery.repository: is required: the GitHub repository to build from (or promoteFrom",
+  ],
+  [
+    "a promotion that also builds",
+    withDelivery({ promoteFrom: "valid" }),
+    'delivery.repository: comes from "valid", whose releases this pipeline promotes (promoteFrom): remove it',
+  ],
+  [
+    "a promotion from an unknown environment",
+    withServices([api], { delivery: { promoteFrom: "staging" } } as unknown as Partial<EnvironmentInput>),
+    "delivery.promoteFrom: names no environment (environments: dev, valid)",
+  ],
+  [
+    "a promotion from the environment itself",
+    withServices([api], { delivery: { promoteFrom: "dev" } } as unknown as Partial<EnvironmentInput>),
+    "delivery.promoteFrom: names this environment itself",
+  ],
+  [
+    "a promotion from an environment without a pipeline",
+    withServices([api], { delivery: { promoteFrom: "valid" } } as unknown as Partial<EnvironmentInput>),
+    'delivery.promoteFrom: environment "valid" has no delivery section: it releases nothing to promote',
+  ],
+  [
     "a connection shared by an unknown environment",
     withDelivery({ connectionFrom: "staging" }),
     "delivery.connectionFrom: names no environment (environments: dev, valid)",
@@ -1081,6 +1106,44 @@ const fileCases: { title: string; files: Record<string, string | null>; message:
     },
     message:
       'environment "dev": project: "web-app-dev" is also app-dev\'s name prefix (project-environment): their resources would collide',
+  },
+  {
+    title: "a promotion across regions (the image repositories are regional)",
+    files: {
+      "dev.json": definition({ services: [api], delivery: { repository: "acme/product", builds: { api: {} } } }),
+      "qa.json": definition({
+        region: "eu-west-1",
+        network: { ...validInput().network, vpcCidr: "10.1.0.0/16" },
+        services: [api],
+        delivery: { promoteFrom: "dev" },
+      }),
+    },
+    message:
+      'environment "qa": delivery.promoteFrom: environment "dev" has region us-east-1, this one eu-west-1: a promotion deploys the images of the repositories both share',
+  },
+  {
+    title: "promotions in a circle",
+    files: {
+      "qa.json": definition({ services: [api], delivery: { promoteFrom: "uat" } }),
+      "uat.json": definition({
+        network: { ...validInput().network, vpcCidr: "10.1.0.0/16" },
+        services: [api],
+        delivery: { promoteFrom: "qa" },
+      }),
+    },
+    message: "delivery.promoteFrom: promotions go round in a circle: qa → uat → qa",
+  },
+  {
+    title: "a promotion of images the environment does not run",
+    files: {
+      "dev.json": definition({ services: [api], delivery: { repository: "acme/product", builds: { api: {} } } }),
+      "qa.json": definition({
+        network: { ...validInput().network, vpcCidr: "10.1.0.0/16" },
+        services: [{ ...api, name: "web" }],
+        delivery: { promoteFrom: "dev" },
+      }),
+    },
+    message: 'environment "qa": delivery.promoteFrom: runs none of the images "dev" releases (repositories: api)',
   },
   {
     title: "overlapping VPCs in one account and region",

@@ -1,6 +1,7 @@
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import { load as parseYaml } from "js-yaml";
-import { writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostFiles } from "../scripts/lib/user-data";
 import { ConfigError } from "../src/config/errors";
@@ -600,7 +601,9 @@ describe("fastapi-host: a release on the single host through SSM", () => {
   it("starts the host on the released tag, read from the release parameters it alone may list", () => {
     const files = hostFiles(byPath(parsed, "aws_instance", "host/instance").user_data as string);
     const compose = JSON.parse(files["/etc/app-host/compose.json"]);
-    expect(compose.services.api.image).toBe("${APP_REGISTRY}/ex/api:${APP_RELEASE_API:-1.0.0}");
+    // By digest: prepare resolves the released tag (or the defined one until the first release).
+    expect(compose.services.api.image).toBe("${APP_IMAGE_API:?is written by prepare}");
+    expect(files["/etc/app-host/images.tsv"]).toBe("APP_IMAGE_API\tex/api\tAPP_RELEASE_API\t1.0.0\n");
     expect(files["/etc/app-host/host.env"]).toContain("APP_RELEASE_PATH=/ex-fastapi-host/release\n");
     expect(files["/etc/systemd/system/app-host.service"]).toContain("ExecStartPre=/usr/local/libexec/app-host/read-releases");
     expect(sid(policyOf(parsed, "host/policy"), "ReadReleases")!.Resource).toBe(
@@ -707,5 +710,181 @@ describe("delivery options", () => {
     expect(commandsOf(buildSpecOf(parsed, "build-api"))).toContain(
       `docker build --pull --tag "$REPOSITORY_URI:$IMAGE_TAG" --file 'docker/api.Dockerfile' 'src'`,
     );
+  });
+});
+
+describe("build once, promote by digest: dev builds, staging and prod promote what the environment before them deployed", () => {
+  const dev = committedStack("dev").parsed;
+  const staging = committedStack("staging").parsed;
+  const prod = committedStack("prod").parsed;
+  const account = "${data.aws_caller_identity.account.account_id}";
+  const variablesOf = (tf: TerraformJson, name: string) =>
+    Object.fromEntries(
+      ((project(tf, name).environment as { environment_variable?: { name: string; value: string }[] }).environment_variable ?? []).map(
+        (e) => [e.name, e.value],
+      ),
+    );
+
+  it("gives prod the order Source (staging's release record) → Promote → Approve → Migrate → Deploy, building nothing", () => {
+    expect(pipelineStages(prod).map((s) => s.name)).toEqual(["Source", "Promote", "Approve", "Migrate", "Deploy"]);
+    expect(pipelineStages(staging).map((s) => s.name)).toEqual(["Source", "Promote", "Migrate", "Deploy"]);
+    const [source] = pipelineStage(prod, "Source").action;
+    expect(source).toMatchObject({
+      provider: "S3",
+      output_artifacts: ["source"],
+      configuration: { S3Bucket: `webapp-staging-promotions-${account}`, S3ObjectKey: "release.zip", PollForSourceChanges: "false" },
+    });
+    expect(pipelineStage(staging, "Source").action[0].configuration).toMatchObject({ S3Bucket: `webapp-dev-promotions-${account}` });
+    for (const tf of [staging, prod]) {
+      expect(
+        resourcesOf(tf, "aws_codebuild_project").filter((p) => (p.environment as { privileged_mode?: boolean }).privileged_mode),
+      ).toEqual([]);
+      const promote = pipelineStage(tf, "Promote").action;
+      expect(promote.map((a) => [a.name, a.output_artifacts])).toEqual([
+        ["promote-api", ["image_api"]],
+        ["promote-frontend", ["image_frontend"]],
+      ]);
+      expect(promote[0]).toMatchObject({ namespace: "ReleaseVariables" });
+    }
+    const released = [{ name: "IMAGE_TAG", value: "#{ReleaseVariables.IMAGE_TAG}", type: "PLAINTEXT" }];
+    expect(JSON.parse(pipelineStage(prod, "Migrate").action[0].configuration!.EnvironmentVariables)).toEqual(released);
+    const record = pipelineStage(prod, "Deploy").action.find((a) => a.name === "record-release")!;
+    expect(JSON.parse(record.configuration!.EnvironmentVariables)).toEqual(released);
+    expect(pipelineStage(prod, "Approve").action[0].configuration).toEqual({
+      CustomData: "Release commit #{ReleaseVariables.IMAGE_TAG} to webapp-prod",
+    });
+  });
+
+  it("lets a promotion only read its own repository's digests: no push, no build host", () => {
+    const statements = policyOf(prod, "delivery/promote-api/policy");
+    expect(statements.filter((s) => asList(s.Action).some((a) => a.startsWith("ecr:")))).toEqual([
+      {
+        Sid: "ReadOwnImageDigests",
+        Effect: "Allow",
+        Action: "ecr:DescribeImages",
+        Resource: dataRef(prod, "aws_ecr_repository", "image-api/repository", "arn"),
+      },
+    ]);
+    const spec = buildSpecOf(prod, "promote-api");
+    expect(commandsOf(spec).join("\n")).not.toMatch(/docker|ecr get-login-password/);
+    expect((JSON.parse(JSON.stringify(spec)) as { env: Record<string, unknown> }).env).toEqual({
+      shell: "bash",
+      "exported-variables": ["IMAGE_TAG"],
+    });
+  });
+
+  it("records each deployed release of dev and staging, for the next environment, and nothing for prod", () => {
+    for (const [tf, prefix] of [
+      [dev, "webapp-dev"],
+      [staging, "webapp-staging"],
+    ] as const) {
+      expect(variablesOf(tf, "release")).toMatchObject({
+        PROMOTION_BUCKET: ref(tf, "aws_s3_bucket", "delivery/promotions/bucket", "bucket"),
+        PROMOTION_REPOSITORIES: "webapp/api webapp/frontend",
+      });
+      const statements = policyOf(tf, "delivery/release/policy");
+      expect(sid(statements, "WriteReleaseRecord")).toEqual({
+        Sid: "WriteReleaseRecord",
+        Effect: "Allow",
+        Action: "s3:PutObject",
+        Resource: `${ref(tf, "aws_s3_bucket", "delivery/promotions/bucket", "arn")}/release.zip`,
+      });
+      expect(byPath(tf, "aws_s3_bucket_notification", "delivery/promotions/events")).toMatchObject({ eventbridge: true });
+      expect(byPath(tf, "aws_s3_bucket", "delivery/promotions/bucket")).toMatchObject({ bucket: `${prefix}-promotions-${account}` });
+    }
+    expect(resourcesOf(prod, "aws_s3_bucket_notification")).toEqual([]);
+    expect(variablesOf(prod, "release").PROMOTION_BUCKET).toBeUndefined();
+  });
+
+  it("starts prod's pipeline when staging records a release, with a role that may start only that pipeline", () => {
+    const rule = byPath(prod, "aws_cloudwatch_event_rule", "delivery/promotion-rule");
+    expect(JSON.parse(rule.event_pattern as string)).toEqual({
+      source: ["aws.s3"],
+      "detail-type": ["Object Created"],
+      detail: { bucket: { name: [`webapp-staging-promotions-${account}`] }, object: { key: ["release.zip"] } },
+    });
+    expect(byPath(prod, "aws_cloudwatch_event_target", "delivery/promotion-target")).toMatchObject({
+      arn: ref(prod, "aws_codepipeline", "delivery/pipeline", "arn"),
+      role_arn: ref(prod, "aws_iam_role", "delivery/promotion-role", "arn"),
+    });
+    expect(policyOf(prod, "delivery/promotion-policy")).toEqual([
+      {
+        Sid: "StartThisPipeline",
+        Effect: "Allow",
+        Action: "codepipeline:StartPipelineExecution",
+        Resource: ref(prod, "aws_codepipeline", "delivery/pipeline", "arn"),
+      },
+    ]);
+    const pipelineRead = policyOf(prod, "delivery/policy").filter((s) =>
+      asList(s.Resource).some((r) => r.includes("webapp-staging-promotions")),
+    );
+    expect(pipelineRead.flatMap((s) => asList(s.Action)).sort()).toEqual(["s3:GetBucketVersioning", "s3:GetObject", "s3:GetObjectVersion"]);
+  });
+
+  describe("the commands, run with a stand-in for the AWS CLI", () => {
+    const digestA = `sha256:${"a".repeat(64)}`;
+    const digestB = `sha256:${"b".repeat(64)}`;
+    /** Runs `commands` as CodeBuild does (one shell, stopping at the first failure) with `aws` answering every describe-images with `digest`. */
+    const runWith = (commands: string[], digest: string, env: Record<string, string>, files: Record<string, string> = {}) => {
+      const dir = scratchDir("buildspec-");
+      const bin = join(dir, "bin");
+      mkdirSync(bin);
+      writeFileSync(
+        join(bin, "aws"),
+        `#!/bin/bash\ncase "$*" in\n  "ecr describe-images "*) echo '${digest}' ;;\n  "s3 cp "*) cp "$3" "${dir}/uploaded.zip" ;;\n  *) echo "unexpected: aws $*" >&2; exit 9 ;;\nesac\n`,
+        { mode: 0o755 },
+      );
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      // stdin not a socket: bash would read ~/.bashrc, as when started by sshd.
+      const result = spawnSync("bash", ["-e", "-o", "pipefail", "-c", commands.join("\n")], {
+        cwd: dir,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: `${bin}:${process.env.PATH}`, ...env },
+        encoding: "utf8",
+      });
+      return { ...result, dir };
+    };
+    const repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/webapp/api";
+    const record = (digest: string) =>
+      JSON.stringify({ commit: "0123456789abcdef0123456789abcdef01234567", images: { "webapp/api": digest } });
+
+    it("promotes the recorded digest, naming it in the deploy files and passing the commit on", () => {
+      const commands = [...commandsOf(buildSpecOf(prod, "promote-api")), 'echo "$IMAGE_TAG" > exported.txt'];
+      const run = runWith(commands, digestA, { REPOSITORY_URI: repository }, { "release.json": record(digestA) });
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      expect(JSON.parse(readFileSync(join(run.dir, "imagedefinitions-api.json"), "utf8"))).toEqual([
+        { name: "api", imageUri: `${repository}@${digestA}` },
+      ]);
+      expect(readFileSync(join(run.dir, "exported.txt"), "utf8").trim()).toBe("0123456789abcdef0123456789abcdef01234567");
+    });
+
+    it("refuses when the repository's tag names another digest than the one released", () => {
+      const run = runWith(
+        commandsOf(buildSpecOf(prod, "promote-api")),
+        digestB,
+        { REPOSITORY_URI: repository },
+        { "release.json": record(digestA) },
+      );
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain(`is ${digestB}, not the ${digestA} that was released: refusing to promote another build`);
+      expect(existsSync(join(run.dir, "imagedefinitions-api.json"))).toBe(false);
+    });
+
+    it("records the commit and each repository's digest, zipped for the next pipeline's source", () => {
+      const commands = commandsOf(buildSpecOf(staging, "release")).filter((c) => !c.startsWith("for parameter in"));
+      const run = runWith(commands, digestA, {
+        IMAGE_TAG: "0123456789abcdef0123456789abcdef01234567",
+        PROMOTION_BUCKET: "webapp-staging-promotions-123456789012",
+        PROMOTION_REPOSITORIES: "webapp/api webapp/frontend",
+      });
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      const unzipped = spawnSync("unzip", ["-p", join(run.dir, "uploaded.zip"), "release.json"], { encoding: "utf8" });
+      expect(JSON.parse(unzipped.stdout)).toEqual({
+        commit: "0123456789abcdef0123456789abcdef01234567",
+        images: { "webapp/api": digestA, "webapp/frontend": digestA },
+      });
+    });
   });
 });

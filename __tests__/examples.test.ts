@@ -11,7 +11,7 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { composeServices } from "../scripts/lib/user-data";
+import { composeServices, hostFiles } from "../scripts/lib/user-data";
 import { loadEnvironments } from "../src/config/load";
 import {
   byPath,
@@ -85,7 +85,10 @@ describe("autoblog-host: one EC2 host, compose with PostgreSQL on its own volume
       ["CodeBuild", ref(parsed, "aws_codebuild_project", "delivery/build-frontend/project", "name")],
     ]);
     expect(pipelineStage(parsed, "Deploy").action.map((a) => a.name)).toEqual(["deploy-host"]);
-    expect(compose(parsed).backend.image).toBe("${APP_REGISTRY}/ex/backend:${APP_RELEASE_BACKEND:-1.0.0}");
+    expect(compose(parsed).backend.image).toBe("${APP_IMAGE_BACKEND:?is written by prepare}");
+    expect(hostFiles(resourcesOf(parsed, "aws_instance")[0].user_data as string)["/etc/app-host/images.tsv"]).toContain(
+      "APP_IMAGE_BACKEND\tex/backend\tAPP_RELEASE_BACKEND\t1.0.0\n",
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostFiles as readHostFiles } from "../scripts/lib/user-data";
@@ -149,7 +149,7 @@ describe("the compose project, rendered from the service definitions", () => {
 
   it("takes images, sizes and settings from the definitions", () => {
     expect(composed.services.api).toMatchObject({
-      image: "${APP_REGISTRY}/webapp/api:1.0.0",
+      image: "${APP_IMAGE_API:?is written by prepare}",
       mem_limit: "512m",
       cpus: 0.25,
       read_only: true,
@@ -252,7 +252,9 @@ describe("one service definition, two targets", () => {
     // ECS runs the image by the digest the repository holds under the new tag.
     expect(after.ecs.image).toBe(dataRef(ecsAfter, "aws_ecr_image", "image-api/image-0", "image_uri"));
     expect(byDataPath(ecsAfter, "aws_ecr_image", "image-api/image-0").image_tag).toBe("1.1.0");
-    expect(after.host.image).toMatch(/:1\.1\.0$/);
+    const hostImage = (input: typeof host) => hostFiles(synthInput("edge", input).parsed)["/etc/app-host/images.tsv"];
+    expect(hostImage(host)).toContain("APP_IMAGE_API\twebapp/api\t-\t1.0.0\n");
+    expect(hostImage(changed(host))).toContain("APP_IMAGE_API\twebapp/api\t-\t1.1.0\n");
     expect(after.ecs.command).toEqual(["serve", "--workers", "$WORKERS"]);
     // Compose would expand $WORKERS from the host's environment; the definition means it literally.
     expect(after.host.command).toEqual(["serve", "--workers", "$$WORKERS"]);
@@ -523,5 +525,62 @@ describe("the host's scripts", () => {
       ["/usr/local/libexec/app-host/deploy", "deploy.sh"],
     ])
       expect(files[path]).toBe(readFileSync(join(dir, file), "utf8"));
+  });
+});
+
+describe("prepare pins every image by the digest its tag names, before any compose command", () => {
+  const digest = `sha256:${"c".repeat(64)}`;
+  /** Runs the host's prepare with stand-ins for render-env, the AWS CLI and docker; ECR knows only `known` (repository:tag). */
+  const prepare = (releases: string, images: string, known: readonly string[]) => {
+    const dir = scratchDir("prepare-");
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+    stub("render-env", "exit 0");
+    // Reads what login is piped, as docker does: an unread pipe would fail the AWS CLI's side (SIGPIPE) at random.
+    stub("docker", 'if [[ "$1" == login ]]; then cat >/dev/null; fi; echo "docker $*" >> "$(dirname "$0")/../docker.log"');
+    stub(
+      "aws",
+      [
+        'if [[ "$1 $2" == "ecr get-login-password" ]]; then echo token; exit 0; fi',
+        'repository=""; tag=""; while (($#)); do case "$1" in --repository-name) repository=$2;; --image-ids) tag=${2#imageTag=};; esac; shift; done',
+        `case " ${known.join(" ")} " in *" $repository:$tag "*) echo '${digest}';; *) echo None;; esac`,
+      ].join("\n"),
+    );
+    writeFileSync(join(dir, "release.env"), releases);
+    writeFileSync(join(dir, "images.tsv"), images);
+    const script = join(__dirname, "..", "src", "host", "files", "prepare.sh");
+    const result = spawnSync("bash", [script], {
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        APP_HOST_DIR: dir,
+        APP_LIBEXEC: bin,
+        APP_REGION: "us-east-1",
+        APP_REGISTRY: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        APP_NAME: "webapp",
+      },
+    });
+    return { ...result, releases: readFileSync(join(dir, "release.env"), "utf8"), dir };
+  };
+  const images = "APP_IMAGE_API\twebapp/api\tAPP_RELEASE_API\t1.0.0\nAPP_IMAGE_PROXY_SIDE\twebapp/side\t-\t2.0.0\n";
+
+  it("resolves the released tag, or the defined one, and replaces the previous pins", () => {
+    const run = prepare("APP_RELEASE_API=abc1234\nAPP_IMAGE_API=old@sha256:0\n", images, ["webapp/api:abc1234", "webapp/side:2.0.0"]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+    expect(run.releases).toBe(
+      `APP_RELEASE_API=abc1234\nAPP_IMAGE_API=${registry}/webapp/api@${digest}\nAPP_IMAGE_PROXY_SIDE=${registry}/webapp/side@${digest}\n`,
+    );
+    expect(readFileSync(join(run.dir, "docker.log"), "utf8")).toContain(`compose --project-name webapp --env-file ${run.dir}/release.env`);
+  });
+
+  it("fails, pulling nothing, when a tag names no image", () => {
+    const run = prepare("APP_RELEASE_API=abc1234\n", images, ["webapp/side:2.0.0"]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("no image webapp/api:abc1234 in ECR");
+    expect(readFileSync(join(run.dir, "docker.log"), "utf8")).not.toContain("pull");
   });
 });

@@ -344,6 +344,29 @@ def _codedeploy_deletes() -> None:
     CodeDeployResponse.delete_deployment_group = delete_deployment_group
 
 
+def _s3_eventbridge_notifications() -> None:
+    """
+    aws_s3_bucket_notification with `eventbridge = true` (the promotions bucket): moto stores
+    PutBucketNotificationConfiguration's EventBridgeConfiguration but GetBucketNotificationConfiguration
+    leaves it out, so every plan turns EventBridge delivery on again.
+    """
+    from moto.core.responses import ActionResult
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: S3Response):  # type: ignore[no-untyped-def]
+        configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if configuration is None or configuration.event_bridge is None:
+            return original(self)
+        if configuration.topic or configuration.queue or configuration.cloud_function:
+            raise NotImplementedError("EventBridge beside topic, queue or function notifications")
+        self.data["Action"] = "GetBucketNotificationConfiguration"
+        return self.serialized(ActionResult({"EventBridgeConfiguration": {}}))
+
+    S3Response.get_bucket_notification = get_bucket_notification
+
+
 def _iam_remove_role_not_in_profile() -> None:
     """
     aws_iam_role delete (a replaced host role whose instance profile was updated in the same
@@ -1192,6 +1215,7 @@ PATCHES = [
     _security_group_rule_descriptions,
     _codedeploy_deletes,
     _iam_remove_role_not_in_profile,
+    _s3_eventbridge_notifications,
     _elasticache_parameter_groups,
     _elasticache_user_groups,
     _elasticache_tag_arns,

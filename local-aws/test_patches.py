@@ -263,6 +263,14 @@ def test_removing_a_role_its_profile_no_longer_holds_is_no_such_entity(endpoint:
     assert error_code(lambda: iam.remove_role_from_instance_profile(InstanceProfileName="host", RoleName="host")) == "NoSuchEntity"
 
 
+def test_bucket_notification_reports_eventbridge_delivery(endpoint: str) -> None:
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket="promotions")
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket="promotions")
+    s3.put_bucket_notification_configuration(Bucket="promotions", NotificationConfiguration={"EventBridgeConfiguration": {}})
+    assert s3.get_bucket_notification_configuration(Bucket="promotions")["EventBridgeConfiguration"] == {}
+
+
 def error_code(call) -> str:  # type: ignore[no-untyped-def]
     with pytest.raises(ClientError) as error:
         call()

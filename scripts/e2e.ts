@@ -143,9 +143,12 @@ async function main(): Promise<void> {
     });
     const dirs = { out: OUT_DIR, teardown: TEARDOWN_DIR, work: WORK_DIR, environments: ENVIRONMENTS_DIR, examples: EXAMPLES_DIR };
     const migrating = new Set(environments.filter((e) => e.migration && !e.singleHost && stacks.includes(e.name)).map((e) => e.name));
-    // The migration check runs the pipeline's commands with the AWS CLI, as CodeBuild does.
+    const promoting = new Set(
+      environments.filter((e) => e.delivery?.promotion && e.delivery.promotedTo.length > 0 && stacks.includes(e.name)).map((e) => e.name),
+    );
+    // The migration and promotion checks run the pipeline's commands with the AWS CLI, as CodeBuild does.
     const awsCliBin =
-      migrating.size > 0
+      migrating.size + promoting.size > 0
         ? dirname(
             await progress.step("AWS CLI", "install, or find in .local/", () =>
               ensurePythonVenv("awscli-venv", join(ROOT, "drills", "requirements.txt")),
@@ -158,6 +161,9 @@ async function main(): Promise<void> {
       viaCdktf: stack === CDKTF_DEPLOYED_STACK,
       ...(stack === ROLLBACK_STACK ? { rollback: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } : {}),
       ...(migrating.has(stack) ? { migration: { awsCliBin } } : {}),
+      ...(promoting.has(stack)
+        ? { promotion: { awsCliBin, push: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } }
+        : {}),
       ...(stack === CDKTF_DEPLOYED_STACK
         ? { releases: { push: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } }
         : {}),
@@ -251,6 +257,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
       "rollback fails",
       "migration gates",
       "rollback restores",
+      "promoted by digest",
       "destroy ok",
       "wall s",
       "result",
@@ -267,6 +274,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
         r.rolledBack ?? "-",
         r.migrated ?? "-",
         r.rolledBackRelease ?? "-",
+        r.promoted ?? "-",
         r.stack === BOOTSTRAP_STACK ? "kept (prevent_destroy)" : r.destroyed ? "yes" : "NO",
         r.wallSeconds === undefined ? "-" : r.wallSeconds.toFixed(0),
         r.failure ? "FAILED" : "ok",

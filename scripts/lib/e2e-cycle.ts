@@ -6,7 +6,16 @@
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MIGRATION_VARIABLES, migrationCommands, RELEASE_VARIABLE } from "../../src/delivery/buildspec";
+import {
+  imageDefinitionsFile,
+  MIGRATION_VARIABLES,
+  migrationCommands,
+  RELEASE_RECORD_FILE,
+  RELEASE_RECORD_OBJECT,
+  RELEASE_VARIABLE,
+  releaseRecordCommands,
+  REPOSITORY_VARIABLE,
+} from "../../src/delivery/buildspec";
 import { check, StepError } from "./bootstrap";
 import { imageDigest, putParameters, readSecretValue, serviceImages, UNHEALTHY_IMAGE_MARKER } from "./local-aws";
 import { run, type RunResult } from "./process";
@@ -59,6 +68,12 @@ export interface StackCycle {
    * apply; then `npm run rollback` must put the services back on A, with an empty re-plan.
    */
   readonly releases?: { readonly push: (repository: string, tag: string) => Promise<void> };
+  /**
+   * The stack both promotes and is promoted from: record a release as its pipeline's recording
+   * step does, promote it with its promotion projects' commands (AWS CLI, against the emulator),
+   * and check the deploy files name the pushed digest; a record naming another digest must be refused.
+   */
+  readonly promotion?: { readonly awsCliBin: string; readonly push: (repository: string, tag: string) => Promise<void> };
   readonly endpoint: string;
   /** The environment terraform runs with (provider mirror, no prompts). */
   readonly env: NodeJS.ProcessEnv;
@@ -84,6 +99,8 @@ export interface CycleRow {
   migrated?: string;
   /** "yes" when npm run rollback put the services back on the previous release. */
   rolledBackRelease?: string;
+  /** "yes" when a recorded release was promoted by its digest, and a record naming another digest refused. */
+  promoted?: string;
   destroyed?: boolean;
   wallSeconds?: number;
   failure?: string;
@@ -303,7 +320,9 @@ async function expectRolledBackDeployFails(cycle: StackCycle, push: (repository:
 
 /** Deploys the stack with the user's own command; returns the folder cdktf wrote it to. */
 /** The resources the stack's state holds, as `terraform show -json` gives them. */
-async function stateResources(cycle: StackCycle, dir: string): Promise<{ type: string; values: Record<string, unknown> }[]> {
+type StateResource = { readonly type: string; readonly values: Record<string, unknown> };
+
+async function stateResources(cycle: StackCycle, dir: string): Promise<StateResource[]> {
   const shown = await tf(cycle, dir, ["show", "-json"]);
   check(shown, "show");
   return (JSON.parse(shown.stdout) as { values: { root_module: { resources: { type: string; values: Record<string, unknown> }[] } } })
@@ -355,6 +374,86 @@ async function expectMigrationToGate(cycle: StackCycle, dir: string, awsCliBin: 
     throw new StepError(
       `a failing migration did not stop the release with "${expected}" (exit ${failed.code}):\n${failed.stderr.slice(-1500)}`,
     );
+}
+
+/** A CodeBuild project's plain variables and its buildspec's commands, as the state holds them. */
+function projectOf(
+  resources: readonly StateResource[],
+  name: (n: string) => boolean,
+): { variables: Record<string, string>; commands: string[] } {
+  const project = resources.find((r) => r.type === "aws_codebuild_project" && name(String(r.values.name)));
+  if (!project) throw new StepError("the stack has no such CodeBuild project");
+  const [environment] = project.values.environment as { environment_variable: { name: string; value: string }[] }[];
+  const [source] = project.values.source as { buildspec: string }[];
+  const spec = JSON.parse(source.buildspec) as { phases: Record<string, { commands: string[] }> };
+  return {
+    variables: Object.fromEntries(environment.environment_variable.map((v) => [v.name, v.value])),
+    commands: Object.values(spec.phases).flatMap((phase) => phase.commands),
+  };
+}
+
+/** A made-up commit, recorded and promoted by the promotion check. */
+const PROMOTED = "cccc2222cccc2222cccc2222cccc2222cccc2222";
+
+async function expectPromotionByDigest(
+  cycle: StackCycle,
+  dir: string,
+  awsCliBin: string,
+  push: (repository: string, tag: string) => Promise<void>,
+): Promise<void> {
+  const resources = await stateResources(cycle, dir);
+  const record = projectOf(resources, (n) => n.endsWith("-release"));
+  const repositories = (record.variables.PROMOTION_REPOSITORIES ?? "").split(" ").filter(Boolean);
+  if (repositories.length === 0) throw new StepError("the recording step names no repository");
+  for (const repository of repositories) await push(repository, PROMOTED);
+  const scratch = join(cycle.dirs.work, `${cycle.stack}.promotion`);
+  mkdirSync(scratch, { recursive: true });
+  const env = {
+    ...process.env,
+    PATH: `${awsCliBin}:${process.env.PATH ?? ""}`,
+    AWS_ENDPOINT_URL: cycle.endpoint,
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_DEFAULT_REGION: "us-east-1",
+    [RELEASE_VARIABLE]: PROMOTED,
+  };
+  const bash = async (what: string, commands: string[], variables: Record<string, string>) => {
+    const result = await run("bash", ["-c", ["set -euo pipefail", ...commands].join("\n")], {
+      cwd: scratch,
+      env: { ...env, ...variables },
+      timeoutSeconds: 120,
+    });
+    appendFileSync(cycle.logFile, `### ${what}\n${result.stdout}${result.stderr}\n`);
+    return result;
+  };
+  // The recording step's release record, written to the promotions bucket as the pipeline's source.
+  const recorded = await bash("release record", releaseRecordCommands(), record.variables);
+  if (recorded.code !== 0) throw new StepError(`recording the release failed (exit ${recorded.code}):\n${recorded.stderr.slice(-1500)}`);
+  const fetched = await bash(
+    "fetch the record",
+    [
+      `aws s3 cp "s3://${record.variables.PROMOTION_BUCKET}/${RELEASE_RECORD_OBJECT}" source.zip --only-show-errors`,
+      "unzip -o -q source.zip",
+    ],
+    {},
+  );
+  if (fetched.code !== 0) throw new StepError(`the release record could not be read back:\n${fetched.stderr.slice(-1500)}`);
+  const promote = projectOf(resources, (n) => n.endsWith(`-promote-${repositories[0].split("/").pop()}`));
+  const promoted = await bash("promotion", promote.commands, promote.variables);
+  if (promoted.code !== 0) throw new StepError(`the promotion failed (exit ${promoted.code}):\n${promoted.stderr.slice(-1500)}`);
+  const digest = await imageDigest(cycle.endpoint, repositories[0], PROMOTED);
+  const files = readdirSync(scratch).filter((f) => f.startsWith(imageDefinitionsFile("").replace(/\.json$/, "")));
+  const named = files.map((f) => readFileSync(join(scratch, f), "utf8"));
+  if (named.length === 0 || !named.every((text) => text.includes(`${promote.variables[REPOSITORY_VARIABLE]}@${digest}`)))
+    throw new StepError(`the promotion's deploy files do not name ${repositories[0]}@${digest}: ${named.join(" ")}`);
+  // A record that names another digest (another build of the commit) must be refused.
+  const recordFile = join(scratch, RELEASE_RECORD_FILE);
+  const tampered = JSON.parse(readFileSync(recordFile, "utf8")) as { images: Record<string, string> };
+  tampered.images[repositories[0]] = `sha256:${"0".repeat(64)}`;
+  writeFileSync(recordFile, JSON.stringify(tampered));
+  const refused = await bash("promotion of another digest", promote.commands, promote.variables);
+  if (refused.code === 0 || !refused.stderr.includes("refusing to promote another build"))
+    throw new StepError(`a record naming another digest was not refused (exit ${refused.code}):\n${refused.stderr.slice(-1500)}`);
 }
 
 /** Two made-up commits, released in this order by the rollback check. */
@@ -457,6 +556,11 @@ export async function cycleEnvironment(cycle: StackCycle): Promise<CycleRow> {
       const { awsCliBin } = cycle.migration;
       await step("migration runs, a failing one stops", () => expectMigrationToGate(cycle, dir, awsCliBin));
       row.migrated = "yes";
+    }
+    if (cycle.promotion) {
+      const { awsCliBin, push } = cycle.promotion;
+      await step("release recorded, promoted by digest", () => expectPromotionByDigest(cycle, dir, awsCliBin, push));
+      row.promoted = "yes";
     }
     if (cycle.releases) {
       const { push } = cycle.releases;

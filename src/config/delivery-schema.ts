@@ -69,9 +69,20 @@ const driftCheckSchema = z
     "A scheduled terraform plan of this environment's own stack (read-only, without the state lock), from the infrastructure repository through the pipeline's connection: changes are published to the alarm topic, a plan that fails pages as a failed check.",
   );
 
+/** The branch a pipeline releases unless its definition names another. */
+export const DEFAULT_BRANCH = "main";
+
 export const deliverySchema = z.strictObject({
-  repository: githubRepository.describe("The GitHub repository to release from, owner/name."),
-  branch: branchName.default("main").describe("The branch whose every commit is released."),
+  repository: githubRepository
+    .optional()
+    .describe("The GitHub repository to release from, owner/name. Required unless promoteFrom names where releases come from."),
+  branch: branchName.optional().describe(`The branch whose every commit is released; not with promoteFrom. Default: ${DEFAULT_BRANCH}.`),
+  promoteFrom: z
+    .string()
+    .optional()
+    .describe(
+      "Another environment whose releases this pipeline deploys without building: each release that environment's pipeline deploys is recorded (commit and image digests) and starts this pipeline, which refuses any image whose digest differs, then approves, migrates and deploys it. Same project, account and region (the image repositories are shared). Not with repository, branch or builds: they come from it. The pipeline reads no repository; its drift check reads this app through its own connection (connectionArn or connectionFrom to share one).",
+    ),
   connectionArn: z
     .string()
     .regex(
@@ -91,8 +102,9 @@ export const deliverySchema = z.strictObject({
   builds: z
     .record(z.string(), imageBuildSchema)
     .refine((builds) => Object.keys(builds).length > 0, "name at least one service to build")
+    .optional()
     .describe(
-      "The images to build, keyed by the name of a service that runs each; every service on that service's ECR repository is deployed with it. A pipeline deploys at most 20 rolling services (a blue/green one counts 1.5).",
+      "The images to build, keyed by the name of a service that runs each; every service on that service's ECR repository is deployed with it. A pipeline deploys at most 20 rolling services (a blue/green one counts 1.5). Required unless promoteFrom.",
     ),
   manualApproval: z
     .boolean()

@@ -5,7 +5,7 @@ import { findPlaceholders, type Placeholder } from "./placeholders";
 import { ConfigError, problem } from "./errors";
 import { availabilityZones } from "./regions";
 import { CACHE_ENGINE_VERSIONS, type CacheDefinition, type DatabaseDefinition } from "./data-schema";
-import type { DeliveryDefinition } from "./delivery-schema";
+import { DEFAULT_BRANCH, type DeliveryDefinition } from "./delivery-schema";
 import type { ObservabilityDefinition } from "./observability-schema";
 import { albSchema, environmentSchema, imageRepository, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
 import { burstable, instanceArchitecture, type SingleHostDefinition } from "./single-host-schema";
@@ -108,16 +108,27 @@ export interface DriftCheckConfig {
   readonly branch: string;
 }
 
-/** AWS-native delivery with its defaults resolved. */
+/**
+ * AWS-native delivery with its defaults resolved. A pipeline that promotes another environment's
+ * releases (`promoteFrom`) takes its repository, branch, connection and images from it once
+ * loadEnvironments knows every environment.
+ */
 export interface DeliveryConfig extends Omit<
   DeliveryDefinition,
-  "builds" | "manualApproval" | "connectionArn" | "connectionFrom" | "driftCheck"
+  "repository" | "branch" | "builds" | "manualApproval" | "connectionArn" | "connectionFrom" | "driftCheck" | "promoteFrom"
 > {
+  readonly repository: string;
+  readonly branch: string;
+  /** The images the pipeline releases: built here, or promoted from `promotion.from`. */
   readonly builds: readonly ImageBuild[];
   readonly manualApproval: boolean;
   readonly connection: ConnectionSource;
   /** Absent when `delivery.driftCheck.enabled` is false. */
   readonly driftCheck?: DriftCheckConfig;
+  /** Where this pipeline's releases come from, when they are promoted, not built. */
+  readonly promotion?: { readonly from: string; readonly fromNamePrefix?: string };
+  /** Environments promoting this one's releases: its pipeline records each release for them. */
+  readonly promotedTo: readonly string[];
 }
 
 /** A validated environment with everything derivable already derived. */
@@ -377,7 +388,7 @@ function resolveDelivery(
   production: boolean,
   namePrefix: string,
 ): DeliveryConfig {
-  const builds = Object.entries(delivery.builds).map(([name, build]): ImageBuild => {
+  const builds = Object.entries(delivery.builds ?? {}).map(([name, build]): ImageBuild => {
     const repository = services.find((s) => s.name === name)!.image.repository;
     return {
       repository,
@@ -386,23 +397,29 @@ function resolveDelivery(
       services: services.filter((s) => s.image.repository === repository),
     };
   });
-  const { connectionArn, connectionFrom, driftCheck, ...rest } = delivery;
+  const { connectionArn, connectionFrom, driftCheck, promoteFrom, ...rest } = delivery;
   const connection: ConnectionSource = connectionArn
     ? { arn: connectionArn }
     : connectionFrom
       ? { from: connectionFrom }
       : { create: connectionName(namePrefix) };
+  const repository = delivery.repository ?? "";
+  const branch = delivery.branch ?? DEFAULT_BRANCH;
   return {
     ...rest,
+    repository,
+    branch,
     builds,
     manualApproval: delivery.manualApproval ?? production,
     connection,
+    promotedTo: [],
+    ...(promoteFrom ? { promotion: { from: promoteFrom } } : {}),
     ...(driftCheck.enabled
       ? {
           driftCheck: {
             schedule: driftCheck.schedule,
-            repository: driftCheck.repository ?? delivery.repository,
-            branch: driftCheck.branch ?? delivery.branch,
+            repository: driftCheck.repository ?? repository,
+            branch: driftCheck.branch ?? branch,
           },
         }
       : {}),

@@ -4,6 +4,7 @@ import { getNodeValue, parseTree, printParseErrorCode, type Node, type ParseErro
 import { connectionName, type EnvironmentConfig, resolveEnvironment } from "./environment";
 import { overlaps, parseCidr } from "./cidr";
 import { ConfigError, problem } from "./errors";
+import { resolvePromotions } from "./promotion";
 
 /**
  * Reads every `<name>.json` in each of `dirs` (the environments, then the examples), validates
@@ -66,7 +67,9 @@ export function loadEnvironments(...dirs: string[]): EnvironmentConfig[] {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   problems.push(...crossDefinitionProblems(environments));
-  const resolved = environments.map((env) => {
+  const promotions = resolvePromotions(environments);
+  if (promotions.problems.length > 0) throw new ConfigError([...problems, ...promotions.problems]);
+  const resolved = promotions.environments.map((env) => {
     const shared = shareConnection(env, environments);
     if (typeof shared === "string") problems.push(shared);
     return typeof shared === "string" ? env : shared;

@@ -40,7 +40,7 @@ export function releaseIssues(
     readonly release?: ReleaseDefinition;
     readonly services: readonly { readonly name: string; readonly image: { readonly repository?: string } }[];
     readonly singleHost?: unknown;
-    readonly delivery?: { readonly builds: Readonly<Record<string, unknown>> };
+    readonly delivery?: { readonly builds?: Readonly<Record<string, unknown>>; readonly promoteFrom?: string };
   },
   issue: (path: (string | number)[], message: string) => void,
 ): void {
@@ -62,7 +62,8 @@ export function releaseIssues(
     return svc?.image.repository ?? name;
   };
   const built = new Set(Object.keys(env.delivery?.builds ?? {}).map(repository));
-  if (env.delivery && !built.has(repository(migrate.service)))
+  // A promoted release's images are known once every definition is (loadEnvironments checks them).
+  if (env.delivery && !env.delivery.promoteFrom && !built.has(repository(migrate.service)))
     issue(
       ["release", "migrate", "service"],
       `the pipeline does not build "${migrate.service}": the migration runs with the image a release builds (add it to delivery.builds)`,

@@ -561,7 +561,8 @@ export const environmentSchema = z
       Object.keys(env.delivery?.builds ?? {}).flatMap((name) => env.services.filter((s) => s.name === name).map(imageRepository)),
     );
     env.services.forEach((svc, i) => {
-      if (svc.deployment === "blueGreen" && !delivered.has(imageRepository(svc)))
+      // A promoted release's images are known once every definition is (loadEnvironments checks them).
+      if (svc.deployment === "blueGreen" && !env.delivery?.promoteFrom && !delivered.has(imageRepository(svc)))
         serviceIssue(
           i,
           "deployment",
@@ -649,8 +650,17 @@ function dataStoreMissing(env: ParsedEnvironment, store: (typeof DATA_STORES)[nu
 function deliveryIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
   const delivery = env.delivery!;
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path: ["delivery", ...path], message });
+  if (delivery.promoteFrom) {
+    for (const field of ["repository", "branch", "builds"] as const)
+      if (delivery[field] !== undefined)
+        issue([field], `comes from "${delivery.promoteFrom}", whose releases this pipeline promotes (promoteFrom): remove it`);
+  } else {
+    if (!delivery.repository)
+      issue(["repository"], "is required: the GitHub repository to build from (or promoteFrom, to promote another environment's releases)");
+    if (!delivery.builds) issue(["builds"], "is required: the images to build (or promoteFrom, to promote another environment's releases)");
+  }
   const builtBy = new Map<string, string>();
-  for (const name of Object.keys(delivery.builds)) {
+  for (const name of Object.keys(delivery.builds ?? {})) {
     const svc = env.services.find((s) => s.name === name);
     if (!svc) {
       const known = env.services.map((s) => s.name).join(", ") || "none";

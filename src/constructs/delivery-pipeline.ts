@@ -1,4 +1,6 @@
-import { Codepipeline, type CodepipelineStageAction } from "@cdktf/provider-aws/lib/codepipeline";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { Codepipeline, type CodepipelineStage, type CodepipelineStageAction } from "@cdktf/provider-aws/lib/codepipeline";
 import { CodestarconnectionsConnection } from "@cdktf/provider-aws/lib/codestarconnections-connection";
 import { DataAwsCodestarconnectionsConnection } from "@cdktf/provider-aws/lib/data-aws-codestarconnections-connection";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -12,9 +14,13 @@ import {
   DEPLOY_INSTANCE_VARIABLE,
   imageBuildSpec,
   imageDefinitionsFile,
+  imagePromotionSpec,
   MIGRATION_VARIABLES,
   migrationSpec,
+  PROMOTION_BUCKET_VARIABLE,
+  PROMOTION_REPOSITORIES_VARIABLE,
   RELEASE_PARAMETERS_VARIABLE,
+  RELEASE_RECORD_OBJECT,
   RELEASE_VARIABLE,
   releaseSpec,
   REPOSITORY_VARIABLE,
@@ -31,6 +37,8 @@ import { SecureBucket } from "./secure-bucket";
 export interface PipelineImage {
   /** ECR repository name within the environment. */
   readonly repository: string;
+  /** Its name in ECR (`<project>/<repository>`). */
+  readonly repositoryName: string;
   readonly repositoryUrl: string;
   readonly repositoryArn: string;
   /** Build context and Dockerfile, relative to the repository root. */
@@ -87,14 +95,34 @@ export interface DeliveryPipelineProps {
   readonly notificationTopicArn: string;
   /** prevent_destroy on the artifact key. */
   readonly protect: boolean;
+  /**
+   * Deploy the releases the pipeline of the environment with this name prefix records, without
+   * building: its release record starts this pipeline, and each image must still have the digest
+   * recorded there.
+   * @default build each image from the repository
+   */
+  readonly promotion?: { readonly fromNamePrefix: string };
+  /**
+   * Record each deployed release (commit and digests) in a promotions bucket, whose new object
+   * starts the pipelines of the environments promoting this one.
+   * @default false
+   */
+  readonly recordsPromotions?: boolean;
 }
 
 /** Name of the EventBridge rule that reports failed releases; the alarm topic lets it publish. */
 export const failedReleaseRuleName = (namePrefix: string) => `${namePrefix}-release-failed`;
 
+/** The bucket where an environment's pipeline records the releases other environments promote. */
+export const promotionsBucketName = (namePrefix: string, accountId: string) => `${namePrefix}-promotions-${accountId}`;
+
 const SOURCE = "source";
 const artifactOf = (image: PipelineImage) => `image_${image.repository.replace(/-/g, "_")}`;
-const releaseVariables = JSON.stringify([{ name: RELEASE_VARIABLE, value: "#{SourceVariables.CommitId}", type: "PLAINTEXT" }]);
+/** The commit a run releases: the source's when it builds, the release record's when it promotes. */
+const releaseOf = (promoted: boolean) => (promoted ? `#{ReleaseVariables.${RELEASE_VARIABLE}}` : "#{SourceVariables.CommitId}");
+const releaseVariables = (promoted: boolean) => JSON.stringify([{ name: RELEASE_VARIABLE, value: releaseOf(promoted), type: "PLAINTEXT" }]);
+
+type CommonProjectProps = Omit<BuildProjectProps, "name" | "description" | "buildspec" | "statements">;
 
 /**
  * AWS-native delivery for one environment: GitHub (through a CodeConnections connection) →
@@ -112,41 +140,13 @@ export class DeliveryPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
     super(scope, id);
-    const { namePrefix } = props;
-    const name = `${namePrefix}-release`;
-    const source = props.connection;
-    const connectionArn =
-      "arn" in source
-        ? source.arn
-        : "create" in source
-          ? new CodestarconnectionsConnection(this, "connection", { name: source.create, providerType: "GitHub" }).arn
-          : new DataAwsCodestarconnectionsConnection(this, "shared-connection", { name: source.lookUp }).arn;
-    this.connectionArn = connectionArn;
-
-    const key = new EncryptionKey(this, "artifact-key", {
-      alias: `${namePrefix}-delivery`,
-      description: `${namePrefix}: pipeline artifacts and build outputs`,
-      accountId: props.accountId,
-      preventDestroy: props.protect,
-    });
-    const bucket = new SecureBucket(this, "artifacts", {
-      bucketName: `${name}-artifacts-${props.accountId}`,
-      // Every run writes artifacts, and a rerun writes them again: outside production nothing is lost.
-      forceDestroy: !props.protect,
-      lifecycleRules: [
-        {
-          id: "expire-artifacts",
-          status: "Enabled",
-          filter: [{}],
-          expiration: [{ days: props.artifactRetentionDays }],
-          noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
-        },
-      ],
-    });
+    const name = `${props.namePrefix}-release`;
+    const promoted = Boolean(props.promotion);
+    this.connectionArn = this.connection(props.connection);
+    const { key, bucket } = this.artifactStore(props, name);
     const artifacts = { bucketArn: bucket.bucketArn, kmsKeyArn: key.keyArn };
     this.artifacts = { ...artifacts, bucketName: bucket.bucketName };
-    const common = {
+    const common: CommonProjectProps = {
       accountId: props.accountId,
       artifacts,
       logRetentionDays: props.logRetentionDays,
@@ -154,81 +154,28 @@ export class DeliveryPipeline extends Construct {
       ...(props.architecture ? { architecture: props.architecture } : {}),
     };
 
-    const builds = props.images.map((image) => {
-      const rolling = image.services.filter((s) => !s.codeDeploy);
-      const blueGreen = image.services.filter((s) => s.codeDeploy);
-      return new BuildProject(this, `build-${image.repository}`, {
-        ...common,
-        name: `${namePrefix}-build-${image.repository}`,
-        description: `Builds ${image.repository} from ${props.repository} and pushes it tagged with the commit id`,
-        privileged: true,
-        ...(props.computeType ? { computeType: props.computeType } : {}),
-        environment: { [REPOSITORY_VARIABLE]: image.repositoryUrl },
-        buildspec: imageBuildSpec({
-          context: image.context,
-          dockerfile: image.dockerfile,
-          rolling: rolling.map((s) => ({ container: s.container })),
-          blueGreen: blueGreen.map((s) => ({ container: s.container, port: s.port!, family: s.family })),
-        }),
-        statements: [
-          { Sid: "RegistryToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-          {
-            Sid: "PushOwnImage",
-            Effect: "Allow",
-            Action: [
-              "ecr:BatchCheckLayerAvailability",
-              "ecr:BatchGetImage",
-              "ecr:GetDownloadUrlForLayer",
-              "ecr:InitiateLayerUpload",
-              "ecr:UploadLayerPart",
-              "ecr:CompleteLayerUpload",
-              "ecr:PutImage",
-              // The pushed image's digest, which the deploy files name.
-              "ecr:DescribeImages",
-            ],
-            Resource: image.repositoryArn,
-          },
-          // The task definition template starts from the family's newest revision; DescribeTaskDefinition takes no resource.
-          ...(blueGreen.length
-            ? [{ Sid: "ReadTaskDefinitions", Effect: "Allow" as const, Action: "ecs:DescribeTaskDefinition", Resource: "*" }]
-            : []),
-        ],
-      });
-    });
-
-    const host = props.host;
-    const release = new BuildProject(this, "release", {
-      ...common,
-      name: `${namePrefix}-release`,
-      description: host ? "Deploys a release on the host through SSM, then records it" : "Records a deployed release",
-      environment: {
-        [RELEASE_PARAMETERS_VARIABLE]: props.images.map((image) => image.release.parameterName).join(" "),
-        ...(host ? { [DEPLOY_DOCUMENT_VARIABLE]: host.documentName, [DEPLOY_INSTANCE_VARIABLE]: host.instanceId } : {}),
-      },
-      timeoutMinutes: host ? 30 : 5,
-      buildspec: releaseSpec(Boolean(host)),
-      statements: [
-        {
-          Sid: "RecordRelease",
-          Effect: "Allow",
-          Action: "ssm:PutParameter",
-          Resource: props.images.map((image) => image.release.parameterArn),
-        },
-        ...(host
-          ? [
-              {
-                Sid: "RunDeployDocument",
-                Effect: "Allow" as const,
-                Action: "ssm:SendCommand",
-                Resource: [host.documentArn, `arn:aws:ec2:${props.region}:${props.accountId}:instance/${host.instanceId}`],
-              },
-              // Command invocations have no resource-level permissions.
-              { Sid: "FollowDeployCommand", Effect: "Allow" as const, Action: "ssm:GetCommandInvocation", Resource: "*" },
-            ]
-          : []),
-      ],
-    });
-
+    const images = props.images.map((image) =>
+      promoted ? this.promotionProject(props, image, common) : this.buildProject(props, image, common),
+    );
+    const promotions = props.recordsPromotions
+      ? new SecureBucket(this, "promotions", {
+          bucketName: promotionsBucketName(props.namePrefix, props.accountId),
+          forceDestroy: !props.protect,
+          preventDestroy: props.protect,
+          // A new release record starts the promoting pipelines.
+          eventBridge: true,
+          lifecycleRules: [
+            {
+              id: "expire-old-records",
+              status: "Enabled",
+              filter: [{}],
+              noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
+              abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+            },
+          ],
+        })
+      : undefined;
+    const release = this.releaseProject(props, common, promotions);
     const migrate = props.migration && this.addMigration(props, props.migration, common);
 
     const role = new IamRole(this, "role", {
@@ -238,10 +185,13 @@ export class DeliveryPipeline extends Construct {
     const rolePolicy = new IamRolePolicy(this, "policy", {
       role: role.id,
       name: "release",
-      policy: policyDocument(this.pipelineStatements(props, connectionArn, artifacts, [...builds, release, ...(migrate ? [migrate] : [])])),
+      policy: policyDocument(
+        this.pipelineStatements(props, this.connectionArn, artifacts, [...images, release, ...(migrate ? [migrate] : [])]),
+      ),
     });
 
     const targets = props.images.flatMap((image) => image.services.map((service) => ({ image, service })));
+    const variables = releaseVariables(promoted);
     const pipeline = new Codepipeline(this, "pipeline", {
       name,
       roleArn: role.arn,
@@ -250,38 +200,21 @@ export class DeliveryPipeline extends Construct {
       executionMode: "QUEUED",
       artifactStore: [{ location: bucket.bucketName, type: "S3", encryptionKey: { id: key.keyArn, type: "KMS" } }],
       stage: [
+        this.sourceStage(props),
         {
-          name: "Source",
-          action: [
-            {
-              name: "GitHub",
-              category: "Source",
-              owner: "AWS",
-              provider: "CodeStarSourceConnection",
-              version: "1",
-              namespace: "SourceVariables",
-              outputArtifacts: [SOURCE],
-              configuration: {
-                ConnectionArn: connectionArn,
-                FullRepositoryId: props.repository,
-                BranchName: props.branch,
-                OutputArtifactFormat: "CODE_ZIP",
-                DetectChanges: "true",
-              },
-            },
-          ],
-        },
-        {
-          name: "Build",
+          name: promoted ? "Promote" : "Build",
           action: props.images.map((image, i): CodepipelineStageAction => ({
-            name: `build-${image.repository}`,
+            name: `${promoted ? "promote" : "build"}-${image.repository}`,
             category: "Build",
             owner: "AWS",
             provider: "CodeBuild",
             version: "1",
             inputArtifacts: [SOURCE],
             outputArtifacts: [artifactOf(image)],
-            configuration: { ProjectName: builds[i].projectName, EnvironmentVariables: releaseVariables },
+            // A promotion reads the commit from the release record and passes it on.
+            ...(promoted
+              ? { ...(i === 0 ? { namespace: "ReleaseVariables" } : {}), configuration: { ProjectName: images[i].projectName } }
+              : { configuration: { ProjectName: images[i].projectName, EnvironmentVariables: variables } }),
           })),
         },
         ...(props.manualApproval
@@ -295,7 +228,7 @@ export class DeliveryPipeline extends Construct {
                     owner: "AWS",
                     provider: "Manual",
                     version: "1",
-                    configuration: { CustomData: `Release commit #{SourceVariables.CommitId} to ${namePrefix}` },
+                    configuration: { CustomData: `Release commit ${releaseOf(promoted)} to ${props.namePrefix}` },
                   },
                 ],
               },
@@ -313,7 +246,7 @@ export class DeliveryPipeline extends Construct {
                     provider: "CodeBuild",
                     version: "1",
                     inputArtifacts: [SOURCE],
-                    configuration: { ProjectName: migrate.projectName, EnvironmentVariables: releaseVariables },
+                    configuration: { ProjectName: migrate.projectName, EnvironmentVariables: variables },
                   },
                 ],
               },
@@ -324,15 +257,15 @@ export class DeliveryPipeline extends Construct {
           action: [
             ...targets.map(({ image, service }) => deployAction(artifactOf(image), service)),
             {
-              name: host ? "deploy-host" : "record-release",
+              name: props.host ? "deploy-host" : "record-release",
               category: "Build",
               owner: "AWS",
               provider: "CodeBuild",
               version: "1",
               // After the ECS and CodeDeploy actions: only a deployed release is recorded.
-              runOrder: host ? 1 : 2,
+              runOrder: props.host ? 1 : 2,
               inputArtifacts: [SOURCE],
-              configuration: { ProjectName: release.projectName, EnvironmentVariables: releaseVariables },
+              configuration: { ProjectName: release.projectName, EnvironmentVariables: variables },
             },
           ],
         },
@@ -340,12 +273,13 @@ export class DeliveryPipeline extends Construct {
       dependsOn: [rolePolicy],
     });
     this.pipelineName = pipeline.name;
+    if (props.promotion) this.startOnReleaseRecord(props, props.promotion.fromNamePrefix, pipeline);
 
     // Pages on a failed build, approval or deploy. A failed Source stage is not a broken release:
     // a new connection stays PENDING until someone approves it in the console, so the pipeline's
     // first run (on creation) fails there; `pipeline_status_command` shows it.
     new EventNotification(this, "failed", {
-      ruleName: failedReleaseRuleName(namePrefix),
+      ruleName: failedReleaseRuleName(props.namePrefix),
       description: `Failed releases of ${name} (after the source stage)`,
       eventPattern: {
         source: ["aws.codepipeline"],
@@ -359,17 +293,221 @@ export class DeliveryPipeline extends Construct {
     });
   }
 
+  /** The GitHub connection: created here, an approved one by ARN, or another environment's by name. */
+  private connection(source: ResolvedConnection): string {
+    if ("arn" in source) return source.arn;
+    if ("create" in source)
+      return new CodestarconnectionsConnection(this, "connection", { name: source.create, providerType: "GitHub" }).arn;
+    return new DataAwsCodestarconnectionsConnection(this, "shared-connection", { name: source.lookUp }).arn;
+  }
+
+  /** The artifact bucket and its key, which expire what each run writes. */
+  private artifactStore(props: DeliveryPipelineProps, name: string): { key: EncryptionKey; bucket: SecureBucket } {
+    const key = new EncryptionKey(this, "artifact-key", {
+      alias: `${props.namePrefix}-delivery`,
+      description: `${props.namePrefix}: pipeline artifacts and build outputs`,
+      accountId: props.accountId,
+      preventDestroy: props.protect,
+    });
+    const bucket = new SecureBucket(this, "artifacts", {
+      bucketName: `${name}-artifacts-${props.accountId}`,
+      // Every run writes artifacts, and a rerun writes them again: outside production nothing is lost.
+      forceDestroy: !props.protect,
+      preventDestroy: props.protect,
+      lifecycleRules: [
+        {
+          id: "expire-artifacts",
+          status: "Enabled",
+          filter: [{}],
+          expiration: [{ days: props.artifactRetentionDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 1 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+      ],
+    });
+    return { key, bucket };
+  }
+
+  /** The statements of a project that writes what the deploy actions read, from an image its role may only read (and, building, push). */
+  private imageStatements(image: PipelineImage, push: boolean): PolicyStatement[] {
+    const blueGreen = image.services.some((s) => s.codeDeploy);
+    return [
+      ...(push ? [{ Sid: "RegistryToken", Effect: "Allow" as const, Action: "ecr:GetAuthorizationToken", Resource: "*" }] : []),
+      push
+        ? {
+            Sid: "PushOwnImage",
+            Effect: "Allow",
+            Action: [
+              "ecr:BatchCheckLayerAvailability",
+              "ecr:BatchGetImage",
+              "ecr:GetDownloadUrlForLayer",
+              "ecr:InitiateLayerUpload",
+              "ecr:UploadLayerPart",
+              "ecr:CompleteLayerUpload",
+              "ecr:PutImage",
+              // The pushed image's digest, which the deploy files name.
+              "ecr:DescribeImages",
+            ],
+            Resource: image.repositoryArn,
+          }
+        : { Sid: "ReadOwnImageDigests", Effect: "Allow", Action: "ecr:DescribeImages", Resource: image.repositoryArn },
+      // The task definition template starts from the family's newest revision; DescribeTaskDefinition takes no resource.
+      ...(blueGreen ? [{ Sid: "ReadTaskDefinitions", Effect: "Allow" as const, Action: "ecs:DescribeTaskDefinition", Resource: "*" }] : []),
+    ];
+  }
+
+  private deployTargets(image: PipelineImage) {
+    return {
+      rolling: image.services.filter((s) => !s.codeDeploy).map((s) => ({ container: s.container })),
+      blueGreen: image.services.filter((s) => s.codeDeploy).map((s) => ({ container: s.container, port: s.port!, family: s.family })),
+    };
+  }
+
+  /** Builds one image from the source and pushes it tagged with the commit id. */
+  private buildProject(props: DeliveryPipelineProps, image: PipelineImage, common: CommonProjectProps): BuildProject {
+    return new BuildProject(this, `build-${image.repository}`, {
+      ...common,
+      name: `${props.namePrefix}-build-${image.repository}`,
+      description: `Builds ${image.repository} from ${props.repository} and pushes it tagged with the commit id`,
+      privileged: true,
+      ...(props.computeType ? { computeType: props.computeType } : {}),
+      environment: { [REPOSITORY_VARIABLE]: image.repositoryUrl },
+      buildspec: imageBuildSpec({ context: image.context, dockerfile: image.dockerfile, ...this.deployTargets(image) }),
+      statements: this.imageStatements(image, true),
+    });
+  }
+
+  /** Checks one image of a recorded release against its repository, and writes the deploy files; builds nothing. */
+  private promotionProject(props: DeliveryPipelineProps, image: PipelineImage, common: CommonProjectProps): BuildProject {
+    return new BuildProject(this, `promote-${image.repository}`, {
+      ...common,
+      name: `${props.namePrefix}-promote-${image.repository}`,
+      description: `Promotes the recorded release of ${image.repository}: the same digest, not rebuilt`,
+      environment: { [REPOSITORY_VARIABLE]: image.repositoryUrl },
+      timeoutMinutes: 10,
+      buildspec: imagePromotionSpec(this.deployTargets(image)),
+      statements: this.imageStatements(image, false),
+    });
+  }
+
+  /** Records a deployed release: the release parameters, the release record for promotions, and on a single host the deploy itself. */
+  private releaseProject(props: DeliveryPipelineProps, common: CommonProjectProps, promotions?: SecureBucket): BuildProject {
+    const host = props.host;
+    const repositoryArns = props.images.map((image) => image.repositoryArn);
+    return new BuildProject(this, "release", {
+      ...common,
+      name: `${props.namePrefix}-release`,
+      description: host ? "Deploys a release on the host through SSM, then records it" : "Records a deployed release",
+      environment: {
+        [RELEASE_PARAMETERS_VARIABLE]: props.images.map((image) => image.release.parameterName).join(" "),
+        ...(host ? { [DEPLOY_DOCUMENT_VARIABLE]: host.documentName, [DEPLOY_INSTANCE_VARIABLE]: host.instanceId } : {}),
+        ...(promotions
+          ? {
+              [PROMOTION_BUCKET_VARIABLE]: promotions.bucketName,
+              [PROMOTION_REPOSITORIES_VARIABLE]: props.images.map((image) => image.repositoryName).join(" "),
+            }
+          : {}),
+      },
+      timeoutMinutes: host ? 30 : 5,
+      buildspec: releaseSpec(Boolean(host), Boolean(promotions)),
+      statements: [
+        {
+          Sid: "RecordRelease",
+          Effect: "Allow",
+          Action: "ssm:PutParameter",
+          Resource: props.images.map((image) => image.release.parameterArn),
+        },
+        ...(promotions
+          ? [
+              { Sid: "ReadReleasedDigests", Effect: "Allow" as const, Action: "ecr:DescribeImages", Resource: repositoryArns },
+              {
+                Sid: "WriteReleaseRecord",
+                Effect: "Allow" as const,
+                Action: "s3:PutObject",
+                Resource: `${promotions.bucketArn}/${RELEASE_RECORD_OBJECT}`,
+              },
+            ]
+          : []),
+        ...(host
+          ? [
+              {
+                Sid: "RunDeployDocument",
+                Effect: "Allow" as const,
+                Action: "ssm:SendCommand",
+                Resource: [host.documentArn, `arn:aws:ec2:${props.region}:${props.accountId}:instance/${host.instanceId}`],
+              },
+              // Command invocations have no resource-level permissions.
+              { Sid: "FollowDeployCommand", Effect: "Allow" as const, Action: "ssm:GetCommandInvocation", Resource: "*" },
+            ]
+          : []),
+      ],
+    });
+  }
+
+  /**
+   * Where each run starts: a commit of the branch, through the connection; or, promoting, the
+   * release record the promoted environment's pipeline writes (an EventBridge rule starts each run).
+   */
+  private sourceStage(props: DeliveryPipelineProps): CodepipelineStage {
+    const from: Pick<CodepipelineStageAction, "name" | "provider" | "configuration"> = props.promotion
+      ? {
+          name: "ReleaseRecord",
+          provider: "S3",
+          configuration: {
+            S3Bucket: promotionsBucketName(props.promotion.fromNamePrefix, props.accountId),
+            S3ObjectKey: RELEASE_RECORD_OBJECT,
+            PollForSourceChanges: "false",
+          },
+        }
+      : {
+          name: "GitHub",
+          provider: "CodeStarSourceConnection",
+          configuration: {
+            ConnectionArn: this.connectionArn,
+            FullRepositoryId: props.repository,
+            BranchName: props.branch,
+            OutputArtifactFormat: "CODE_ZIP",
+            DetectChanges: "true",
+          },
+        };
+    return {
+      name: "Source",
+      action: [{ ...from, category: "Source", owner: "AWS", version: "1", namespace: "SourceVariables", outputArtifacts: [SOURCE] }],
+    };
+  }
+
+  /** Starts the pipeline when the promoted environment records a release (S3's EventBridge events). */
+  private startOnReleaseRecord(props: DeliveryPipelineProps, fromNamePrefix: string, pipeline: Codepipeline): void {
+    const rule = new CloudwatchEventRule(this, "promotion-rule", {
+      name: `${props.namePrefix}-promote`,
+      description: `Starts ${pipeline.name} when ${fromNamePrefix} records a release`,
+      eventPattern: JSON.stringify({
+        source: ["aws.s3"],
+        "detail-type": ["Object Created"],
+        detail: { bucket: { name: [promotionsBucketName(fromNamePrefix, props.accountId)] }, object: { key: [RELEASE_RECORD_OBJECT] } },
+      }),
+    });
+    const role = new IamRole(this, "promotion-role", {
+      name: `${props.namePrefix}-promote-start`,
+      assumeRolePolicy: serviceTrustPolicy("events.amazonaws.com", props.accountId),
+    });
+    new IamRolePolicy(this, "promotion-policy", {
+      role: role.id,
+      name: "start-pipeline",
+      policy: policyDocument([
+        { Sid: "StartThisPipeline", Effect: "Allow", Action: "codepipeline:StartPipelineExecution", Resource: pipeline.arn },
+      ]),
+    });
+    new CloudwatchEventTarget(this, "promotion-target", { rule: rule.name, targetId: "pipeline", arn: pipeline.arn, roleArn: role.arn });
+  }
+
   /**
    * The Migrate stage's project: registers the service's task definition with the release's image
    * in the family `<family>-migrate`, runs it once with the migration's command, and fails unless
    * it exits 0 in time. It may run only that family on only the service's cluster, pass only the
    * service's roles, and follow or stop only that cluster's tasks.
    */
-  private addMigration(
-    props: DeliveryPipelineProps,
-    migration: PipelineMigration,
-    common: Omit<BuildProjectProps, "name" | "description" | "buildspec" | "statements">,
-  ): BuildProject {
+  private addMigration(props: DeliveryPipelineProps, migration: PipelineMigration, common: CommonProjectProps): BuildProject {
     const { service } = migration;
     const migrationFamily = `${service.family}-migrate`;
     const ecsArn = (resource: string) => `arn:aws:ecs:${props.region}:${props.accountId}:${resource}`;
@@ -450,6 +588,7 @@ export class DeliveryPipeline extends Construct {
         Resource: `${artifacts.bucketArn}/*`,
       },
       { Sid: "ArtifactBucket", Effect: "Allow", Action: ["s3:GetBucketVersioning", "s3:GetBucketLocation"], Resource: artifacts.bucketArn },
+      ...(props.promotion ? promotionSourceStatements(promotionsBucketName(props.promotion.fromNamePrefix, props.accountId)) : []),
       { Sid: "PipelineArtifactKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: artifacts.kmsKeyArn },
       {
         Sid: "RunOwnBuilds",
@@ -536,6 +675,20 @@ export class DeliveryPipeline extends Construct {
         : []),
     ];
   }
+}
+
+/** What a promoting pipeline's source action reads: the release record, by version, in the promoted environment's bucket. */
+function promotionSourceStatements(bucketName: string): PolicyStatement[] {
+  const bucket = `arn:aws:s3:::${bucketName}`;
+  return [
+    {
+      Sid: "ReadPromotedReleaseRecord",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
+      Resource: `${bucket}/${RELEASE_RECORD_OBJECT}`,
+    },
+    { Sid: "PromotionsBucketVersioning", Effect: "Allow", Action: "s3:GetBucketVersioning", Resource: bucket },
+  ];
 }
 
 /** ECS rolling deploy for a service, or CodeDeploy blue/green when its traffic shifts between target groups. */

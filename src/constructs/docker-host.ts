@@ -327,7 +327,8 @@ function hostStatements(
     {
       Sid: "PullOwnImages",
       Effect: "Allow",
-      Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+      // DescribeImages: prepare pins each image by the digest its tag names.
+      Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages"],
       Resource: repositoryArns,
     },
     {

@@ -7,6 +7,7 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
 import { suppressPolicyCheck } from "../policy-suppressions";
@@ -39,6 +40,11 @@ export interface SecureBucketProps {
    * @default abort incomplete multipart uploads after 7 days
    */
   readonly lifecycleRules?: S3BucketLifecycleConfigurationRule[];
+  /**
+   * Send the bucket's object events to EventBridge, where rules may act on them.
+   * @default false
+   */
+  readonly eventBridge?: boolean;
 }
 
 /**
@@ -66,7 +72,8 @@ export class SecureBucket extends Construct {
       "CKV_AWS_18",
       "server access logs would need a log bucket per bucket; object access is for CloudTrail data events, an account-level choice",
     );
-    suppressPolicyCheck(bucket, "CKV2_AWS_62", "nothing consumes object events");
+    if (props.eventBridge) new S3BucketNotification(this, "events", { bucket: bucket.id, eventbridge: true });
+    else suppressPolicyCheck(bucket, "CKV2_AWS_62", "nothing consumes object events");
     suppressPolicyCheck(bucket, "CKV_AWS_144", "a single-region product; versioning and lifecycle rules are the recovery path");
     suppressPolicyCheck(
       bucket,

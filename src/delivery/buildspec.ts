@@ -51,12 +51,12 @@ interface Phase {
   readonly commands: string[];
 }
 
-/** A buildspec (version 0.2, bash) from its phases and, when the build leaves any, its artifacts. */
-function buildSpec(phases: Record<string, Phase>, artifactFiles?: string[]): string {
+/** A buildspec (version 0.2, bash) from its phases and, when the build leaves any, its artifacts and the variables it exports to the pipeline. */
+function buildSpec(phases: Record<string, Phase>, artifactFiles?: string[], exported?: string[]): string {
   return JSON.stringify(
     {
       version: 0.2,
-      env: { shell: "bash" },
+      env: { shell: "bash", ...(exported ? { "exported-variables": exported } : {}) },
       phases,
       ...(artifactFiles ? { artifacts: { files: artifactFiles, "discard-paths": "yes" } } : {}),
     },
@@ -108,17 +108,42 @@ function taskDefinitionTemplate(target: BlueGreenTarget): string {
   ].join(" | ");
 }
 
+/** What each deploy action reads, naming the image by the digest in `$digest`: what runs is exactly what was built. */
+function deployFileCommands(spec: Pick<ImageBuildSpec, "rolling" | "blueGreen">): string[] {
+  return [
+    `pinned="$${REPOSITORY_VARIABLE}@$digest"`,
+    `printf '{"ImageURI":"%s"}' "$pinned" > ${IMAGE_DETAIL_FILE}`,
+    ...spec.rolling.map((t) => `printf '[{"name":"${t.container}","imageUri":"%s"}]' "$pinned" > ${imageDefinitionsFile(t.container)}`),
+    ...spec.blueGreen.flatMap((t) => [
+      taskDefinitionTemplate(t),
+      `printf '%s\\n' ${appSpecLines(t).map(quote).join(" ")} > ${appSpecFile(t.container)}`,
+    ]),
+  ];
+}
+
+function deployFiles(spec: Pick<ImageBuildSpec, "rolling" | "blueGreen">): string[] {
+  return [
+    IMAGE_DETAIL_FILE,
+    ...spec.rolling.map((t) => imageDefinitionsFile(t.container)),
+    ...spec.blueGreen.flatMap((t) => [taskDefinitionFile(t.container), appSpecFile(t.container)]),
+  ];
+}
+
+/** The repository's name in ECR (`<project>/<name>`), from its URI. */
+const REPOSITORY_NAME = `"$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f2-)"`;
+
+/** The digest ECR holds under the release's tag, in `$digest`; fails when there is none. */
+const digestOfRelease = (image: string) => [
+  `digest=$(aws ecr describe-images --repository-name ${REPOSITORY_NAME} --image-ids imageTag="$${RELEASE_VARIABLE}" --query 'imageDetails[0].imageDigest' --output text)`,
+  `[[ "$digest" == sha256:* ]] || { echo "no digest for ${image}" >&2; exit 1; }`,
+];
+
 /**
  * Builds one image from the commit the pipeline passes in IMAGE_TAG, pushes it under that tag
  * (the repositories refuse to overwrite a tag), and writes what each deploy action reads.
  */
 export function imageBuildSpec(spec: ImageBuildSpec): string {
   const image = `"$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}"`;
-  const files = [
-    IMAGE_DETAIL_FILE,
-    ...spec.rolling.map((t) => imageDefinitionsFile(t.container)),
-    ...spec.blueGreen.flatMap((t) => [taskDefinitionFile(t.container), appSpecFile(t.container)]),
-  ];
   return buildSpec(
     {
       pre_build: {
@@ -132,40 +157,79 @@ export function imageBuildSpec(spec: ImageBuildSpec): string {
         "on-failure": "ABORT",
         commands: [`docker build --pull --tag ${image} --file ${quote(spec.dockerfile)} ${quote(spec.context)}`, `docker push ${image}`],
       },
-      post_build: {
-        commands: [
-          // Deploys name the image by the digest just pushed: what runs is exactly what was built.
-          `digest=$(aws ecr describe-images --repository-name "$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f2-)" --image-ids imageTag="$${RELEASE_VARIABLE}" --query 'imageDetails[0].imageDigest' --output text)`,
-          `[[ "$digest" == sha256:* ]] || { echo "no digest for ${image.replace(/"/g, "")}" >&2; exit 1; }`,
-          `pinned="$${REPOSITORY_VARIABLE}@$digest"`,
-          `printf '{"ImageURI":"%s"}' "$pinned" > ${IMAGE_DETAIL_FILE}`,
-          ...spec.rolling.map(
-            (t) => `printf '[{"name":"${t.container}","imageUri":"%s"}]' "$pinned" > ${imageDefinitionsFile(t.container)}`,
-          ),
-          ...spec.blueGreen.flatMap((t) => [
-            taskDefinitionTemplate(t),
-            `printf '%s\\n' ${appSpecLines(t).map(quote).join(" ")} > ${appSpecFile(t.container)}`,
-          ]),
-        ],
-      },
+      // Deploys name the image by the digest just pushed.
+      post_build: { commands: [...digestOfRelease(image.replace(/"/g, "")), ...deployFileCommands(spec)] },
     },
-    files,
+    deployFiles(spec),
   );
 }
 
-/** Variables the release project sets: the parameters to record, and on a single host the command to run. */
+/** The record of a release that other environments promote: at the root of the promotions bucket, zipped for CodePipeline's S3 source. */
+export const RELEASE_RECORD_FILE = "release.json";
+export const RELEASE_RECORD_OBJECT = "release.zip";
+
+/**
+ * Promotes one image of a release another environment deployed, without building: reads the
+ * commit and the digest from that environment's release record (the pipeline's source), refuses
+ * unless the repository holds exactly that digest under the commit's tag, and writes what each
+ * deploy action reads, as a build does. Exports IMAGE_TAG for the stages that follow.
+ */
+export function imagePromotionSpec(spec: Pick<ImageBuildSpec, "rolling" | "blueGreen">): string {
+  return buildSpec(
+    {
+      build: {
+        "on-failure": "ABORT",
+        commands: [
+          `${RELEASE_VARIABLE}="$(jq -r .commit ${RELEASE_RECORD_FILE})"`,
+          `export ${RELEASE_VARIABLE}`,
+          REQUIRE_COMMIT_ID,
+          `released=$(jq -r --arg repository ${REPOSITORY_NAME} '.images[$repository] // empty' ${RELEASE_RECORD_FILE})`,
+          `[[ "$released" == sha256:* ]] || { echo "the release record of $${RELEASE_VARIABLE} names no image of $${REPOSITORY_VARIABLE}: nothing to promote" >&2; exit 1; }`,
+          ...digestOfRelease(`$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}`),
+          `[[ "$digest" == "$released" ]] || { echo "$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE} is $digest, not the $released that was released: refusing to promote another build" >&2; exit 1; }`,
+          `echo "promoting $${REPOSITORY_VARIABLE}@$digest (commit $${RELEASE_VARIABLE})"`,
+          ...deployFileCommands(spec),
+        ],
+      },
+    },
+    deployFiles(spec),
+    [RELEASE_VARIABLE],
+  );
+}
+
+/** Variables the release project sets: the parameters to record, on a single host the command to run, and where a promoted release is recorded. */
 export const RELEASE_PARAMETERS_VARIABLE = "RELEASE_PARAMETERS";
 export const DEPLOY_DOCUMENT_VARIABLE = "DEPLOY_DOCUMENT";
 export const DEPLOY_INSTANCE_VARIABLE = "DEPLOY_INSTANCE_ID";
+export const PROMOTION_BUCKET_VARIABLE = "PROMOTION_BUCKET";
+export const PROMOTION_REPOSITORIES_VARIABLE = "PROMOTION_REPOSITORIES";
+
+/**
+ * The release record other environments promote: the commit and, per repository (its ECR name),
+ * the digest its tag names, zipped at the root of the promotions bucket, whose new object starts
+ * their pipelines.
+ */
+export function releaseRecordCommands(): string[] {
+  return [
+    "images='{}'",
+    `for repository in $${PROMOTION_REPOSITORIES_VARIABLE}; do digest=$(aws ecr describe-images --repository-name "$repository" --image-ids imageTag="$${RELEASE_VARIABLE}" --query 'imageDetails[0].imageDigest' --output text) && [[ "$digest" == sha256:* ]] || { echo "no digest for $repository:$${RELEASE_VARIABLE}" >&2; exit 1; }; images=$(jq --arg repository "$repository" --arg digest "$digest" '. + {($repository): $digest}' <<<"$images"); done`,
+    `jq -n --arg commit "$${RELEASE_VARIABLE}" --argjson images "$images" '{commit: $commit, images: $images}' > ${RELEASE_RECORD_FILE}`,
+    `rm -f ${RELEASE_RECORD_OBJECT} && zip -q ${RELEASE_RECORD_OBJECT} ${RELEASE_RECORD_FILE}`,
+    `aws s3 cp ${RELEASE_RECORD_OBJECT} "s3://$${PROMOTION_BUCKET_VARIABLE}/${RELEASE_RECORD_OBJECT}" --only-show-errors`,
+    `echo "release $${RELEASE_VARIABLE} recorded for promotion: $(jq -c .images ${RELEASE_RECORD_FILE})"`,
+  ];
+}
 
 /**
  * Records a release once it is deployed: each image's release parameter takes the commit id, so
- * Terraform's task definitions and a replaced host start from what was released. With a host, it
+ * Terraform's task definitions and a replaced host start from what was released, and, when other
+ * environments promote this one's releases, the release record they start from. With a host, it
  * first runs the deploy document there, and fails (recording nothing) unless the command succeeds.
  */
-export function releaseSpec(host: boolean): string {
+export function releaseSpec(host: boolean, promoted = false): string {
   const record = [
     `for parameter in $${RELEASE_PARAMETERS_VARIABLE}; do aws ssm put-parameter --name "$parameter" --type String --overwrite --value "$${RELEASE_VARIABLE}" > /dev/null; done`,
+    ...(promoted ? releaseRecordCommands() : []),
   ];
   const deploy = [
     `command_id=$(aws ssm send-command --document-name "$${DEPLOY_DOCUMENT_VARIABLE}" --instance-ids "$${DEPLOY_INSTANCE_VARIABLE}" --parameters "Release=$${RELEASE_VARIABLE}" --comment "release $${RELEASE_VARIABLE}" --query Command.CommandId --output text)`,

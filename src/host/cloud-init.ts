@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { HOST_DIR, RELEASES_FILE, type RenderedCompose } from "./compose";
+import { HOST_DIR, IMAGES_FILE, RELEASES_FILE, renderImagesFile, type RenderedCompose } from "./compose";
 import { tar, type TarEntry } from "./tar";
 import { type HostJobUnits, JOBS_FILE } from "./jobs";
 import { ConfigError, problem } from "../config/errors";
@@ -158,6 +158,7 @@ export function renderCloudInit(props: CloudInitProps): string {
     .join("");
   const staticFiles: TarEntry[] = [
     staticFile(`${HOST_DIR}/compose.json`, JSON.stringify(props.compose.file, null, 2)),
+    staticFile(IMAGES_FILE, renderImagesFile(props.compose.images)),
     staticFile(`${HOST_DIR}/Caddyfile`, props.caddyfile),
     staticFile(`${HOST_DIR}/cloudwatch-agent.json`, JSON.stringify(props.cloudWatchAgent, null, 2)),
     script(`${LIBEXEC}/install`, "install.sh"),

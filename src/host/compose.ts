@@ -18,6 +18,27 @@ export function releaseVariable(repository: string): string {
   return `APP_RELEASE_${repository.toUpperCase().replace(/-/g, "_")}`;
 }
 
+/** Which image each service runs: prepare resolves every line to a digest before any compose command runs. */
+export const IMAGES_FILE = `${HOST_DIR}/images.tsv`;
+
+/** The compose variable holding a service's image by digest (`<registry>/<repository>@sha256:…`), which prepare writes. */
+export function imageVariable(service: string): string {
+  return `APP_IMAGE_${service.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** One service's image: its compose variable, ECR repository, the release variable that overrides its tag, and the tag. */
+export interface PinnedImage {
+  readonly variable: string;
+  readonly repository: string;
+  readonly releaseVariable?: string;
+  readonly tag: string;
+}
+
+/** IMAGES_FILE: one tab-separated line per service image, "-" where no release overrides the tag. */
+export function renderImagesFile(images: readonly PinnedImage[]): string {
+  return images.map((i) => [i.variable, i.repository, i.releaseVariable ?? "-", i.tag].join("\t") + "\n").join("");
+}
+
 export interface HostDatabase {
   /** Plain variables of the services that connect to it. */
   readonly environment: Readonly<Record<string, string>>;
@@ -92,6 +113,8 @@ export interface RenderedCompose {
   /** Container → variable → where render-env reads it from. */
   readonly secrets: Record<string, Record<string, string>>;
   readonly healthChecks: HealthCheck[];
+  /** The services' images, which prepare pins by digest. */
+  readonly images: PinnedImage[];
 }
 
 /** A literal value in a compose file, which compose would otherwise interpolate. */
@@ -103,6 +126,7 @@ export function renderCompose(props: ComposeProps): RenderedCompose {
   const services: Record<string, ComposeService> = {};
   const secrets: Record<string, Record<string, string>> = {};
   const healthChecks: HealthCheck[] = [];
+  const images: PinnedImage[] = [];
   const logging = (container: string): ComposeService["logging"] => ({
     driver: "awslogs",
     options: { "awslogs-group": props.logGroupOf(container), "awslogs-region": props.region },
@@ -149,10 +173,16 @@ export function renderCompose(props: ComposeProps): RenderedCompose {
     };
     const hc = svc.containerHealthCheck;
     const released = props.released?.has(svc.image.repository);
-    const tag = released ? `\${${releaseVariable(svc.image.repository)}:-${svc.image.tag}}` : svc.image.tag;
+    const pinned = imageVariable(svc.name);
+    images.push({
+      variable: pinned,
+      repository: props.repositoryOf(svc),
+      ...(released ? { releaseVariable: releaseVariable(svc.image.repository) } : {}),
+      tag: svc.image.tag,
+    });
     services[svc.name] = {
-      // Compose fills in the registry from the unit's environment, which keeps this file free of Terraform references.
-      image: `\${APP_REGISTRY}/${props.repositoryOf(svc)}:${tag}`,
+      // By digest, as prepare resolved the released (or defined) tag: every compose command runs exactly that image.
+      image: `\${${pinned}:?is written by prepare}`,
       ...(svc.command ? { command: svc.command.map(literal) } : {}),
       restart: "unless-stopped",
       ...(Object.keys(environment).length ? { environment } : {}),
@@ -203,5 +233,5 @@ export function renderCompose(props: ComposeProps): RenderedCompose {
   };
   healthChecks.push({ service: PROXY_CONTAINER });
 
-  return { file: { name: props.project, services }, secrets, healthChecks };
+  return { file: { name: props.project, services }, secrets, healthChecks, images };
 }

@@ -129,6 +129,7 @@ export class EnvironmentStack extends TerraformStack {
       const release = targets.releaseTags.get(build.repository)!;
       return {
         repository: build.repository,
+        repositoryName: repository.repositoryName,
         repositoryUrl: repository.repositoryUrl,
         repositoryArn: repository.repositoryArn,
         context: build.context,
@@ -159,6 +160,8 @@ export class EnvironmentStack extends TerraformStack {
       artifactRetentionDays: delivery.artifactRetentionDays,
       notificationTopicArn: targets.topicArn,
       protect,
+      ...(delivery.promotion ? { promotion: { fromNamePrefix: promotedNamePrefix(env.name, delivery) } } : {}),
+      recordsPromotions: delivery.promotedTo.length > 0,
     });
     new TerraformOutput(this, "pipeline_name", { value: pipeline.pipelineName });
     new TerraformOutput(this, "pipeline_connection_arn", { value: pipeline.connectionArn });
@@ -558,6 +561,13 @@ export class EnvironmentStack extends TerraformStack {
 /** Where an environment's release parameters live: `/<project>-<environment>/release`. */
 function releasePath(env: EnvironmentConfig): string {
   return `/${env.namePrefix}/release`;
+}
+
+/** loadEnvironments resolves the environment a pipeline promotes. */
+function promotedNamePrefix(name: string, delivery: DeliveryConfig): string {
+  const from = delivery.promotion?.fromNamePrefix;
+  if (!from) throw new Error(`environment ${name}: delivery.promoteFrom was not resolved (load definitions with loadEnvironments)`);
+  return from;
 }
 
 /** loadEnvironments resolves a connection shared by another environment into the name to look up. */

@@ -21,7 +21,8 @@ start() {
 }
 
 cp "$releases" "$releases.previous"
-sed -E "s/=.*/=$release/" "$releases.previous" >"$releases"
+# Only the released tags move; prepare pins the images they name by digest.
+sed -E "s/^(APP_RELEASE_[A-Z0-9_]+)=.*/\1=$release/" "$releases.previous" >"$releases"
 # The migration runs with the new images before any container moves; if it fails, nothing did.
 if [[ -e /etc/app-host/migrate.json ]] && ! { "$libexec/prepare" && "$libexec/migrate"; }; then
   mv "$releases.previous" "$releases"
