@@ -1,7 +1,8 @@
 """
 AWS CodeConnections (CodeStar Connections) for moto, which has none: the calls hashicorp/aws
 5.100.0 makes for `aws_codestarconnections_connection` (create, get, delete, tag, untag, list
-tags). A connection is created PENDING, as in AWS, where someone then approves it in the
+tags) and for the data source that finds a connection by name (list, as `delivery.connectionFrom`
+uses it). A connection is created PENDING, as in AWS, where someone then approves it in the
 console; nothing here ever talks to GitHub. Registered as `codestar-connections` by `register()`.
 """
 
@@ -79,6 +80,15 @@ class CodeConnectionsResponse(BaseResponse):
 
     def get_connection(self) -> ActionResult:
         return ActionResult({"Connection": self.backend.get(self._get_param("ConnectionArn"))})
+
+    def list_connections(self) -> ActionResult:
+        provider = self._get_param("ProviderTypeFilter")
+        found = [c for c in self.backend.connections.values() if provider is None or c["ProviderType"] == provider]
+        start = int(self._get_param("NextToken") or 0)
+        size = int(self._get_param("MaxResults") or 50)
+        page = found[start : start + size]
+        more = start + size < len(found)
+        return ActionResult({"Connections": page, **({"NextToken": str(start + size)} if more else {})})
 
     def delete_connection(self) -> EmptyResult:
         self.backend.delete(self._get_param("ConnectionArn"))

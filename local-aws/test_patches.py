@@ -484,6 +484,18 @@ def test_codepipeline_reports_its_times_as_timestamps(endpoint: str) -> None:
     assert isinstance(metadata["created"], (int, float)) and metadata["updated"] >= metadata["created"]
 
 
+def test_code_connections_are_listed_page_by_page(endpoint: str) -> None:
+    connections = client(endpoint, "codestar-connections")
+    arns = [connections.create_connection(ProviderType="GitHub", ConnectionName=f"env-{i}-github")["ConnectionArn"] for i in range(3)]
+    first = connections.list_connections(ProviderTypeFilter="GitHub", MaxResults=2)
+    second = connections.list_connections(ProviderTypeFilter="GitHub", MaxResults=2, NextToken=first["NextToken"])
+    assert [c["ConnectionArn"] for c in first["Connections"] + second["Connections"]] == arns
+    assert "NextToken" not in second
+    assert connections.list_connections(ProviderTypeFilter="Bitbucket")["Connections"] == []
+    for arn in arns:
+        connections.delete_connection(ConnectionArn=arn)
+
+
 def test_code_connections_lifecycle_and_tags(endpoint: str) -> None:
     connections = client(endpoint, "codestar-connections")
     arn = connections.create_connection(ProviderType="GitHub", ConnectionName="app-github", Tags=[{"Key": "Project", "Value": "app"}])[
