@@ -155,18 +155,15 @@ async function main(): Promise<void> {
             ),
           )
         : "";
+    const push = (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag);
     const cycleOf = (stack: string): StackCycle => ({
       stack,
       production: production.has(stack),
       viaCdktf: stack === CDKTF_DEPLOYED_STACK,
-      ...(stack === ROLLBACK_STACK ? { rollback: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } : {}),
+      ...(stack === ROLLBACK_STACK ? { rollback: push } : {}),
       ...(migrating.has(stack) ? { migration: { awsCliBin } } : {}),
-      ...(promoting.has(stack)
-        ? { promotion: { awsCliBin, push: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } }
-        : {}),
-      ...(stack === CDKTF_DEPLOYED_STACK
-        ? { releases: { push: (repository: string, tag: string) => pushImage(localAws.endpoint, repository, tag) } }
-        : {}),
+      ...(promoting.has(stack) ? { promotion: { awsCliBin, push } } : {}),
+      ...(stack === CDKTF_DEPLOYED_STACK ? { releases: { push } } : {}),
       endpoint: localAws.endpoint,
       env,
       synthEnv,
@@ -213,7 +210,7 @@ async function main(): Promise<void> {
     await progress.step("local AWS", `push ${pushes.size} images (ECR API)`, async () => {
       for (const image of pushes) {
         const [repository, tag] = image.split(":");
-        await pushImage(localAws.endpoint, repository, tag);
+        await push(repository, tag);
       }
     });
     if (probe) await firstDeploy("preflight passes", async () => check(await runPreflight(cycleOf(probe.name)), "npm run preflight"));

@@ -318,15 +318,26 @@ async function expectRolledBackDeployFails(cycle: StackCycle, push: (repository:
     throw new StepError(`npm run status did not report the stopped tasks (exit ${status.code}):\n${status.stdout}${status.stderr}`);
 }
 
-/** Deploys the stack with the user's own command; returns the folder cdktf wrote it to. */
 /** The resources the stack's state holds, as `terraform show -json` gives them. */
 type StateResource = { readonly type: string; readonly values: Record<string, unknown> };
 
 async function stateResources(cycle: StackCycle, dir: string): Promise<StateResource[]> {
   const shown = await tf(cycle, dir, ["show", "-json"]);
   check(shown, "show");
-  return (JSON.parse(shown.stdout) as { values: { root_module: { resources: { type: string; values: Record<string, unknown> }[] } } })
-    .values.root_module.resources;
+  return (JSON.parse(shown.stdout) as { values: { root_module: { resources: StateResource[] } } }).values.root_module.resources;
+}
+
+/** The plain variables and buildspec commands of the CodeBuild project whose name ends in `suffix`, as the state holds them. */
+function projectOf(resources: readonly StateResource[], suffix: string): { variables: Record<string, string>; commands: string[] } {
+  const project = resources.find((r) => r.type === "aws_codebuild_project" && String(r.values.name).endsWith(suffix));
+  if (!project) throw new StepError(`the stack has no CodeBuild project named *${suffix}`);
+  const [environment] = project.values.environment as { environment_variable: { name: string; value: string }[] }[];
+  const [source] = project.values.source as { buildspec: string }[];
+  const spec = JSON.parse(source.buildspec) as { phases: Record<string, { commands: string[] }> };
+  return {
+    variables: Object.fromEntries(environment.environment_variable.map((v) => [v.name, v.value])),
+    commands: Object.values(spec.phases).flatMap((phase) => phase.commands),
+  };
 }
 
 /** A commit id for releases the e2e makes up. */
@@ -341,12 +352,7 @@ const FAILING_COMMAND = ["sh", "-c", "exit 1 # e2e-fail"];
  * failing command it must fail saying the release stops and where the logs are.
  */
 async function expectMigrationToGate(cycle: StackCycle, dir: string, awsCliBin: string): Promise<void> {
-  const project = (await stateResources(cycle, dir)).find(
-    (r) => r.type === "aws_codebuild_project" && String(r.values.name).endsWith("-migrate"),
-  );
-  if (!project) throw new StepError("the stack has no migration project");
-  const { environment_variable } = (project.values.environment as { environment_variable: { name: string; value: string }[] }[])[0];
-  const variables = Object.fromEntries(environment_variable.map((v) => [v.name, v.value]));
+  const { variables } = projectOf(await stateResources(cycle, dir), "-migrate");
   const script = ["set -euo pipefail", ...migrationCommands()].join("\n");
   const scratch = join(cycle.dirs.work, `${cycle.stack}.migration`);
   mkdirSync(scratch, { recursive: true });
@@ -376,22 +382,6 @@ async function expectMigrationToGate(cycle: StackCycle, dir: string, awsCliBin: 
     );
 }
 
-/** A CodeBuild project's plain variables and its buildspec's commands, as the state holds them. */
-function projectOf(
-  resources: readonly StateResource[],
-  name: (n: string) => boolean,
-): { variables: Record<string, string>; commands: string[] } {
-  const project = resources.find((r) => r.type === "aws_codebuild_project" && name(String(r.values.name)));
-  if (!project) throw new StepError("the stack has no such CodeBuild project");
-  const [environment] = project.values.environment as { environment_variable: { name: string; value: string }[] }[];
-  const [source] = project.values.source as { buildspec: string }[];
-  const spec = JSON.parse(source.buildspec) as { phases: Record<string, { commands: string[] }> };
-  return {
-    variables: Object.fromEntries(environment.environment_variable.map((v) => [v.name, v.value])),
-    commands: Object.values(spec.phases).flatMap((phase) => phase.commands),
-  };
-}
-
 /** A made-up commit, recorded and promoted by the promotion check. */
 const PROMOTED = "cccc2222cccc2222cccc2222cccc2222cccc2222";
 
@@ -402,7 +392,7 @@ async function expectPromotionByDigest(
   push: (repository: string, tag: string) => Promise<void>,
 ): Promise<void> {
   const resources = await stateResources(cycle, dir);
-  const record = projectOf(resources, (n) => n.endsWith("-release"));
+  const record = projectOf(resources, "-release");
   const repositories = (record.variables.PROMOTION_REPOSITORIES ?? "").split(" ").filter(Boolean);
   if (repositories.length === 0) throw new StepError("the recording step names no repository");
   for (const repository of repositories) await push(repository, PROMOTED);
@@ -438,7 +428,7 @@ async function expectPromotionByDigest(
     {},
   );
   if (fetched.code !== 0) throw new StepError(`the release record could not be read back:\n${fetched.stderr.slice(-1500)}`);
-  const promote = projectOf(resources, (n) => n.endsWith(`-promote-${repositories[0].split("/").pop()}`));
+  const promote = projectOf(resources, `-promote-${repositories[0].split("/").pop()}`);
   const promoted = await bash("promotion", promote.commands, promote.variables);
   if (promoted.code !== 0) throw new StepError(`the promotion failed (exit ${promoted.code}):\n${promoted.stderr.slice(-1500)}`);
   const digest = await imageDigest(cycle.endpoint, repositories[0], PROMOTED);
@@ -506,6 +496,7 @@ async function expectRollbackToRestore(
   if ((await expectEmptyPlan(cycle, dir)) !== 0) throw new StepError("the re-plan after the rollback is not empty");
 }
 
+/** Deploys the stack with the user's own command; returns the folder cdktf wrote it to. */
 async function deployWithCdktf(cycle: StackCycle): Promise<{ dir: string; seconds: number }> {
   // Its own output folder: cdktf synthesizes every stack, and other jobs run in the shared one.
   const output = join(cycle.dirs.work, `${cycle.stack}.cdktf.deploy`);

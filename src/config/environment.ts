@@ -110,8 +110,8 @@ export interface DriftCheckConfig {
 
 /**
  * AWS-native delivery with its defaults resolved. A pipeline that promotes another environment's
- * releases (`promoteFrom`) takes its repository, branch, connection and images from it once
- * loadEnvironments knows every environment.
+ * releases (`promoteFrom`) takes its repository, branch and images from it once loadEnvironments
+ * knows every environment.
  */
 export interface DeliveryConfig extends Omit<
   DeliveryDefinition,

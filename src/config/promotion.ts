@@ -1,14 +1,15 @@
 import type { DeliveryConfig, EnvironmentConfig, ImageBuild } from "./environment";
 import { problem } from "./errors";
-import { MAX_RELEASE_WEIGHT } from "./schema";
+import { MAX_RELEASE_WEIGHT, releaseWeight } from "./schema";
 
 const FIELD = "delivery.promoteFrom";
 
 /**
  * Resolves every `delivery.promoteFrom`: the pipeline promotes the images the named environment
  * releases (built there, or promoted there in turn) to this environment's services on the same
- * repositories (its drift check reads the repository and branch that environment builds from,
- * through its own connection), and the named environment records each release for it. Returns the environments, or the problems.
+ * repositories, its drift check reads the repository and branch that environment builds from
+ * (through this environment's own connection), and the named environment records each release
+ * for it. Returns the environments, or the problems.
  */
 export function resolvePromotions(environments: readonly EnvironmentConfig[]): { environments: EnvironmentConfig[]; problems: string[] } {
   const byName = new Map(environments.map((env) => [env.name, env]));
@@ -60,8 +61,7 @@ export function resolvePromotions(environments: readonly EnvironmentConfig[]): {
       );
     if (env.migration && !env.singleHost && unreleased(env.migration.service))
       return fail(`the migration runs with the released image of "${env.migration.service}", and "${upstream.name}" releases none`);
-    const weight = builds.flatMap((b) => b.services).reduce((sum, s) => sum + (s.deployment === "blueGreen" ? 3 : 2), 0);
-    if (!env.singleHost && weight > MAX_RELEASE_WEIGHT)
+    if (!env.singleHost && releaseWeight(builds.flatMap((b) => b.services)) > MAX_RELEASE_WEIGHT)
       return fail(
         `the pipeline would deploy more services than its role's policies hold (at most ${MAX_RELEASE_WEIGHT / 2} rolling services, a blue/green one counting 1.5)`,
       );

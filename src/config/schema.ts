@@ -40,6 +40,11 @@ const MAX_RULE_VALUES = 5;
  * 10,240 characters. Rolling services weigh 2, blue/green 3; delivery.test.ts proves the limit.
  */
 export const MAX_RELEASE_WEIGHT = 40;
+
+/** What the services a pipeline deploys weigh against MAX_RELEASE_WEIGHT. */
+export function releaseWeight(services: readonly { readonly deployment?: string }[]): number {
+  return services.reduce((sum, s) => sum + (s.deployment === "blueGreen" ? 3 : 2), 0);
+}
 /**
  * A service's secret ARNs are listed in its execution role's inline policy (IAM: 10,240 characters
  * a role, about 1,500 taken by the rest); services.test.ts proves the limit.
@@ -681,8 +686,7 @@ function deliveryIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
   if (!env.singleHost) {
     const repositories = new Set(builtBy.keys());
     const released = env.services.filter((s) => repositories.has(imageRepository(s)));
-    const weight = released.reduce((sum, s) => sum + (s.deployment === "blueGreen" ? 3 : 2), 0);
-    if (weight > MAX_RELEASE_WEIGHT)
+    if (releaseWeight(released) > MAX_RELEASE_WEIGHT)
       issue(
         ["builds"],
         `the pipeline would deploy ${released.length} services; its role's policies (IAM: 10,240 characters) hold at most ${MAX_RELEASE_WEIGHT / 2} rolling services, a blue/green one counting 1.5: release the others from another environment`,

@@ -132,11 +132,12 @@ function deployFiles(spec: Pick<ImageBuildSpec, "rolling" | "blueGreen">): strin
 /** The repository's name in ECR (`<project>/<name>`), from its URI. */
 const REPOSITORY_NAME = `"$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f2-)"`;
 
-/** The digest ECR holds under the release's tag, in `$digest`; fails when there is none. */
-const digestOfRelease = (image: string) => [
-  `digest=$(aws ecr describe-images --repository-name ${REPOSITORY_NAME} --image-ids imageTag="$${RELEASE_VARIABLE}" --query 'imageDetails[0].imageDigest' --output text)`,
-  `[[ "$digest" == sha256:* ]] || { echo "no digest for ${image}" >&2; exit 1; }`,
-];
+/**
+ * Sets `$digest` to the digest ECR holds for `repository` (a shell word) under the release's tag;
+ * fails naming `image` when there is none. One command, so it also fits in a loop's body.
+ */
+const digestOfRelease = (repository: string, image: string) =>
+  `digest=$(aws ecr describe-images --repository-name ${repository} --image-ids imageTag="$${RELEASE_VARIABLE}" --query 'imageDetails[0].imageDigest' --output text) && [[ "$digest" == sha256:* ]] || { echo "no digest for ${image}" >&2; exit 1; }`;
 
 /**
  * Builds one image from the commit the pipeline passes in IMAGE_TAG, pushes it under that tag
@@ -158,7 +159,7 @@ export function imageBuildSpec(spec: ImageBuildSpec): string {
         commands: [`docker build --pull --tag ${image} --file ${quote(spec.dockerfile)} ${quote(spec.context)}`, `docker push ${image}`],
       },
       // Deploys name the image by the digest just pushed.
-      post_build: { commands: [...digestOfRelease(image.replace(/"/g, "")), ...deployFileCommands(spec)] },
+      post_build: { commands: [digestOfRelease(REPOSITORY_NAME, image.replace(/"/g, "")), ...deployFileCommands(spec)] },
     },
     deployFiles(spec),
   );
@@ -185,7 +186,7 @@ export function imagePromotionSpec(spec: Pick<ImageBuildSpec, "rolling" | "blueG
           REQUIRE_COMMIT_ID,
           `released=$(jq -r --arg repository ${REPOSITORY_NAME} '.images[$repository] // empty' ${RELEASE_RECORD_FILE})`,
           `[[ "$released" == sha256:* ]] || { echo "the release record of $${RELEASE_VARIABLE} names no image of $${REPOSITORY_VARIABLE}: nothing to promote" >&2; exit 1; }`,
-          ...digestOfRelease(`$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}`),
+          digestOfRelease(REPOSITORY_NAME, `$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}`),
           `[[ "$digest" == "$released" ]] || { echo "$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE} is $digest, not the $released that was released: refusing to promote another build" >&2; exit 1; }`,
           `echo "promoting $${REPOSITORY_VARIABLE}@$digest (commit $${RELEASE_VARIABLE})"`,
           ...deployFileCommands(spec),
@@ -212,7 +213,7 @@ export const PROMOTION_REPOSITORIES_VARIABLE = "PROMOTION_REPOSITORIES";
 export function releaseRecordCommands(): string[] {
   return [
     "images='{}'",
-    `for repository in $${PROMOTION_REPOSITORIES_VARIABLE}; do digest=$(aws ecr describe-images --repository-name "$repository" --image-ids imageTag="$${RELEASE_VARIABLE}" --query 'imageDetails[0].imageDigest' --output text) && [[ "$digest" == sha256:* ]] || { echo "no digest for $repository:$${RELEASE_VARIABLE}" >&2; exit 1; }; images=$(jq --arg repository "$repository" --arg digest "$digest" '. + {($repository): $digest}' <<<"$images"); done`,
+    `for repository in $${PROMOTION_REPOSITORIES_VARIABLE}; do ${digestOfRelease('"$repository"', `$repository:$${RELEASE_VARIABLE}`)}; images=$(jq --arg repository "$repository" --arg digest "$digest" '. + {($repository): $digest}' <<<"$images"); done`,
     `jq -n --arg commit "$${RELEASE_VARIABLE}" --argjson images "$images" '{commit: $commit, images: $images}' > ${RELEASE_RECORD_FILE}`,
     `rm -f ${RELEASE_RECORD_OBJECT} && zip -q ${RELEASE_RECORD_OBJECT} ${RELEASE_RECORD_FILE}`,
     `aws s3 cp ${RELEASE_RECORD_OBJECT} "s3://$${PROMOTION_BUCKET_VARIABLE}/${RELEASE_RECORD_OBJECT}" --only-show-errors`,
@@ -226,10 +227,10 @@ export function releaseRecordCommands(): string[] {
  * environments promote this one's releases, the release record they start from. With a host, it
  * first runs the deploy document there, and fails (recording nothing) unless the command succeeds.
  */
-export function releaseSpec(host: boolean, promoted = false): string {
+export function releaseSpec(host: boolean, recordsPromotion = false): string {
   const record = [
     `for parameter in $${RELEASE_PARAMETERS_VARIABLE}; do aws ssm put-parameter --name "$parameter" --type String --overwrite --value "$${RELEASE_VARIABLE}" > /dev/null; done`,
-    ...(promoted ? releaseRecordCommands() : []),
+    ...(recordsPromotion ? releaseRecordCommands() : []),
   ];
   const deploy = [
     `command_id=$(aws ssm send-command --document-name "$${DEPLOY_DOCUMENT_VARIABLE}" --instance-ids "$${DEPLOY_INSTANCE_VARIABLE}" --parameters "Release=$${RELEASE_VARIABLE}" --comment "release $${RELEASE_VARIABLE}" --query Command.CommandId --output text)`,
