@@ -871,6 +871,29 @@ const deliveryCases: [string, EnvironmentInput, string][] = [
     withDelivery({ driftCheck: { repository: "platform-infra" } }),
     'delivery.driftCheck.repository: must be a GitHub repository, "owner/name"',
   ],
+  ["an unknown release runner", withDelivery({ via: "jenkins" }), "delivery.via: must be one of: codepipeline, github-actions"],
+  [
+    "a CodePipeline connection on a GitHub Actions release",
+    withDelivery({ via: "github-actions", connectionFrom: "valid" }),
+    "delivery.connectionFrom: is a CodePipeline setting; a release through github-actions has no pipeline (the runner builds): remove it",
+  ],
+  [
+    "a pipeline approval on a GitHub Actions release (reviewers approve there)",
+    withDelivery({ via: "github-actions", manualApproval: true }),
+    "delivery.manualApproval: is a CodePipeline setting; a release through github-actions has no pipeline (approval is the GitHub environment's required reviewers): remove it",
+  ],
+  [
+    "a drift check on a GitHub Actions release (drift.yml checks)",
+    withDelivery({ via: "github-actions", driftCheck: { enabled: true } }),
+    "delivery.driftCheck: is a CodePipeline setting; a release through github-actions has no pipeline (drift.yml checks drift): remove it",
+  ],
+  [
+    "a blue/green service released through GitHub Actions",
+    withServices([{ ...api, deployment: "blueGreen", scaling: undefined }], {
+      delivery: { ...delivery, via: "github-actions" },
+    } as unknown as Partial<EnvironmentInput>),
+    "services.0.deployment: blue/green is released by CodePipeline's CodeDeploy action",
+  ],
   [
     "a pipeline with neither a repository to build from nor an environment to promote",
     withServices([api], { delivery: { builds: { api: {} } } } as unknown as Partial<EnvironmentInput>),
@@ -1120,6 +1143,19 @@ const fileCases: { title: string; files: Record<string, string | null>; message:
     },
     message:
       'environment "qa": delivery.promoteFrom: environment "dev" has region us-east-1, this one eu-west-1: a promotion deploys the images of the repositories both share',
+  },
+  {
+    title: "a GitHub Actions release promoting a CodePipeline one",
+    files: {
+      "dev.json": definition({ services: [api], delivery: { repository: "acme/product", builds: { api: {} } } }),
+      "qa.json": definition({
+        network: { ...validInput().network, vpcCidr: "10.1.0.0/16" },
+        services: [api],
+        delivery: { via: "github-actions", promoteFrom: "dev" },
+      }),
+    },
+    message:
+      'environment "qa": delivery.promoteFrom: environment "dev" releases through codepipeline, this one through github-actions: a promotion stays on one path',
   },
   {
     title: "promotions in a circle",

@@ -41,8 +41,8 @@ const LOG_DIR = join(WORK_DIR, "logs");
 
 /** The stack deployed with `cdktf deploy` rather than `terraform apply`, to prove the user's command. */
 const CDKTF_DEPLOYED_STACK = "dev";
-/** The stack that also releases an image whose tasks never become healthy (a small ECS stack). */
-const ROLLBACK_STACK = "portfolio";
+/** The stack that also releases an image whose tasks never become healthy (an ECS stack running its definition's tags). */
+const ROLLBACK_STACK = "autoblog-ecs";
 /**
  * Stacks cycled at once. The work is mostly waiting on the provider's pollers, so twice the
  * cores, capped at 4: measured on 2 cores, more jobs stopped shortening the run (docs/local-aws.md).
@@ -142,13 +142,16 @@ async function main(): Promise<void> {
       for (const zone of zones) await createHostedZone(localAws.endpoint, zone);
     });
     const dirs = { out: OUT_DIR, teardown: TEARDOWN_DIR, work: WORK_DIR, environments: ENVIRONMENTS_DIR, examples: EXAMPLES_DIR };
-    const migrating = new Set(environments.filter((e) => e.migration && !e.singleHost && stacks.includes(e.name)).map((e) => e.name));
+    const released = (via: string) => (e: (typeof environments)[number]) => e.delivery?.via === via && stacks.includes(e.name);
+    // A GitHub Actions release runs its migration through npm run release, checked by its own step.
+    const migrating = new Set(environments.filter((e) => e.migration && !e.singleHost && released("codepipeline")(e)).map((e) => e.name));
+    const workflowReleased = new Set(environments.filter((e) => !e.singleHost && released("github-actions")(e)).map((e) => e.name));
     const promoting = new Set(
       environments.filter((e) => e.delivery?.promotion && e.delivery.promotedTo.length > 0 && stacks.includes(e.name)).map((e) => e.name),
     );
     // The migration and promotion checks run the pipeline's commands with the AWS CLI, as CodeBuild does.
     const awsCliBin =
-      migrating.size + promoting.size > 0
+      migrating.size + promoting.size + workflowReleased.size > 0
         ? dirname(
             await progress.step("AWS CLI", "install, or find in .local/", () =>
               ensurePythonVenv("awscli-venv", join(ROOT, "drills", "requirements.txt")),
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
       ...(stack === ROLLBACK_STACK ? { rollback: push } : {}),
       ...(migrating.has(stack) ? { migration: { awsCliBin } } : {}),
       ...(promoting.has(stack) ? { promotion: { awsCliBin, push } } : {}),
+      ...(workflowReleased.has(stack) ? { workflowRelease: { awsCliBin, push } } : {}),
       ...(stack === CDKTF_DEPLOYED_STACK ? { releases: { push } } : {}),
       endpoint: localAws.endpoint,
       env,
@@ -255,6 +259,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
       "migration gates",
       "rollback restores",
       "promoted by digest",
+      "released (workflow)",
       "destroy ok",
       "wall s",
       "result",
@@ -272,6 +277,7 @@ function report(rows: readonly CycleRow[], totalSeconds: number): void {
         r.migrated ?? "-",
         r.rolledBackRelease ?? "-",
         r.promoted ?? "-",
+        r.releasedByWorkflow ?? "-",
         r.stack === BOOTSTRAP_STACK ? "kept (prevent_destroy)" : r.destroyed ? "yes" : "NO",
         r.wallSeconds === undefined ? "-" : r.wallSeconds.toFixed(0),
         r.failure ? "FAILED" : "ok",

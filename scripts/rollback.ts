@@ -11,25 +11,16 @@
  * parameters. Prints each image's change (tag and digest). Works against the local AWS with
  * LOCAL_AWS_ENDPOINT. Exits 1 when a step fails (the parameters are put back), 2 on a usage error.
  */
-import { DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
-import {
-  GetCommandInvocationCommand,
-  GetParameterHistoryCommand,
-  PutParameterCommand,
-  SendCommandCommand,
-  SSMClient,
-} from "@aws-sdk/client-ssm";
-import { join } from "node:path";
-import { createInterface } from "node:readline/promises";
-import type { EnvironmentConfig } from "../src/config/environment";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { ConfigError } from "../src/config/errors";
 import { repositoryName } from "../src/config/image-stacks";
 import { loadEnvironments } from "../src/config/load";
 import { clientConfig } from "./lib/aws-clients";
+import { confirm, deployRelease, imageDigestOf, initialisedStack, parameterVersions, releaseParameters } from "./lib/deploy-release";
 import { printTable } from "./lib/process";
-import { describeChanges, describeGuard, review, type ReviewPlan } from "./lib/review";
-import { COMMIT_ID, type ParameterVersion, type Release, releaseHistory, rollbackTarget } from "./lib/rollback";
-import { ENVIRONMENTS_DIR, EXAMPLES_DIR, OUT_DIR, synthAll, terraform, terraformEnv } from "./lib/terraform";
+import { COMMIT_ID, type Release, releaseHistory, rollbackTarget } from "./lib/rollback";
+import { ENVIRONMENTS_DIR, EXAMPLES_DIR } from "./lib/terraform";
 
 const USAGE = `usage: npm run rollback -- <environment> [--to <release>] [--list] [--yes]
 
@@ -42,8 +33,6 @@ const USAGE = `usage: npm run rollback -- <environment> [--to <release>] [--list
 Puts the environment back on a recorded release's images, without rebuilding: on ECS through
 its release parameters and a reviewed terraform apply, on a single host through its SSM deploy
 document. Set TF_STATE_BUCKET as for a deploy; with LOCAL_AWS_ENDPOINT it works on the local AWS.`;
-
-const PLAN_FILE = "rollback.tfplan";
 
 interface Options {
   readonly stack: string;
@@ -72,92 +61,13 @@ function parse(args: readonly string[]): Options | { exit: number; text: string 
   return { stack: names[0], list, yes, ...(to ? { to } : {}) };
 }
 
-async function parameterVersions(ssm: SSMClient, name: string): Promise<ParameterVersion[]> {
-  const versions: ParameterVersion[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ssm.send(new GetParameterHistoryCommand({ Name: name, MaxResults: 50, NextToken: token }));
-    for (const p of page.Parameters ?? [])
-      versions.push({ version: p.Version ?? 0, value: p.Value ?? "", modified: p.LastModifiedDate ?? new Date(0) });
-    token = page.NextToken;
-  } while (token);
-  return versions;
-}
-
 async function digestOf(ecr: ECRClient, repository: string, tag: string): Promise<string> {
-  try {
-    const found = await ecr.send(new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] }));
-    return found.imageDetails?.[0]?.imageDigest ?? "?";
-  } catch (error) {
-    if ((error as { name?: string }).name === "ImageNotFoundException")
-      throw new Error(
-        `${repository}:${tag} is no longer in the repository (its lifecycle rule may have expired it): roll back to a later release`,
-      );
-    throw error;
-  }
-}
-
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
-  const prompt = createInterface({ input: process.stdin, output: process.stdout });
-  const answer = await prompt.question(question);
-  prompt.close();
-  return /^y(es)?$/i.test(answer.trim());
-}
-
-/** The environment's stack, freshly synthesized and initialised; returns a runner of terraform in it that throws on failure. */
-async function initialisedStack(stack: string): Promise<(args: string[]) => Promise<string>> {
-  const outdir = process.env.CDKTF_OUTDIR ?? OUT_DIR;
-  const dir = join(outdir, "stacks", stack);
-  const env = terraformEnv();
-  const step = async (args: string[]) => {
-    const result = await terraform(dir, args, env);
-    if (result.code !== 0) throw new Error(`terraform ${args[0]} failed:\n${(result.stderr || result.stdout).trim().slice(-4000)}`);
-    return result.stdout;
-  };
-  await synthAll(outdir);
-  await step(["init", "-input=false"]);
-  return step;
-}
-
-/** ECS: the stack planned with the target's parameters, guarded, and applied exactly as planned. */
-async function rollBackServices(stack: string): Promise<void> {
-  const step = await initialisedStack(stack);
-  await step(["plan", "-input=false", `-out=${PLAN_FILE}`]);
-  const { changes, refused } = review(JSON.parse(await step(["show", "-json", PLAN_FILE])) as ReviewPlan, []);
-  for (const line of describeChanges(changes)) console.log(line);
-  if (refused.length > 0) {
-    for (const line of describeGuard(refused, [])) console.log(line);
-    throw new Error("the rollback's plan would delete or replace stateful resources; nothing was applied");
-  }
-  await step(["apply", "-input=false", PLAN_FILE]);
-}
-
-/** A single host: the stack's deploy document with the commit, as the pipeline's release step runs it. */
-async function rollBackHost(env: EnvironmentConfig, ssm: SSMClient, commit: string): Promise<void> {
-  const step = await initialisedStack(env.name);
-  const instance = (await step(["output", "-raw", "host_instance_id"])).trim();
-  const sent = await ssm.send(
-    new SendCommandCommand({
-      DocumentName: `${env.namePrefix}-deploy`,
-      InstanceIds: [instance],
-      Parameters: { Release: [commit] },
-      Comment: `rollback to ${commit}`,
-    }),
-  );
-  const id = sent.Command?.CommandId;
-  for (let i = 0; i < 180; i++) {
-    const invocation = await ssm
-      .send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: instance }))
-      .catch(() => ({ Status: "Pending", StandardOutputContent: "", StandardErrorContent: "" }));
-    if (!["Pending", "InProgress", "Delayed"].includes(invocation.Status ?? "")) {
-      console.log(`${invocation.StandardOutputContent ?? ""}${invocation.StandardErrorContent ?? ""}`.trim());
-      if (invocation.Status !== "Success") throw new Error(`the deploy on ${instance} ended ${invocation.Status}`);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-  }
-  throw new Error(`the deploy on ${instance} did not finish in 15 minutes`);
+  const digest = await imageDigestOf(ecr, repository, tag);
+  if (!digest)
+    throw new Error(
+      `${repository}:${tag} is no longer in the repository (its lifecycle rule may have expired it): roll back to a later release`,
+    );
+  return digest;
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -185,7 +95,7 @@ async function main(args: readonly string[]): Promise<number> {
   }
   const ssm = new SSMClient(clientConfig(env.region));
   const ecr = new ECRClient(clientConfig(env.region));
-  const parameters = env.delivery.builds.map((b) => ({ repository: b.repository, name: `/${env.namePrefix}/release/${b.repository}` }));
+  const parameters = releaseParameters(env);
   const histories = await Promise.all(parameters.map(async (p) => releaseHistory(await parameterVersions(ssm, p.name))));
   const history = histories[0];
   if (options.list) {
@@ -222,19 +132,11 @@ async function main(args: readonly string[]): Promise<number> {
     console.error("not rolled back (pass --yes where nobody can answer)");
     return 1;
   }
-  const record = (tag: (p: (typeof current)[number]) => string) =>
-    Promise.all(current.map((p) => ssm.send(new PutParameterCommand({ Name: p.name, Value: tag(p), Type: "String", Overwrite: true }))));
+  const currentOf = new Map(current.map((p) => [p.name, p.tag]));
   try {
-    if (env.singleHost) {
-      await rollBackHost(env, ssm, target.tag);
-      await record(() => target.tag);
-    } else {
-      await record(() => target.tag);
-      await rollBackServices(env.name);
-    }
+    await deployRelease(env, ssm, await initialisedStack(env.name), target.tag, (name) => currentOf.get(name)!, "rollback to");
   } catch (error) {
-    if (!env.singleHost) await record((p) => p.tag);
-    throw new Error(`rollback failed; the release parameters are back on the current release:\n${(error as Error).message}`);
+    throw new Error(`rollback failed:\n${(error as Error).message}`);
   }
   console.log(`${env.name} runs release ${target.tag} again.`);
   return 0;

@@ -4,7 +4,7 @@
  * rotation, the destructive-plan guard, the release migration, production's protections), and
  * destroy, even after a failed step. Every terraform command's output goes to the stack's log file.
  */
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   imageDefinitionsFile,
@@ -74,6 +74,12 @@ export interface StackCycle {
    * and check the deploy files name the pushed digest; a record naming another digest must be refused.
    */
   readonly promotion?: { readonly awsCliBin: string; readonly push: (repository: string, tag: string) => Promise<void> };
+  /**
+   * The stack is released through GitHub Actions: push its images for a commit, then `npm run
+   * release` (with the AWS CLI in this folder) must reuse them, run the migration, and put every
+   * delivered service on their digests, with an empty re-plan.
+   */
+  readonly workflowRelease?: { readonly awsCliBin: string; readonly push: (repository: string, tag: string) => Promise<void> };
   readonly endpoint: string;
   /** The environment terraform runs with (provider mirror, no prompts). */
   readonly env: NodeJS.ProcessEnv;
@@ -101,6 +107,8 @@ export interface CycleRow {
   rolledBackRelease?: string;
   /** "yes" when a recorded release was promoted by its digest, and a record naming another digest refused. */
   promoted?: string;
+  /** "yes" when npm run release (the GitHub Actions path) migrated and deployed a commit's images by digest. */
+  releasedByWorkflow?: string;
   destroyed?: boolean;
   wallSeconds?: number;
   failure?: string;
@@ -496,6 +504,62 @@ async function expectRollbackToRestore(
   if ((await expectEmptyPlan(cycle, dir)) !== 0) throw new StepError("the re-plan after the rollback is not empty");
 }
 
+/** A made-up commit, released through `npm run release` by the GitHub Actions check. */
+const WORKFLOW_RELEASE = "dddd3333dddd3333dddd3333dddd3333dddd3333";
+
+/**
+ * The GitHub Actions path on its own command: the images of a commit pushed (as the workflow's
+ * build would), `npm run release` must find them built (nothing rebuilt, so no Docker here), run
+ * the migration as a one-off task, apply, and leave every delivered service on the commit's
+ * digests, the release parameters on the commit and the re-plan empty.
+ */
+async function expectWorkflowRelease(
+  cycle: StackCycle,
+  dir: string,
+  awsCliBin: string,
+  push: (repository: string, tag: string) => Promise<void>,
+): Promise<void> {
+  const file = [cycle.dirs.environments, cycle.dirs.examples].map((d) => join(d, `${cycle.stack}.json`)).find((f) => existsSync(f))!;
+  const definition = JSON.parse(readFileSync(file, "utf8")) as { project: string };
+  const resources = await stateResources(cycle, dir);
+  const parameters = resources
+    .filter((r) => r.type === "aws_ssm_parameter" && String(r.values.name).includes("/release/"))
+    .map((r) => String(r.values.name));
+  if (parameters.length === 0) throw new StepError("the stack records no release parameters");
+  const repositories = parameters.map((p) => `${definition.project}/${p.split("/").pop()}`);
+  for (const repository of repositories) await push(repository, WORKFLOW_RELEASE);
+  const released = await run(
+    process.execPath,
+    [join(ROOT, "dist", "scripts", "release.js"), cycle.stack, "--commit", WORKFLOW_RELEASE, "--yes"],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...cycle.synthEnv,
+        PATH: `${awsCliBin}:${process.env.PATH ?? ""}`,
+        CDKTF_OUTDIR: join(cycle.dirs.work, `${cycle.stack}.release`),
+      },
+      timeoutSeconds: 900,
+    },
+  );
+  log(cycle, `npm run release -- ${cycle.stack} --commit ${WORKFLOW_RELEASE} --yes`, released);
+  const said = released.stdout;
+  if (released.code !== 0 || !said.includes(`runs release ${WORKFLOW_RELEASE}`))
+    throw new StepError(`npm run release failed (exit ${released.code}):\n${released.stderr.slice(-2000)}`);
+  for (const expected of ["is built already", "migration done"])
+    if (!said.includes(expected)) throw new StepError(`npm run release did not say "${expected}":\n${said.slice(-2000)}`);
+  const images = await serviceImages(cycle.endpoint, String(resources.find((r) => r.type === "aws_ecs_cluster")?.values.name));
+  const digests = new Map(
+    await Promise.all(repositories.map(async (r) => [r, await imageDigest(cycle.endpoint, r, WORKFLOW_RELEASE)] as const)),
+  );
+  const off = images.filter((image) => {
+    const repository = repositories.find((r) => image.includes(`/${r}@`) || image.includes(`/${r}:`));
+    return repository === undefined || !image.endsWith(`/${repository}@${digests.get(repository)}`);
+  });
+  if (off.length > 0) throw new StepError(`after the release, services run ${off.join(", ")}`);
+  if ((await expectEmptyPlan(cycle, dir)) !== 0) throw new StepError("the re-plan after the release is not empty");
+}
+
 /** Deploys the stack with the user's own command; returns the folder cdktf wrote it to. */
 async function deployWithCdktf(cycle: StackCycle): Promise<{ dir: string; seconds: number }> {
   // Its own output folder: cdktf synthesizes every stack, and other jobs run in the shared one.
@@ -552,6 +616,11 @@ export async function cycleEnvironment(cycle: StackCycle): Promise<CycleRow> {
       const { awsCliBin, push } = cycle.promotion;
       await step("release recorded, promoted by digest", () => expectPromotionByDigest(cycle, dir, awsCliBin, push));
       row.promoted = "yes";
+    }
+    if (cycle.workflowRelease) {
+      const { awsCliBin, push } = cycle.workflowRelease;
+      await step("npm run release: built once, migrated, by digest", () => expectWorkflowRelease(cycle, dir, awsCliBin, push));
+      row.releasedByWorkflow = "yes";
     }
     if (cycle.releases) {
       const { push } = cycle.releases;

@@ -72,7 +72,27 @@ const driftCheckSchema = z
 /** The branch a pipeline releases unless its definition names another. */
 export const DEFAULT_BRANCH = "main";
 
+/** Who runs releases: an AWS CodePipeline pipeline per environment, or the release workflow on GitHub Actions. */
+export const DELIVERY_RUNNERS = ["codepipeline", "github-actions"] as const;
+
+/** The delivery fields only a CodePipeline pipeline reads: a definition released through GitHub Actions refuses them. */
+export const CODEPIPELINE_FIELDS = [
+  "connectionArn",
+  "connectionFrom",
+  "manualApproval",
+  "computeType",
+  "logRetentionDays",
+  "artifactRetentionDays",
+  "driftCheck",
+] as const;
+
 export const deliverySchema = z.strictObject({
+  via: z
+    .enum(DELIVERY_RUNNERS, { error: `must be one of: ${DELIVERY_RUNNERS.join(", ")}` })
+    .default("codepipeline")
+    .describe(
+      "Who releases: codepipeline, a pipeline in the account (CodeConnections, CodeBuild, approval, deploy); or github-actions, the release workflow (.github/workflows/release.yml, npm run release), which builds with Docker on the runner and deploys through a reviewed terraform apply, its approval the GitHub environment's required reviewers. Both build each image once, tag it with the commit, record what was deployed, and promote by digest. github-actions takes none of the CodePipeline settings (connectionArn, connectionFrom, manualApproval, computeType, logRetentionDays, artifactRetentionDays, driftCheck: drift.yml checks drift) and no blue/green services (CodeDeploy is driven by the pipeline).",
+    ),
   repository: githubRepository
     .optional()
     .describe("The GitHub repository to release from, owner/name. Required unless promoteFrom names where releases come from."),

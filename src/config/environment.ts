@@ -5,7 +5,7 @@ import { findPlaceholders, type Placeholder } from "./placeholders";
 import { ConfigError, problem } from "./errors";
 import { availabilityZones } from "./regions";
 import { CACHE_ENGINE_VERSIONS, type CacheDefinition, type DatabaseDefinition } from "./data-schema";
-import { DEFAULT_BRANCH, type DeliveryDefinition } from "./delivery-schema";
+import { CODEPIPELINE_FIELDS, DEFAULT_BRANCH, type DeliveryDefinition } from "./delivery-schema";
 import type { ObservabilityDefinition } from "./observability-schema";
 import { albSchema, environmentSchema, imageRepository, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
 import { burstable, instanceArchitecture, type SingleHostDefinition } from "./single-host-schema";
@@ -270,6 +270,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
     throw new ConfigError(problems);
   }
   const env = parsed.data;
+  problems.push(...codepipelineOnlyProblems(name, env.delivery?.via, raw));
   const namePrefix = `${env.project}-${name}`;
   if (namePrefix.length > MAX_NAME_PREFIX) {
     problems.push(
@@ -382,6 +383,23 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
   };
 }
 
+/**
+ * A definition released through GitHub Actions has no pipeline, so a CodePipeline setting it names
+ * would be ignored without a word; the raw definition tells a named field from a default.
+ */
+function codepipelineOnlyProblems(name: string, via: string | undefined, raw: unknown): string[] {
+  if (via !== "github-actions") return [];
+  const delivery = (raw as { delivery?: Record<string, unknown> }).delivery ?? {};
+  const approval = "approval is the GitHub environment's required reviewers";
+  return CODEPIPELINE_FIELDS.filter((field) => Object.hasOwn(delivery, field)).map((field) =>
+    problem(
+      name,
+      `delivery.${field}`,
+      `is a CodePipeline setting; a release through github-actions has no pipeline (${field === "manualApproval" ? approval : field === "driftCheck" ? "drift.yml checks drift" : "the runner builds"}): remove it`,
+    ),
+  );
+}
+
 function resolveDelivery(
   delivery: DeliveryDefinition,
   services: readonly ServiceConfig[],
@@ -410,11 +428,11 @@ function resolveDelivery(
     repository,
     branch,
     builds,
-    manualApproval: delivery.manualApproval ?? production,
+    manualApproval: delivery.via === "codepipeline" && (delivery.manualApproval ?? production),
     connection,
     promotedTo: [],
     ...(promoteFrom ? { promotion: { from: promoteFrom } } : {}),
-    ...(driftCheck.enabled
+    ...(driftCheck.enabled && delivery.via === "codepipeline"
       ? {
           driftCheck: {
             schedule: driftCheck.schedule,

@@ -40,6 +40,10 @@ export function resolvePromotions(environments: readonly EnvironmentConfig[]): {
       return fail(
         `environment "${upstream.name}" has ${mismatch} ${String(upstream[mismatch] ?? "unset")}, this one ${String(env[mismatch] ?? "unset")}: a promotion deploys the images of the repositories both share, in one project, account and region`,
       );
+    if (upstream.delivery!.via !== env.delivery.via)
+      return fail(
+        `environment "${upstream.name}" releases through ${upstream.delivery!.via}, this one through ${env.delivery.via}: a promotion stays on one path (a recorded release starts the next pipeline; release.yml runs the next environment after it)`,
+      );
     const architecture = (e: EnvironmentConfig) => e.singleHost?.architecture ?? "x86_64";
     if (architecture(upstream) !== architecture(env))
       return fail(`environment "${upstream.name}" builds ${architecture(upstream)} images; this one runs ${architecture(env)}`);

@@ -692,6 +692,15 @@ function deliveryIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
         `the pipeline would deploy ${released.length} services; its role's policies (IAM: 10,240 characters) hold at most ${MAX_RELEASE_WEIGHT / 2} rolling services, a blue/green one counting 1.5: release the others from another environment`,
       );
   }
+  if (delivery.via === "github-actions")
+    env.services.forEach((svc, i) => {
+      if (svc.deployment === "blueGreen")
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", i, "deployment"],
+          message: "blue/green is released by CodePipeline's CodeDeploy action: set delivery.via to codepipeline, or deploy it rolling",
+        });
+    });
   if (delivery.connectionArn && delivery.connectionFrom)
     issue(["connectionFrom"], "give connectionArn or connectionFrom, not both: a pipeline has one connection");
   if (env.production && delivery.manualApproval === false)

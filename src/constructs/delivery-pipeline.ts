@@ -31,6 +31,7 @@ import { EncryptionKey } from "./encryption-key";
 import { EventNotification } from "./event-notification";
 import type { DeployTarget } from "./fargate-service";
 import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
+import { promotionsBucketName, releaseRecordsBucket } from "./release-records";
 import { SecureBucket } from "./secure-bucket";
 
 /** One image the pipeline builds, where it goes, and what runs it. */
@@ -113,9 +114,6 @@ export interface DeliveryPipelineProps {
 /** Name of the EventBridge rule that reports failed releases; the alarm topic lets it publish. */
 export const failedReleaseRuleName = (namePrefix: string) => `${namePrefix}-release-failed`;
 
-/** The bucket where an environment's pipeline records the releases other environments promote. */
-export const promotionsBucketName = (namePrefix: string, accountId: string) => `${namePrefix}-promotions-${accountId}`;
-
 const SOURCE = "source";
 const artifactOf = (image: PipelineImage) => `image_${image.repository.replace(/-/g, "_")}`;
 /** The commit a run releases: the source's when it builds, the release record's when it promotes. */
@@ -158,22 +156,7 @@ export class DeliveryPipeline extends Construct {
       promoted ? this.promotionProject(props, image, common) : this.buildProject(props, image, common),
     );
     const promotions = props.recordsPromotions
-      ? new SecureBucket(this, "promotions", {
-          bucketName: promotionsBucketName(props.namePrefix, props.accountId),
-          forceDestroy: !props.protect,
-          preventDestroy: props.protect,
-          // A new release record starts the promoting pipelines.
-          eventBridge: true,
-          lifecycleRules: [
-            {
-              id: "expire-old-records",
-              status: "Enabled",
-              filter: [{}],
-              noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
-              abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
-            },
-          ],
-        })
+      ? releaseRecordsBucket(this, "promotions", { namePrefix: props.namePrefix, accountId: props.accountId, protect: props.protect })
       : undefined;
     const release = this.releaseProject(props, common, promotions);
     const migrate = props.migration && this.addMigration(props, props.migration, common);
@@ -509,25 +492,12 @@ export class DeliveryPipeline extends Construct {
    */
   private addMigration(props: DeliveryPipelineProps, migration: PipelineMigration, common: CommonProjectProps): BuildProject {
     const { service } = migration;
-    const migrationFamily = `${service.family}-migrate`;
     const ecsArn = (resource: string) => `arn:aws:ecs:${props.region}:${props.accountId}:${resource}`;
-    const v = MIGRATION_VARIABLES;
     return new BuildProject(this, "migrate", {
       ...common,
       name: `${props.namePrefix}-migrate`,
       description: `Runs the release's migration as a one-off task of ${service.container}`,
-      environment: {
-        [REPOSITORY_VARIABLE]: migration.repositoryUrl,
-        [v.cluster]: service.clusterArn,
-        [v.family]: service.family,
-        [v.migrationFamily]: migrationFamily,
-        [v.container]: service.container,
-        [v.subnets]: Fn.join(",", [...service.subnetIds]),
-        [v.securityGroup]: service.securityGroupId,
-        [v.overrides]: JSON.stringify({ containerOverrides: [{ name: service.container, command: migration.command }] }),
-        [v.timeoutSeconds]: String(migration.timeoutMinutes * 60),
-        [v.logGroup]: service.logGroupName,
-      },
+      environment: migrationEnvironment(migration),
       // The migration's limit, and time to register, start and stop its task.
       timeoutMinutes: migration.timeoutMinutes + 10,
       buildspec: migrationSpec(),
@@ -543,7 +513,7 @@ export class DeliveryPipeline extends Construct {
           Sid: "RunTheMigrationOnTheServicesCluster",
           Effect: "Allow",
           Action: "ecs:RunTask",
-          Resource: ecsArn(`task-definition/${migrationFamily}:*`),
+          Resource: ecsArn(`task-definition/${migrationFamily(service.family)}:*`),
           Condition: { ArnEquals: { "ecs:cluster": service.clusterArn } },
         },
         {
@@ -678,6 +648,27 @@ export class DeliveryPipeline extends Construct {
 }
 
 /** What a promoting pipeline's source action reads: the release record, by version, in the promoted environment's bucket. */
+/** What the migration's commands read: the service's cluster, family, network and log group, and the migration's command and limit. */
+export function migrationEnvironment(migration: PipelineMigration): Record<string, string> {
+  const { service } = migration;
+  const v = MIGRATION_VARIABLES;
+  return {
+    [REPOSITORY_VARIABLE]: migration.repositoryUrl,
+    [v.cluster]: service.clusterArn,
+    [v.family]: service.family,
+    [v.migrationFamily]: migrationFamily(service.family),
+    [v.container]: service.container,
+    [v.subnets]: Fn.join(",", [...service.subnetIds]),
+    [v.securityGroup]: service.securityGroupId,
+    [v.overrides]: JSON.stringify({ containerOverrides: [{ name: service.container, command: migration.command }] }),
+    [v.timeoutSeconds]: String(migration.timeoutMinutes * 60),
+    [v.logGroup]: service.logGroupName,
+  };
+}
+
+/** The family a release's migration task is registered in: the service's newest revision never holds an unmigrated image. */
+export const migrationFamily = (serviceFamily: string) => `${serviceFamily}-migrate`;
+
 function promotionSourceStatements(bucketName: string): PolicyStatement[] {
   const bucket = `arn:aws:s3:::${bucketName}`;
   return [

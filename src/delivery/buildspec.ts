@@ -139,35 +139,59 @@ const REPOSITORY_NAME = `"$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f2-)"`;
 const digestOfRelease = (repository: string, image: string) =>
   `digest=$(aws ecr describe-images --repository-name ${repository} --image-ids imageTag="$${RELEASE_VARIABLE}" --query 'imageDetails[0].imageDigest' --output text) && [[ "$digest" == sha256:* ]] || { echo "no digest for ${image}" >&2; exit 1; }`;
 
+const RELEASE_IMAGE = `"$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}"`;
+const REGISTRY_LOGIN = `aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f1)"`;
+const dockerCommands = (spec: Pick<ImageBuildSpec, "context" | "dockerfile">) => [
+  `docker build --pull --tag ${RELEASE_IMAGE} --file ${quote(spec.dockerfile)} ${quote(spec.context)}`,
+  `docker push ${RELEASE_IMAGE}`,
+];
+const DIGEST_OF_PUSHED = digestOfRelease(REPOSITORY_NAME, RELEASE_IMAGE.replace(/"/g, ""));
+
 /**
  * Builds one image from the commit the pipeline passes in IMAGE_TAG, pushes it under that tag
  * (the repositories refuse to overwrite a tag), and writes what each deploy action reads.
  */
 export function imageBuildSpec(spec: ImageBuildSpec): string {
-  const image = `"$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}"`;
   return buildSpec(
     {
-      pre_build: {
-        "on-failure": "ABORT",
-        commands: [
-          REQUIRE_COMMIT_ID,
-          `aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$(echo "$${REPOSITORY_VARIABLE}" | cut -d/ -f1)"`,
-        ],
-      },
-      build: {
-        "on-failure": "ABORT",
-        commands: [`docker build --pull --tag ${image} --file ${quote(spec.dockerfile)} ${quote(spec.context)}`, `docker push ${image}`],
-      },
+      pre_build: { "on-failure": "ABORT", commands: [REQUIRE_COMMIT_ID, REGISTRY_LOGIN] },
+      build: { "on-failure": "ABORT", commands: dockerCommands(spec) },
       // Deploys name the image by the digest just pushed.
-      post_build: { commands: [digestOfRelease(REPOSITORY_NAME, image.replace(/"/g, "")), ...deployFileCommands(spec)] },
+      post_build: { commands: [DIGEST_OF_PUSHED, ...deployFileCommands(spec)] },
     },
     deployFiles(spec),
   );
 }
 
+/**
+ * The same build outside CodeBuild (the GitHub Actions release, from the source's root): one shell
+ * command per line, with REPOSITORY_URI, IMAGE_TAG and AWS_REGION set; sets `$digest` last.
+ */
+export function imagePushCommands(spec: Pick<ImageBuildSpec, "context" | "dockerfile">): string[] {
+  return [REQUIRE_COMMIT_ID, REGISTRY_LOGIN, ...dockerCommands(spec), DIGEST_OF_PUSHED, `echo "pushed $${REPOSITORY_VARIABLE}@$digest"`];
+}
+
 /** The record of a release that other environments promote: at the root of the promotions bucket, zipped for CodePipeline's S3 source. */
 export const RELEASE_RECORD_FILE = "release.json";
 export const RELEASE_RECORD_OBJECT = "release.zip";
+
+/**
+ * Reads the commit from the release record (release.json in the working directory) into IMAGE_TAG,
+ * and refuses unless the repository REPOSITORY_URI holds exactly the recorded digest under the
+ * commit's tag; sets `$digest`. Shared by the pipeline's Promote projects and the GitHub Actions release.
+ */
+export function promotionCheckCommands(): string[] {
+  return [
+    `${RELEASE_VARIABLE}="$(jq -r .commit ${RELEASE_RECORD_FILE})"`,
+    `export ${RELEASE_VARIABLE}`,
+    REQUIRE_COMMIT_ID,
+    `released=$(jq -r --arg repository ${REPOSITORY_NAME} '.images[$repository] // empty' ${RELEASE_RECORD_FILE})`,
+    `[[ "$released" == sha256:* ]] || { echo "the release record of $${RELEASE_VARIABLE} names no image of $${REPOSITORY_VARIABLE}: nothing to promote" >&2; exit 1; }`,
+    digestOfRelease(REPOSITORY_NAME, `$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}`),
+    `[[ "$digest" == "$released" ]] || { echo "$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE} is $digest, not the $released that was released: refusing to promote another build" >&2; exit 1; }`,
+    `echo "promoting $${REPOSITORY_VARIABLE}@$digest (commit $${RELEASE_VARIABLE})"`,
+  ];
+}
 
 /**
  * Promotes one image of a release another environment deployed, without building: reads the
@@ -180,17 +204,7 @@ export function imagePromotionSpec(spec: Pick<ImageBuildSpec, "rolling" | "blueG
     {
       build: {
         "on-failure": "ABORT",
-        commands: [
-          `${RELEASE_VARIABLE}="$(jq -r .commit ${RELEASE_RECORD_FILE})"`,
-          `export ${RELEASE_VARIABLE}`,
-          REQUIRE_COMMIT_ID,
-          `released=$(jq -r --arg repository ${REPOSITORY_NAME} '.images[$repository] // empty' ${RELEASE_RECORD_FILE})`,
-          `[[ "$released" == sha256:* ]] || { echo "the release record of $${RELEASE_VARIABLE} names no image of $${REPOSITORY_VARIABLE}: nothing to promote" >&2; exit 1; }`,
-          digestOfRelease(REPOSITORY_NAME, `$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE}`),
-          `[[ "$digest" == "$released" ]] || { echo "$${REPOSITORY_VARIABLE}:$${RELEASE_VARIABLE} is $digest, not the $released that was released: refusing to promote another build" >&2; exit 1; }`,
-          `echo "promoting $${REPOSITORY_VARIABLE}@$digest (commit $${RELEASE_VARIABLE})"`,
-          ...deployFileCommands(spec),
-        ],
+        commands: [...promotionCheckCommands(), ...deployFileCommands(spec)],
       },
     },
     deployFiles(spec),

@@ -13,7 +13,13 @@ import { ContainerDatabase } from "../constructs/container-database";
 import { OperationsDashboard } from "../constructs/dashboard";
 import type { DataStoreAccess } from "../constructs/data-store-access";
 import { DataVolume } from "../constructs/data-volume";
-import { DeliveryPipeline, failedReleaseRuleName, type PipelineHost } from "../constructs/delivery-pipeline";
+import {
+  DeliveryPipeline,
+  failedReleaseRuleName,
+  migrationEnvironment,
+  type PipelineHost,
+  type PipelineMigration,
+} from "../constructs/delivery-pipeline";
 import { DeployDocument } from "../constructs/deploy-document";
 import { DriftCheck, failedDriftCheckRuleName, type StackSecret } from "../constructs/drift-check";
 import { DATA_MOUNT, DockerHost } from "../constructs/docker-host";
@@ -27,6 +33,7 @@ import { MonitoringInventory } from "../constructs/monitoring-inventory";
 import { Network } from "../constructs/network";
 import { PostgresDatabase } from "../constructs/postgres-database";
 import { ScheduledJobs } from "../constructs/scheduled-jobs";
+import { releaseRecordsBucket } from "../constructs/release-records";
 import { ReleaseTag } from "../constructs/release-tag";
 import { SecureBucket } from "../constructs/secure-bucket";
 import { DEPLOY_SCRIPT } from "../host/cloud-init";
@@ -142,6 +149,15 @@ export class EnvironmentStack extends TerraformStack {
     const migrated = images
       .flatMap((image) => image.services.map((service) => ({ image, service })))
       .find(({ service }) => service.container === env.migration?.service);
+    const migration: PipelineMigration | undefined = migrated && {
+      ...env.migration!,
+      service: migrated.service,
+      repositoryUrl: migrated.image.repositoryUrl,
+    };
+    if (delivery.via === "github-actions") {
+      this.addGithubRelease(env, delivery, accountId, protect, migration);
+      return;
+    }
     const pipeline = new DeliveryPipeline(this, "delivery", {
       namePrefix: env.namePrefix,
       region: env.region,
@@ -151,7 +167,7 @@ export class EnvironmentStack extends TerraformStack {
       connection: resolvedConnection(env.name, delivery),
       images,
       ...(targets.host ? { host: targets.host } : {}),
-      ...(migrated ? { migration: { ...env.migration!, service: migrated.service, repositoryUrl: migrated.image.repositoryUrl } } : {}),
+      ...(migration ? { migration } : {}),
       ...(env.singleHost ? { architecture: env.singleHost.architecture } : {}),
       manualApproval: delivery.manualApproval,
       computeType: delivery.computeType,
@@ -191,6 +207,32 @@ export class EnvironmentStack extends TerraformStack {
     });
     new TerraformOutput(this, "drift_check_command", {
       value: `aws codepipeline start-pipeline-execution --region ${env.region} --name ${drift.pipelineName}`,
+    });
+  }
+
+  /**
+   * Releases through GitHub Actions (`npm run release` in release.yml): no pipeline here, only the
+   * release record bucket when other environments promote this one's releases, and what the
+   * release command reads that only Terraform knows, as the output `release_settings`.
+   */
+  private addGithubRelease(
+    env: EnvironmentConfig,
+    delivery: DeliveryConfig,
+    accountId: string,
+    protect: boolean,
+    migration: PipelineMigration | undefined,
+  ): void {
+    const records =
+      delivery.promotedTo.length > 0
+        ? releaseRecordsBucket(this, "release-records", { namePrefix: env.namePrefix, accountId, protect })
+        : undefined;
+    new TerraformOutput(this, "release_settings", {
+      description: "What npm run release reads: the account, where releases are recorded for promotion, and the migration's task settings",
+      value: {
+        account_id: accountId,
+        ...(records ? { promotions_bucket: records.bucketName } : {}),
+        ...(migration ? { migration: migrationEnvironment(migration) } : {}),
+      },
     });
   }
 
@@ -239,7 +281,7 @@ export class EnvironmentStack extends TerraformStack {
     const jobs = inventory.of("job");
     const jobsRule = `${env.namePrefix}-jobs-failed`;
     const eventRuleNames = [
-      ...(env.delivery ? [failedReleaseRuleName(env.namePrefix)] : []),
+      ...(env.delivery?.via === "codepipeline" ? [failedReleaseRuleName(env.namePrefix)] : []),
       ...(env.delivery?.driftCheck ? [failedDriftCheckRuleName(env.namePrefix)] : []),
       ...(snapshotPolicies.length ? [snapshotRule] : []),
       ...(jobs.length ? [jobsRule] : []),
@@ -584,5 +626,5 @@ function resolvedConnection(name: string, delivery: DeliveryConfig): ResolvedCon
  * every such notification fails silently.
  */
 function eventsPublishToTheTopic(env: EnvironmentConfig): boolean {
-  return Boolean(env.delivery) || env.singleHost?.database?.mode === "container" || (env.jobs.length > 0 && !env.singleHost);
+  return env.delivery?.via === "codepipeline" || env.singleHost?.database?.mode === "container" || (env.jobs.length > 0 && !env.singleHost);
 }
