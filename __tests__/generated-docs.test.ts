@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { COST_PAGE, estimateStacks, summary } from "../scripts/cost";
+import { COST_PAGE, estimateStacks, summary, unpricedList } from "../scripts/cost";
+import { total, usd } from "../src/cost/estimate";
 import { diagramBlock, diagramPages, exampleStacks, README_DIAGRAM } from "../scripts/diagram";
 import { renderDiagram } from "../scripts/lib/diagram";
 import { blockNames, readBlock, readMarkdown } from "../scripts/lib/markdown-blocks";
@@ -25,8 +26,17 @@ describe("the docs' generated parts are current (npm run diagram, npm run cost)"
     }
   });
 
-  it("the cost summary", () => {
+  it("the cost summary, and the list of what it leaves out", () => {
     expect(readBlock(readMarkdown(COST_PAGE), "cost", COST_PAGE)).toBe(summary(estimateStacks(stacksDir, environments)));
+    expect(readBlock(readMarkdown(COST_PAGE), "cost-unpriced", COST_PAGE)).toBe(unpricedList());
+  });
+
+  it("the examples page's estimates are npm run cost's", () => {
+    const rows = [...readMarkdown("docs/examples.md").matchAll(/^\| `([a-z-]+)` +\|.*\| \$(\d+\.\d\d) \//gm)];
+    const stacks = [...exampleStacks(EXAMPLES_DIR)];
+    expect(rows.map((r) => r[1]).sort()).toEqual(stacks.sort());
+    const estimates = new Map(estimateStacks(stacksDir, stacks).map(([stack, items]) => [stack, usd(total(items))]));
+    for (const [, stack, figure] of rows) expect([stack, `$${figure}`]).toEqual([stack, estimates.get(stack)]);
   });
 });
 

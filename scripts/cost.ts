@@ -1,11 +1,11 @@
 /**
  * `npm run cost`: synthesizes every stack and prints each environment's itemised monthly
- * estimate (scripts/lib/cost.ts: what runs around the clock, at the us-east-1 on-demand prices
+ * estimate (src/cost/estimate.ts: what runs around the clock, at the us-east-1 on-demand prices
  * there), then writes the summary into docs/cost.md between `<!-- cost -->` and `<!-- /cost -->`.
  * With `--check` it changes nothing and exits 1 when the page's copy is stale.
  */
 import { join } from "node:path";
-import { estimate, total, usd, type CostItem } from "./lib/cost";
+import { estimate, PRICED_TYPES, total, UNPRICED_TYPES, usd, type CostItem } from "../src/cost/estimate";
 import { printTable } from "./lib/process";
 import { writeBlocks } from "./lib/markdown-blocks";
 import { STACKS_DIR, environmentStacks, readStack, synthAll } from "./lib/terraform";
@@ -25,6 +25,24 @@ export function summary(estimates: readonly [string, readonly CostItem[]][]): st
   return ["| environment | per month | largest items |", "| --- | --: | --- |", ...rows, ""].join("\n");
 }
 
+/** docs/cost.md's list of what the estimate leaves out, and why: every resource type without a standing price. */
+export function unpricedList(): string {
+  const rows = Object.entries(UNPRICED_TYPES)
+    .filter(([, why]) => !why.startsWith("free"))
+    .map(([type, why]) => `| \`${type}\` | ${why} |`);
+  const free = Object.entries(UNPRICED_TYPES).filter(([, why]) => why.startsWith("free")).length;
+  return [
+    "| resource type | left out because |",
+    "| --- | --- |",
+    ...rows,
+    "",
+    `Priced: ${Object.keys(PRICED_TYPES)
+      .map((type) => `\`${type}\``)
+      .join(", ")}. Free: ${free} other types (the list in \`src/cost/estimate.ts\`).`,
+    "",
+  ].join("\n");
+}
+
 export function estimateStacks(stacksDir: string, stacks: readonly string[]): [string, CostItem[]][] {
   return stacks.map((stack) => [stack, estimate(readStack(join(stacksDir, stack)))]);
 }
@@ -40,7 +58,13 @@ async function main(): Promise<void> {
     );
   }
   console.log("");
-  writeBlocks(COST_PAGE, { cost: summary(estimates) }, "cost summary", "npm run cost", process.argv.includes("--check"));
+  writeBlocks(
+    COST_PAGE,
+    { cost: summary(estimates), "cost-unpriced": unpricedList() },
+    "cost summary",
+    "npm run cost",
+    process.argv.includes("--check"),
+  );
 }
 
 if (require.main === module) {

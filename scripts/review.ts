@@ -9,7 +9,7 @@
 import { writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ConfigError } from "../src/config/errors";
-import { estimate, total, usd } from "./lib/cost";
+import { estimate, total, usd } from "../src/cost/estimate";
 import { printTable } from "./lib/process";
 import { Progress } from "./lib/progress";
 import { describeChanges, describeGuard, review, type ReviewPlan } from "./lib/review";

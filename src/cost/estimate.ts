@@ -4,7 +4,10 @@
  * log ingestion, S3 and ECR storage, requests, CodeBuild build minutes and CodePipeline V2 action
  * minutes) depend on traffic and releases and are left out.
  */
-import type { StackJson } from "./terraform";
+/** The resources of a synthesized stack, as its Terraform JSON holds them. */
+export interface StackJson {
+  readonly resource: Readonly<Record<string, Readonly<Record<string, Record<string, unknown>>>>>;
+}
 
 /**
  * us-east-1, on-demand, Linux, USD. Source: the AWS pricing pages of each service (EC2, Fargate,
@@ -20,6 +23,13 @@ export const PRICES = {
   albLcuHour: 0.008,
   fargateVcpuHour: 0.04048,
   fargateGbHour: 0.004445,
+  /** Fargate on Graviton (ARM64). */
+  fargateArmVcpuHour: 0.03238,
+  fargateArmGbHour: 0.00356,
+  /** Fargate Spot's price moves with spare capacity (AWS: up to 70 % off); estimated at 30 % of on-demand. */
+  fargateSpotShare: 0.3,
+  /** A metric filter's metric is a custom metric once it publishes. */
+  customMetricMonth: 0.3,
   rdsGp3GbMonth: 0.115,
   ebsGp3GbMonth: 0.08,
   snapshotGbMonth: 0.05,
@@ -79,7 +89,7 @@ function all(tf: StackJson, type: string): Record<string, unknown>[] {
 
 function price(table: Record<string, number>, key: string, what: string): number {
   const value = table[key];
-  if (value === undefined) throw new Error(`no price for ${what} ${key}: add it to PRICES in scripts/lib/cost.ts`);
+  if (value === undefined) throw new Error(`no price for ${what} ${key}: add it to PRICES in src/cost/estimate.ts`);
   return value;
 }
 
@@ -105,16 +115,22 @@ export function estimate(tf: StackJson): CostItem[] {
   push("Public IPv4 addresses", addresses, "address(es)", addresses * month(PRICES.publicIpv4Hour));
 
   const tasks = byRef(tf, "aws_ecs_task_definition");
-  let fargate = 0;
-  let taskCount = 0;
+  const fargate = { onDemand: { tasks: 0, monthly: 0 }, spot: { tasks: 0, monthly: 0 } };
   for (const svc of all(tf, "aws_ecs_service")) {
     const task = tasks.get(String(svc.task_definition).replace(/\.arn\}$/, ".id}"));
     if (!task) continue;
-    const count = Number(svc.desired_count ?? 1);
-    taskCount += count;
-    fargate += count * month((Number(task.cpu) / 1024) * PRICES.fargateVcpuHour + (Number(task.memory) / 1024) * PRICES.fargateGbHour);
+    const arm = (task.runtime_platform as { cpu_architecture?: string } | undefined)?.cpu_architecture === "ARM64";
+    const hourly =
+      (Number(task.cpu) / 1024) * (arm ? PRICES.fargateArmVcpuHour : PRICES.fargateVcpuHour) +
+      (Number(task.memory) / 1024) * (arm ? PRICES.fargateArmGbHour : PRICES.fargateGbHour);
+    const { onDemand, spot } = spotSplit(Number(svc.desired_count ?? 1), svc.capacity_provider_strategy);
+    fargate.onDemand.tasks += onDemand;
+    fargate.onDemand.monthly += onDemand * month(hourly);
+    fargate.spot.tasks += spot;
+    fargate.spot.monthly += spot * month(hourly * PRICES.fargateSpotShare);
   }
-  push("Fargate tasks at desired count (on-demand)", taskCount, "task(s)", fargate);
+  push("Fargate tasks at desired count (on-demand)", fargate.onDemand.tasks, "task(s)", fargate.onDemand.monthly);
+  push("Fargate Spot tasks at desired count (about 30 % of on-demand)", fargate.spot.tasks, "task(s)", fargate.spot.monthly);
 
   const dbs = all(tf, "aws_db_instance");
   const byIdentifierRef = new Map(
@@ -171,12 +187,119 @@ export function estimate(tf: StackJson): CostItem[] {
   const dashboards = all(tf, "aws_cloudwatch_dashboard").length;
   push("CloudWatch dashboards", dashboards, "dashboard(s)", dashboards * PRICES.dashboardMonth);
 
+  const filters = all(tf, "aws_cloudwatch_log_metric_filter").length;
+  push("Custom metrics from log metric filters", filters, "metric(s)", filters * PRICES.customMetricMonth);
+
   const secrets = all(tf, "aws_secretsmanager_secret").length;
   push("Secrets Manager secrets", secrets, "secret(s)", secrets * PRICES.secretMonth);
   const keys = all(tf, "aws_kms_key").length;
   push("KMS keys", keys, "key(s)", keys * PRICES.kmsKeyMonth);
   return items;
 }
+
+/**
+ * How a service's tasks split between on-demand and Spot: ECS places the base on the first
+ * provider, then the rest by weight.
+ */
+function spotSplit(count: number, strategy: unknown): { onDemand: number; spot: number } {
+  const providers = (strategy as { capacity_provider: string; weight?: number; base?: number }[] | undefined) ?? [];
+  const spotWeight = providers.find((p) => p.capacity_provider === "FARGATE_SPOT")?.weight ?? 0;
+  if (spotWeight === 0) return { onDemand: count, spot: 0 };
+  const base = Math.min(
+    count,
+    providers.reduce((sum, p) => sum + (p.base ?? 0), 0),
+  );
+  const totalWeight = providers.reduce((sum, p) => sum + (p.weight ?? 0), 0);
+  const spot = Math.round(((count - base) * spotWeight) / totalWeight);
+  return { onDemand: count - spot, spot };
+}
+
+/**
+ * Every resource type the stacks create, and how the estimate treats it: a standing (hourly or
+ * monthly) price it includes, or why it has none. A jest test fails on a type in neither list, so
+ * a new kind of resource is priced, or said to be free or usage-priced, before it ships.
+ */
+export const PRICED_TYPES: Readonly<Record<string, string>> = {
+  aws_nat_gateway: "hours",
+  aws_lb: "hours and one LCU",
+  aws_eip: "public IPv4 hours",
+  aws_ecs_service: "Fargate vCPU and memory hours at the desired count (on-demand, Spot, x86 or ARM)",
+  aws_db_instance: "instance hours and gp3 storage",
+  aws_elasticache_replication_group: "node hours",
+  aws_instance: "instance hours and the root volume",
+  aws_ebs_volume: "gp3 storage and about one full snapshot",
+  aws_cloudwatch_metric_alarm: "per metric",
+  aws_cloudwatch_composite_alarm: "per alarm",
+  aws_cloudwatch_dashboard: "per dashboard",
+  aws_cloudwatch_log_metric_filter: "the custom metric it publishes",
+  aws_secretsmanager_secret: "per secret",
+  aws_kms_key: "per key",
+};
+
+export const UNPRICED_TYPES: Readonly<Record<string, string>> = {
+  aws_acm_certificate: "free (public certificates)",
+  aws_acm_certificate_validation: "no resource in AWS",
+  aws_appautoscaling_policy: "free",
+  aws_appautoscaling_target: "free",
+  aws_cloudwatch_event_rule: "usage: custom events only (AWS service events are free)",
+  aws_cloudwatch_event_target: "free",
+  aws_cloudwatch_log_group: "usage: ingestion and storage",
+  aws_codebuild_project: "usage: build minutes",
+  aws_codedeploy_app: "free for ECS",
+  aws_codedeploy_deployment_group: "free for ECS",
+  aws_codepipeline: "usage: V2 pipelines are priced by action minutes",
+  aws_codestarconnections_connection: "free",
+  aws_db_parameter_group: "free",
+  aws_db_subnet_group: "free",
+  aws_default_security_group: "free",
+  aws_dlm_lifecycle_policy: "free (its snapshots are priced with the volume)",
+  aws_ecs_cluster: "free",
+  aws_ecs_cluster_capacity_providers: "free",
+  aws_ecs_task_definition: "free (its tasks are priced with the service)",
+  aws_elasticache_parameter_group: "free",
+  aws_elasticache_subnet_group: "free",
+  aws_elasticache_user: "free",
+  aws_elasticache_user_group: "free",
+  aws_flow_log: "usage: log ingestion",
+  aws_iam_instance_profile: "free",
+  aws_iam_role: "free",
+  aws_iam_role_policy: "free",
+  aws_iam_role_policy_attachment: "free",
+  aws_internet_gateway: "free (traffic is data transfer)",
+  aws_kms_alias: "free",
+  aws_lb_listener: "free (priced with the load balancer)",
+  aws_lb_listener_rule: "free",
+  aws_lb_target_group: "free",
+  aws_route: "free",
+  aws_route53_record: "usage: queries (the hosted zone is looked up, not created)",
+  aws_route_table: "free",
+  aws_route_table_association: "free",
+  aws_s3_bucket: "usage: storage and requests",
+  aws_s3_bucket_lifecycle_configuration: "free",
+  aws_s3_bucket_notification: "free (EventBridge's AWS events are free)",
+  aws_s3_bucket_ownership_controls: "free",
+  aws_s3_bucket_policy: "free",
+  aws_s3_bucket_public_access_block: "free",
+  aws_s3_bucket_server_side_encryption_configuration: "free",
+  aws_s3_bucket_versioning: "free (old versions are storage)",
+  aws_scheduler_schedule: "usage: invocations (14 million a month free)",
+  aws_scheduler_schedule_group: "free",
+  aws_secretsmanager_secret_version: "free (priced with the secret)",
+  aws_security_group: "free",
+  aws_sns_topic: "usage: publishes and deliveries",
+  aws_sns_topic_policy: "free",
+  aws_sns_topic_subscription: "usage: deliveries",
+  aws_sqs_queue: "usage: requests",
+  aws_sqs_queue_policy: "free",
+  aws_ssm_document: "free",
+  aws_ssm_parameter: "free (standard tier)",
+  aws_subnet: "free",
+  aws_volume_attachment: "free",
+  aws_vpc: "free",
+  aws_vpc_endpoint: "free for gateway endpoints (S3), the only kind the stacks create",
+  aws_vpc_security_group_egress_rule: "free",
+  aws_vpc_security_group_ingress_rule: "free",
+};
 
 export function total(items: readonly CostItem[]): number {
   return items.reduce((sum, i) => sum + i.monthly, 0);

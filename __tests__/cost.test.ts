@@ -1,0 +1,57 @@
+import { join } from "node:path";
+import { estimate, PRICED_TYPES, UNPRICED_TYPES, type StackJson } from "../src/cost/estimate";
+import { readStack } from "../scripts/lib/terraform";
+import { committedStacksDir, ENVIRONMENT_STACKS } from "./helpers";
+
+describe("the cost estimate is honest", () => {
+  const stacksDir = committedStacksDir();
+  // What npm run cost estimates: the environments' stacks (not the bootstrap's or the images').
+  const types = new Set(ENVIRONMENT_STACKS.flatMap((stack) => Object.keys(readStack(join(stacksDir, stack)).resource)));
+
+  it("prices every resource type the stacks create, or says why it has no standing price", () => {
+    const unaccounted = [...types].filter((type) => !(type in PRICED_TYPES) && !(type in UNPRICED_TYPES));
+    expect(unaccounted).toEqual([]);
+    expect(Object.keys(PRICED_TYPES).filter((type) => type in UNPRICED_TYPES)).toEqual([]);
+  });
+
+  it("lists no type the stacks do not create, so the lists stay the stacks' own", () => {
+    const unused = [...Object.keys(PRICED_TYPES), ...Object.keys(UNPRICED_TYPES)].filter((type) => !types.has(type));
+    expect(unused).toEqual([]);
+  });
+
+  /** A stack of one service of 1 vCPU and 2 GiB, `count` tasks, with this platform and strategy. */
+  const service = (count: number, platform: object | undefined, strategy: object[] | undefined): StackJson => ({
+    resource: {
+      aws_ecs_task_definition: { task: { cpu: "1024", memory: "2048", ...(platform ? { runtime_platform: platform } : {}) } },
+      aws_ecs_service: {
+        svc: {
+          task_definition: "${aws_ecs_task_definition.task.arn}",
+          desired_count: count,
+          ...(strategy ? { capacity_provider_strategy: strategy } : {}),
+        },
+      },
+    },
+  });
+  const monthly = (tf: StackJson) => Object.fromEntries(estimate(tf).map((i) => [i.item, [i.quantity, Number(i.monthly.toFixed(2))]]));
+
+  it("prices on-demand x86, Graviton and Spot tasks apart, the base on-demand and the rest by weight", () => {
+    expect(monthly(service(2, undefined, undefined))).toEqual({
+      "Fargate tasks at desired count (on-demand)": ["2 task(s)", Number((2 * 730 * (0.04048 + 2 * 0.004445)).toFixed(2))],
+    });
+    expect(monthly(service(1, { cpu_architecture: "ARM64", operating_system_family: "LINUX" }, undefined))).toEqual({
+      "Fargate tasks at desired count (on-demand)": ["1 task(s)", Number((730 * (0.03238 + 2 * 0.00356)).toFixed(2))],
+    });
+    const strategy = [
+      { capacity_provider: "FARGATE", weight: 50, base: 1 },
+      { capacity_provider: "FARGATE_SPOT", weight: 50 },
+    ];
+    const hourly = 0.04048 + 2 * 0.004445;
+    // 5 tasks: 1 base on-demand, then 4 split 50/50.
+    expect(monthly(service(5, undefined, strategy))).toEqual({
+      "Fargate tasks at desired count (on-demand)": ["3 task(s)", Number((3 * 730 * hourly).toFixed(2))],
+      "Fargate Spot tasks at desired count (about 30 % of on-demand)": ["2 task(s)", Number((2 * 730 * hourly * 0.3).toFixed(2))],
+    });
+    // One task: the base takes it.
+    expect(Object.keys(monthly(service(1, undefined, strategy)))).toEqual(["Fargate tasks at desired count (on-demand)"]);
+  });
+});
