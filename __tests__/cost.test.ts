@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { estimate, PRICED_TYPES, UNPRICED_TYPES, type StackJson } from "../src/cost/estimate";
+import { estimate, PRICED_TYPES, UNPRICED_TYPES, usd, type StackJson } from "../src/cost/estimate";
+import { costChanges, costChangesMarkdown } from "../scripts/lib/cost-diff";
 import { readStack } from "../scripts/lib/terraform";
 import { committedStacksDir, ENVIRONMENT_STACKS } from "./helpers";
 
@@ -53,5 +54,50 @@ describe("the cost estimate is honest", () => {
     });
     // One task: the base takes it.
     expect(Object.keys(monthly(service(1, undefined, strategy)))).toEqual(["Fargate tasks at desired count (on-demand)"]);
+  });
+});
+
+describe("the cost of a change (npm run cost -- --base)", () => {
+  const item = (name: string, monthly: number, quantity = "1 x") => ({ item: name, quantity, monthly });
+  const before = new Map([
+    ["dev", [item("NAT gateway hours", 32.85), item("KMS keys", 2, "2 key(s)")]],
+    ["qa", [item("KMS keys", 1)]],
+    ["prod", [item("KMS keys", 3)]],
+  ]);
+  const after = new Map([
+    ["dev", [item("KMS keys", 3, "3 key(s)"), item("EC2 t4g.nano", 3.07)]],
+    ["prod", [item("KMS keys", 3)]],
+    ["edge", [item("KMS keys", 1)]],
+  ]);
+  const changes = costChanges(before, after);
+
+  it("gives each environment's totals on both sides, added and removed ones included, and only the items that moved", () => {
+    expect(changes.map((c) => [c.stack, usd(c.before), usd(c.after)])).toEqual([
+      ["dev", "$34.85", "$6.07"],
+      ["edge", "$0.00", "$1.00"],
+      ["prod", "$3.00", "$3.00"],
+      ["qa", "$1.00", "$0.00"],
+    ]);
+    expect(changes[0].items).toEqual([
+      { item: "NAT gateway hours", before: 32.85, after: 0, quantity: "1 x" },
+      { item: "KMS keys", before: 2, after: 3, quantity: "3 key(s)" },
+      { item: "EC2 t4g.nano", before: 0, after: 3.07, quantity: "1 x" },
+    ]);
+    expect(changes[2].items).toEqual([]);
+  });
+
+  it("renders the environments that moved as a Markdown table for the pull request, the others as a count", () => {
+    expect(costChangesMarkdown(changes, "origin/main").split("\n")).toEqual([
+      "Monthly estimate against `origin/main` (npm run cost -- --base origin/main):",
+      "",
+      "| environment | before | after | change | items that moved |",
+      "| --- | --: | --: | --: | --- |",
+      "| dev | $34.85 | $6.07 | -$28.78 | NAT gateway hours $32.85 → $0.00; KMS keys $2.00 → $3.00; EC2 t4g.nano $0.00 → $3.07 |",
+      "| edge | $0.00 | $1.00 | +$1.00 | KMS keys $0.00 → $1.00 |",
+      "| qa | $1.00 | $0.00 | -$1.00 | KMS keys $1.00 → $0.00 |",
+      "",
+      "1 other environment(s) unchanged.",
+    ]);
+    expect(costChangesMarkdown(costChanges(before, before), "HEAD~1")).toContain("No environment's estimate changes.");
   });
 });
