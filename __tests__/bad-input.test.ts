@@ -637,6 +637,7 @@ const dataCases: [string, Partial<EnvironmentInput>, unknown[], string][] = [
 ];
 
 const observabilityCases: [string, unknown, string][] = [
+  ["a budget of nothing", { monthlyBudgetUsd: 0 }, 'environment "dev": observability.monthlyBudgetUsd: must be more than 0 US dollars'],
   ["a malformed e-mail", { alarmEmails: ["oncall"] }, 'environment "dev": observability.alarmEmails.0: must be an e-mail address'],
   [
     "a plain-HTTP endpoint",

@@ -1,8 +1,19 @@
 import { join } from "node:path";
-import { estimate, PRICED_TYPES, UNPRICED_TYPES, usd, type StackJson } from "../src/cost/estimate";
+import { estimate, PRICED_TYPES, total, UNPRICED_TYPES, usd, type StackJson } from "../src/cost/estimate";
 import { costChanges, costChangesMarkdown } from "../scripts/lib/cost-diff";
 import { readStack } from "../scripts/lib/terraform";
-import { committedStacksDir, ENVIRONMENT_STACKS } from "./helpers";
+import {
+  bareRef,
+  committedStack,
+  committedStacksDir,
+  ENVIRONMENT_STACKS,
+  resourcesOf,
+  synthInput,
+  withServices,
+  api,
+  type Statement,
+} from "./helpers";
+import type { EnvironmentInput } from "../src/config/schema";
 
 describe("the cost estimate is honest", () => {
   const stacksDir = committedStacksDir();
@@ -99,5 +110,62 @@ describe("the cost of a change (npm run cost -- --base)", () => {
       "1 other environment(s) unchanged.",
     ]);
     expect(costChangesMarkdown(costChanges(before, before), "HEAD~1")).toContain("No environment's estimate changes.");
+  });
+});
+
+describe("the monthly cost budget", () => {
+  const { parsed } = committedStack("dev");
+  const [budget] = resourcesOf(parsed, "aws_budgets_budget");
+
+  it("defaults to the stack's own estimate (without the budget) plus 25 %, in whole dollars", () => {
+    const items = estimate(parsed);
+    const withoutBudget = total(items.filter((i) => i.item !== "AWS Budgets cost budgets"));
+    expect(budget.limit_amount).toBe(Math.ceil(withoutBudget * 1.25).toFixed(2));
+    expect(budget).toMatchObject({ name: "webapp-dev-monthly", budget_type: "COST", time_unit: "MONTHLY", limit_unit: "USD" });
+  });
+
+  it("counts the costs tagged for the environment and tells the alarm topic at 80 % actual and 100 % forecast", () => {
+    const topic = `\${${bareRef(parsed, "aws_sns_topic", "alarm-topic", "arn")}}`;
+    expect(budget.cost_filter).toEqual([{ name: "TagKeyValue", values: ["user:Environment$dev"] }]);
+    expect(budget.notification).toEqual([
+      expect.objectContaining({
+        notification_type: "ACTUAL",
+        comparison_operator: "GREATER_THAN",
+        threshold: 80,
+        subscriber_sns_topic_arns: [topic],
+      }),
+      expect.objectContaining({
+        notification_type: "FORECASTED",
+        comparison_operator: "GREATER_THAN",
+        threshold: 100,
+        subscriber_sns_topic_arns: [topic],
+      }),
+    ]);
+  });
+
+  it("may publish to the encrypted topic: the topic's policy and its key admit this account's budgets", () => {
+    const policy = JSON.parse(String(resourcesOf(parsed, "aws_sns_topic_policy")[0].policy)) as { Statement: Statement[] };
+    expect(policy.Statement.find((s) => s.Sid === "BudgetsOfThisAccount")).toMatchObject({
+      Principal: { Service: "budgets.amazonaws.com" },
+      Action: "sns:Publish",
+    });
+    const keys = resourcesOf(parsed, "aws_kms_key").map((k) => JSON.parse(String(k.policy)) as { Statement: Statement[] });
+    expect(keys.flatMap((k) => k.Statement).find((s) => s.Sid === "BudgetsPublishToTheEncryptedAlarmTopic")).toMatchObject({
+      Principal: { Service: "budgets.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+    });
+  });
+
+  it("exists in every environment", () => {
+    for (const stack of ENVIRONMENT_STACKS)
+      expect([stack, resourcesOf(committedStack(stack).parsed, "aws_budgets_budget").length]).toEqual([stack, 1]);
+  });
+
+  it("takes the definition's limit instead", () => {
+    const { parsed: set } = synthInput(
+      "dev",
+      withServices([api], { observability: { monthlyBudgetUsd: 120 } } as Partial<EnvironmentInput>),
+    );
+    expect(resourcesOf(set, "aws_budgets_budget")[0].limit_amount).toBe("120.00");
   });
 });

@@ -26,6 +26,8 @@ const ALLOWED_WILDCARDS: Record<string, string> = {
     "a key policy's Resource * is the key itself; the encryption context limits it to this account's log groups",
   PublishHostMetrics: "cloudwatch:PutMetricData has no resource-level permissions; a namespace condition limits it to the host's two",
   EventBridgePublishesToTheEncryptedAlarmTopic: "a key policy's Resource * is the key itself",
+  BudgetsPublishToTheEncryptedAlarmTopic:
+    "a key policy's Resource * is the key itself; aws:SourceAccount limits it to this account's budgets",
   ReadTaskDefinitions: "ecs:DescribeTaskDefinition has no resource-level permissions",
   RegisterTaskDefinitions:
     "ecs:RegisterTaskDefinition and DescribeTaskDefinition have no resource-level permissions; iam:PassRole limits the roles a definition may name to the services' own",

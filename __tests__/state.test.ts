@@ -89,6 +89,7 @@ describe("the account a definition names", () => {
 const TYPE_SERVICES: Record<string, string | null> = {
   acm: "acm",
   appautoscaling: "applicationautoscaling",
+  budgets: "budgets",
   caller_identity: "sts",
   cloudwatch: "cloudwatch",
   cloudwatch_event: "events",

@@ -876,6 +876,83 @@ def _codebuild_pipeline_projects() -> None:
     CodeBuildResponse.create_project = create_project
 
 
+def _budgets_notification_subscribers() -> None:
+    """
+    aws_budgets_budget: the provider reads each notification's subscribers with
+    DescribeSubscribersForNotification after create and on every read; moto has no such operation
+    (HTTP 500), so apply retries until it gives up. Serve it from the subscribers moto keeps.
+    """
+    import json
+
+    from moto.budgets.exceptions import NotFoundException
+    from moto.budgets.responses import BudgetsResponse
+
+    same = ("NotificationType", "ComparisonOperator", "Threshold", "ThresholdType")
+
+    def describe_subscribers_for_notification(self: BudgetsResponse) -> str:
+        budget = self.backend.budgets[self._get_param("AccountId")].get(self._get_param("BudgetName"))
+        wanted = self._get_param("Notification")
+        found = [
+            n for n in (budget.notifications if budget else []) if all(n.details.get(key) == wanted.get(key) for key in same)
+        ]
+        if not found:
+            raise NotFoundException("Unable to get subscribers - the notification doesn't exist.")
+        return json.dumps({"Subscribers": found[0].subscribers})
+
+    BudgetsResponse.describe_subscribers_for_notification = describe_subscribers_for_notification  # type: ignore[attr-defined]
+
+
+def _budgets_tags() -> None:
+    """
+    aws_budgets_budget: the provider creates the budget with its tags (ResourceTags) and reads them
+    with ListTagsForResource after create and on every read; moto has no tag operations for
+    Budgets (HTTP 500), so apply retries until it gives up. Keep the tags by the budget's ARN and
+    serve Tag/Untag/ListTagsForResource; a deleted budget's tags go with it.
+    """
+    import json
+
+    from moto.budgets.responses import BudgetsResponse
+
+    def tags(self: BudgetsResponse) -> dict[str, list[dict[str, str]]]:
+        return _store(self.backend, "budget_tags")
+
+    def arn(self: BudgetsResponse, name: str) -> str:
+        return f"arn:aws:budgets::{self._get_param('AccountId')}:budget/{name}"
+
+    create, delete = BudgetsResponse.create_budget, BudgetsResponse.delete_budget
+
+    def create_budget(self: BudgetsResponse) -> str:
+        body = create(self)
+        tags(self)[arn(self, self._get_param("Budget")["BudgetName"])] = self._get_param("ResourceTags") or []
+        return body
+
+    def delete_budget(self: BudgetsResponse) -> str:
+        body = delete(self)
+        tags(self).pop(arn(self, self._get_param("BudgetName")), None)
+        return body
+
+    def tag_resource(self: BudgetsResponse) -> str:
+        held = {t["Key"]: t["Value"] for t in tags(self).get(self._get_param("ResourceARN"), [])}
+        held.update({t["Key"]: t["Value"] for t in self._get_param("ResourceTags") or []})
+        tags(self)[self._get_param("ResourceARN")] = [{"Key": k, "Value": v} for k, v in held.items()]
+        return "{}"
+
+    def untag_resource(self: BudgetsResponse) -> str:
+        gone = set(self._get_param("ResourceTagKeys") or [])
+        resource = self._get_param("ResourceARN")
+        tags(self)[resource] = [t for t in tags(self).get(resource, []) if t["Key"] not in gone]
+        return "{}"
+
+    def list_tags_for_resource(self: BudgetsResponse) -> str:
+        return json.dumps({"ResourceTags": tags(self).get(self._get_param("ResourceARN"), [])})
+
+    BudgetsResponse.create_budget = create_budget  # type: ignore[method-assign]
+    BudgetsResponse.delete_budget = delete_budget  # type: ignore[method-assign]
+    BudgetsResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
+    BudgetsResponse.untag_resource = untag_resource  # type: ignore[attr-defined]
+    BudgetsResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
+
+
 def _codepipeline_timestamps() -> None:
     """aws_codepipeline: moto sends the pipeline's created/updated times as ISO strings; the JSON protocol (and the provider) wants epoch seconds."""
     from moto.codepipeline.models import CodePipeline
@@ -1228,6 +1305,8 @@ PATCHES = [
     _data_lifecycle_manager,
     _codebuild_pipeline_projects,
     _codepipeline_timestamps,
+    _budgets_notification_subscribers,
+    _budgets_tags,
     _code_connections,
     _strict_requests,
     _inject_faults,

@@ -514,6 +514,50 @@ def test_code_connections_lifecycle_and_tags(endpoint: str) -> None:
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
+def budget_with_notifications(budgets, name: str, topic: str) -> None:  # type: ignore[no-untyped-def]
+    budgets.create_budget(
+        AccountId="123456789012",
+        Budget={"BudgetName": name, "BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": "175.0", "Unit": "USD"}},
+        NotificationsWithSubscribers=[
+            {
+                "Notification": {"NotificationType": kind, "ComparisonOperator": "GREATER_THAN", "Threshold": threshold, "ThresholdType": "PERCENTAGE"},
+                "Subscribers": [{"SubscriptionType": "SNS", "Address": topic}],
+            }
+            for kind, threshold in (("ACTUAL", 80.0), ("FORECASTED", 100.0))
+        ],
+        ResourceTags=[{"Key": "Environment", "Value": "dev"}],
+    )
+
+
+def test_budget_notification_subscribers_are_read_back(endpoint: str) -> None:
+    budgets = client(endpoint, "budgets")
+    topic = "arn:aws:sns:us-east-1:123456789012:alarms"
+    budget_with_notifications(budgets, "subscribers", topic)
+    for notification in budgets.describe_notifications_for_budget(AccountId="123456789012", BudgetName="subscribers")["Notifications"]:
+        subscribers = budgets.describe_subscribers_for_notification(AccountId="123456789012", BudgetName="subscribers", Notification=notification)
+        assert subscribers["Subscribers"] == [{"SubscriptionType": "SNS", "Address": topic}]
+    with pytest.raises(ClientError) as missing:
+        budgets.describe_subscribers_for_notification(
+            AccountId="123456789012",
+            BudgetName="subscribers",
+            Notification={"NotificationType": "ACTUAL", "ComparisonOperator": "LESS_THAN", "Threshold": 1.0},
+        )
+    assert missing.value.response["Error"]["Code"] == "NotFoundException"
+    budgets.delete_budget(AccountId="123456789012", BudgetName="subscribers")
+
+
+def test_budget_tags_are_kept_by_arn(endpoint: str) -> None:
+    budgets = client(endpoint, "budgets")
+    budget_with_notifications(budgets, "tagged", "arn:aws:sns:us-east-1:123456789012:alarms")
+    arn = "arn:aws:budgets::123456789012:budget/tagged"
+    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "Environment", "Value": "dev"}]
+    budgets.tag_resource(ResourceARN=arn, ResourceTags=[{"Key": "Team", "Value": "platform"}])
+    budgets.untag_resource(ResourceARN=arn, ResourceTagKeys=["Environment"])
+    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == [{"Key": "Team", "Value": "platform"}]
+    budgets.delete_budget(AccountId="123456789012", BudgetName="tagged")
+    assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == []
+
+
 def unchecked(endpoint: str, service: str):  # type: ignore[no-untyped-def]
     """A client that sends what it is given, as the Terraform provider's Go SDK does: botocore checks some ranges itself."""
     from botocore.config import Config

@@ -1,5 +1,11 @@
 import { z } from "zod";
 
+/** The budget's notifications: actual costs at this share of the limit, and forecast costs past it. */
+export const BUDGET_ACTUAL_PERCENT = 80;
+export const BUDGET_FORECAST_PERCENT = 100;
+/** A budget the definition does not set is the estimate plus this margin. */
+export const BUDGET_MARGIN_PERCENT = 25;
+
 export const thresholdsSchema = z
   .strictObject({
     http5xxPercent: z
@@ -94,6 +100,14 @@ export const observabilitySchema = z
     thresholds: thresholdsSchema
       .default(thresholdsSchema.parse({}))
       .describe("Alarm thresholds; each default is where a demanding on-call rota would start."),
+    monthlyBudgetUsd: z
+      .number()
+      .positive("must be more than 0 US dollars")
+      .max(1_000_000)
+      .optional()
+      .describe(
+        `The environment's monthly AWS Budgets cost budget, US dollars: the alarm topic hears when the month's costs reach ${BUDGET_ACTUAL_PERCENT} % of it and when they are forecast to pass it. Costs count by the Environment tag, a cost allocation tag to activate once in the billing console. Default: npm run cost's estimate plus ${BUDGET_MARGIN_PERCENT} %, in whole dollars.`,
+      ),
   })
   .default({ alarmEmails: [], alarmHttpsEndpoints: [], thresholds: thresholdsSchema.parse({}) });
 

@@ -19,11 +19,16 @@ export interface AlarmTopicProps {
    * @default none
    */
   readonly eventRuleNames?: readonly string[];
+  /**
+   * This account's AWS Budgets may publish (budget notifications).
+   * @default false
+   */
+  readonly budgets?: boolean;
 }
 
 /**
  * The SNS topic every alarm notifies: KMS-encrypted, publishable by this account's CloudWatch
- * alarms and the EventBridge rules it names and by nothing else, over TLS only, with e-mail and
+ * alarms, the EventBridge rules it names and (when asked) its budgets, and by nothing else, over TLS only, with e-mail and
  * HTTPS subscriptions.
  */
 export class AlarmTopic extends Construct {
@@ -60,6 +65,21 @@ export class AlarmTopic extends Construct {
                   ArnLike: {
                     "aws:SourceArn": props.eventRuleNames.map((name) => `arn:aws:events:${props.region}:${props.accountId}:rule/${name}`),
                   },
+                },
+              },
+            ]
+          : []),
+        ...(props.budgets
+          ? [
+              {
+                Sid: "BudgetsOfThisAccount",
+                Effect: "Allow" as const,
+                Principal: { Service: "budgets.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: topic.arn,
+                Condition: {
+                  StringEquals: { "aws:SourceAccount": props.accountId },
+                  ArnLike: { "aws:SourceArn": `arn:aws:budgets::${props.accountId}:*` },
                 },
               },
             ]

@@ -4,6 +4,8 @@
  * log ingestion, S3 and ECR storage, requests, CodeBuild build minutes and CodePipeline V2 action
  * minutes) depend on traffic and releases and are left out.
  */
+import { DefaultTokenResolver, StringConcat, TerraformResource, Tokenization, type TerraformStack } from "cdktf";
+
 /** The resources of a synthesized stack, as its Terraform JSON holds them. */
 export interface StackJson {
   readonly resource: Readonly<Record<string, Readonly<Record<string, Record<string, unknown>>>>>;
@@ -37,6 +39,8 @@ export const PRICES = {
   compositeAlarmMonth: 0.5,
   dashboardMonth: 3,
   secretMonth: 0.4,
+  /** After an account's first two, which the estimate does not assume are left. */
+  budgetDay: 0.02,
   kmsKeyMonth: 1,
   ec2Hour: {
     "t3.micro": 0.0104,
@@ -194,6 +198,8 @@ export function estimate(tf: StackJson): CostItem[] {
   push("Secrets Manager secrets", secrets, "secret(s)", secrets * PRICES.secretMonth);
   const keys = all(tf, "aws_kms_key").length;
   push("KMS keys", keys, "key(s)", keys * PRICES.kmsKeyMonth);
+  const budgets = all(tf, "aws_budgets_budget").length;
+  push("AWS Budgets cost budgets", budgets, "budget(s)", budgets * PRICES.budgetDay * (365 / 12));
   return items;
 }
 
@@ -234,6 +240,7 @@ export const PRICED_TYPES: Readonly<Record<string, string>> = {
   aws_cloudwatch_log_metric_filter: "the custom metric it publishes",
   aws_secretsmanager_secret: "per secret",
   aws_kms_key: "per key",
+  aws_budgets_budget: "$0.02 a day (an account's first two budgets are free)",
 };
 
 export const UNPRICED_TYPES: Readonly<Record<string, string>> = {
@@ -300,6 +307,25 @@ export const UNPRICED_TYPES: Readonly<Record<string, string>> = {
   aws_vpc_security_group_egress_rule: "free",
   aws_vpc_security_group_ingress_rule: "free",
 };
+
+/** What the estimate reads besides the priced types: the subnets' tiers (ALB addresses) and the task sizes. */
+const ESTIMATE_INPUTS = new Set([...Object.keys(PRICED_TYPES), "aws_subnet", "aws_ecs_task_definition"]);
+
+/**
+ * The resources of a stack being built that the estimate reads, resolved as they will be
+ * synthesized: so a stack can price itself (its budget's default) before it is written out.
+ */
+export function pricedResources(stack: TerraformStack): StackJson {
+  const resource: Record<string, Record<string, Record<string, unknown>>> = {};
+  for (const node of stack.node.findAll()) {
+    if (!TerraformResource.isTerraformResource(node) || !ESTIMATE_INPUTS.has(node.terraformResourceType)) continue;
+    const json = Tokenization.resolve(node.toTerraform(), { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }) as {
+      resource: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    for (const [type, byName] of Object.entries(json.resource)) Object.assign((resource[type] ??= {}), byName);
+  }
+  return { resource };
+}
 
 export function total(items: readonly CostItem[]): number {
   return items.reduce((sum, i) => sum + i.monthly, 0);

@@ -11,6 +11,7 @@ export const REQUIRED_TERRAFORM = ">= 1.11.0";
 export const LOCAL_AWS_SERVICES = [
   "acm",
   "applicationautoscaling",
+  "budgets",
   "cloudwatch",
   "codebuild",
   "codedeploy",

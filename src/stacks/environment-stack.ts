@@ -5,9 +5,12 @@ import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zon
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import type { DeliveryConfig, EnvironmentConfig, ResolvedConnection, SingleHostConfig } from "../config/environment";
 import { repositoryName } from "../config/image-stacks";
+import { BUDGET_ACTUAL_PERCENT, BUDGET_FORECAST_PERCENT, BUDGET_MARGIN_PERCENT } from "../config/observability-schema";
 import { UNSET_STATE_BUCKET, type AppSettings } from "../config/settings";
+import { estimate, pricedResources, total } from "../cost/estimate";
 import { AlarmPack } from "../constructs/alarm-pack";
 import { AlarmTopic } from "../constructs/alarm-topic";
+import { CostBudget } from "../constructs/cost-budget";
 import { CacheCluster } from "../constructs/cache-cluster";
 import { ContainerDatabase } from "../constructs/container-database";
 import { OperationsDashboard } from "../constructs/dashboard";
@@ -106,6 +109,26 @@ export class EnvironmentStack extends TerraformStack {
       if (!targets || !topicArn) throw new Error(`environment ${env.name}: delivery needs services to deploy`);
       this.addDelivery(env, env.delivery, accountId, protect, telemetry, { ...targets, releaseTags, topicArn }, settings);
     }
+    // Last: its default limit is the estimate of everything above.
+    if (topicArn) this.addBudget(env, topicArn);
+  }
+
+  /** The monthly cost budget of what carries this environment's tag, notifying the alarm topic. */
+  private addBudget(env: EnvironmentConfig, topicArn: string): void {
+    const limit =
+      env.observability.monthlyBudgetUsd ?? Math.ceil(total(estimate(pricedResources(this))) * (1 + BUDGET_MARGIN_PERCENT / 100));
+    new CostBudget(this, "budget", {
+      name: `${env.namePrefix}-monthly`,
+      limitUsd: limit,
+      tag: { key: "Environment", value: env.tags.Environment },
+      topicArn,
+      actualPercent: BUDGET_ACTUAL_PERCENT,
+      forecastPercent: BUDGET_FORECAST_PERCENT,
+    });
+    new TerraformOutput(this, "budget_tag_check_command", {
+      description: "The budget counts costs by the Environment tag: this prints Active once the tag is a cost allocation tag",
+      value: "aws ce list-cost-allocation-tags --tag-keys Environment --query 'CostAllocationTags[].Status' --output text",
+    });
   }
 
   /** The release parameter of each image a pipeline builds: what its services run until the next release. */
@@ -259,6 +282,15 @@ export class EnvironmentStack extends TerraformStack {
           Resource: "*",
           Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${env.region}:${accountId}:log-group:*` } },
         },
+        // Every environment's budget notifies the alarm topic.
+        {
+          Sid: "BudgetsPublishToTheEncryptedAlarmTopic",
+          Effect: "Allow",
+          Principal: { Service: "budgets.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          Resource: "*",
+          Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        },
         ...(eventsPublishToTheTopic(env)
           ? [
               {
@@ -294,6 +326,7 @@ export class EnvironmentStack extends TerraformStack {
       emails: env.observability.alarmEmails,
       httpsEndpoints: env.observability.alarmHttpsEndpoints,
       ...(eventRuleNames.length ? { eventRuleNames } : {}),
+      budgets: true,
     });
     if (snapshotPolicies.length)
       // DLM reports a broken policy (a role it cannot use, a quota) only as this event; without it snapshots silently stop.
