@@ -153,7 +153,7 @@ const networkCases: [string, string, unknown, string][] = [
     "no NAT strategy",
     "dev",
     withNetwork({ natStrategy: undefined }),
-    'environment "dev": network.natStrategy: is required: one of single, perAz',
+    'environment "dev": network.natStrategy: is required: one of instance, single, perAz',
   ],
   [
     "azCount above the region's",
@@ -169,10 +169,16 @@ const networkCases: [string, string, unknown, string][] = [
     'environment "dev": network.azCount: Invalid input: expected number, received string',
   ],
   [
+    "a NAT instance in production",
+    "dev",
+    { ...withNetwork({ natStrategy: "instance" }), production: true, account: "123456789012" },
+    'environment "dev": network.natStrategy: a NAT instance is one small instance, a single point of failure for egress: production uses NAT gateways',
+  ],
+  [
     "unknown NAT strategy",
     "dev",
     withNetwork({ natStrategy: "perSubnet" }),
-    'environment "dev": network.natStrategy: must be one of: single, perAz',
+    'environment "dev": network.natStrategy: must be one of: instance, single, perAz',
   ],
   [
     "unknown region",
@@ -397,7 +403,26 @@ const serviceCases: [string, EnvironmentInput, string][] = [
     'services.1.name: "api" is already the name of services[0]',
   ],
   ["two rules with one priority", withServices([api, { ...api, name: "web" }]), 'services.1.routing: priority 10 is already used by "api"'],
-  ["Spot for a web service", withServices([{ ...api, spotPercent: 50 }]), "services.0.spotPercent: only workers may run on Fargate Spot"],
+  [
+    "Spot for a web service in production",
+    { ...withServices([{ ...api, spotPercent: 50 }]), production: true, account: "123456789012" },
+    "services.0.spotPercent: in production only workers may run on Fargate Spot",
+  ],
+  [
+    "Spot for a scheduler",
+    withServices([{ ...worker, name: "beat", role: "scheduler", connectsTo: [], spotPercent: 100 }]),
+    "services.0.spotPercent: a scheduler runs exactly one task",
+  ],
+  [
+    "an on-demand base larger than the service's count",
+    withServices([{ ...api, spotPercent: 100, onDemandBase: 3, scaling: { min: 2, max: 4, cpuTarget: 70 } }]),
+    "services.0.onDemandBase: 3 on-demand tasks before Spot, but the service runs 2",
+  ],
+  [
+    "an on-demand base without Spot",
+    withServices([{ ...api, onDemandBase: 1 }]),
+    "services.0.onDemandBase: places tasks between on-demand and Spot: set spotPercent too",
+  ],
   ["an unknown role", withServices([{ ...api, role: "cron" }]), "services.0.role: must be one of: web, worker, scheduler"],
   [
     "a credential in plain environment values",

@@ -39,7 +39,7 @@ describe("committed environments", () => {
     const envs = loadEnvironments(ENVIRONMENTS_DIR);
     expect(envs.map((e) => e.name)).toEqual(["dev", "prod", "single-host", "staging"]);
     const byName = Object.fromEntries(envs.map((e) => [e.name, e]));
-    expect(byName.dev.network.natStrategy).toBe("single");
+    expect(byName.dev.network.natStrategy).toBe("instance");
     expect(byName.staging.network.natStrategy).toBe("perAz");
     expect(byName.prod.network.natStrategy).toBe("perAz");
     expect(byName.prod.network.availabilityZones).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);

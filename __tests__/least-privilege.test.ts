@@ -165,7 +165,7 @@ describe("a replaced role keeps its permissions in the same apply", () => {
       // A replaced profile would no longer be the running instance's.
       expect(profile.lifecycle).toBeUndefined();
       const role = tf.resource.aws_iam_role[roleOf(profile)!.split(".")[1]];
-      expect(role).toMatchObject({ name_prefix: expect.stringMatching(/-host-$/), lifecycle: { create_before_destroy: true } });
+      expect(role).toMatchObject({ name_prefix: expect.stringMatching(/-(host|nat)-$/), lifecycle: { create_before_destroy: true } });
       expect(role.name).toBeUndefined();
     }
   });

@@ -1,3 +1,6 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
@@ -5,7 +8,8 @@ import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { ALL_STACKS, byPath, committedStack, resourcesOf, synthInput, type TerraformJson, validInput } from "./helpers";
+import { scratchDir } from "./scratch";
+import { ALL_STACKS, bareRef, byPath, committedStack, resourcesOf, synthInput, type TerraformJson, validInput } from "./helpers";
 
 /** Route tables that a subnet of the given tier is associated with. */
 function routeTablesOfTier(tf: TerraformJson, tier: string): string[] {
@@ -25,7 +29,7 @@ function routesFrom(tf: TerraformJson, tableRef: string) {
   return resourcesOf(tf, "aws_route").filter((r) => r.route_table_id === tableRef);
 }
 
-describe("network of dev (single NAT, 2 AZs)", () => {
+describe("network of dev (a NAT instance, 2 AZs)", () => {
   const { json, parsed } = committedStack("dev");
 
   it("has a VPC with DNS from the environment's CIDR", () => {
@@ -42,12 +46,51 @@ describe("network of dev (single NAT, 2 AZs)", () => {
     expect(resourcesOf(parsed, "aws_subnet").every((s) => s.map_public_ip_on_launch === false)).toBe(true);
   });
 
-  it("has one NAT gateway that both private subnets route through", () => {
-    expect(resourcesOf(parsed, "aws_nat_gateway")).toHaveLength(1);
+  it("has one NAT instance that both private subnets route through, and no NAT gateway", () => {
+    expect(resourcesOf(parsed, "aws_nat_gateway")).toHaveLength(0);
     const privateTables = routeTablesOfTier(parsed, "private");
     expect(privateTables).toHaveLength(1);
+    const nat = bareRef(parsed, "aws_instance", "network/nat-instance", "primary_network_interface_id");
     expect(routesFrom(parsed, privateTables[0])).toEqual([
-      expect.objectContaining({ destination_cidr_block: "0.0.0.0/0", nat_gateway_id: expect.stringContaining("aws_nat_gateway.") }),
+      expect.objectContaining({ destination_cidr_block: "0.0.0.0/0", network_interface_id: `\${${nat}}` }),
+    ]);
+  });
+
+  it("runs the NAT instance as a t4g.nano forwarding what the VPC sends: source/destination check off, IMDSv2, no SSH key, Session Manager", () => {
+    const instance = byPath(parsed, "aws_instance", "network/nat-instance");
+    expect(instance).toMatchObject({
+      instance_type: "t4g.nano",
+      source_dest_check: false,
+      associate_public_ip_address: true,
+      metadata_options: expect.objectContaining({ http_tokens: "required" }),
+      root_block_device: expect.objectContaining({ encrypted: true }),
+    });
+    expect(instance.key_name).toBeUndefined();
+    const ami = Object.values(parsed.data!.aws_ssm_parameter).map((p) => p.name);
+    expect(ami).toContain("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64");
+    const ingress = resourcesOf(parsed, "aws_vpc_security_group_ingress_rule").filter((r) =>
+      String(r.security_group_id).includes("nat-instance"),
+    );
+    expect(ingress).toEqual([expect.objectContaining({ cidr_ipv4: "10.10.0.0/16", ip_protocol: "-1" })]);
+    const eip = resourcesOf(parsed, "aws_eip").filter((e) => String(e.instance).includes("nat-instance"));
+    expect(eip).toHaveLength(1);
+    expect(resourcesOf(parsed, "aws_iam_role_policy_attachment").map((a) => a.policy_arn)).toContain(
+      "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    );
+    const userData = String(instance.user_data);
+    expect(userData.startsWith("#cloud-config\n")).toBe(true);
+    const config = JSON.parse(userData.slice("#cloud-config\n".length)) as { packages: string[]; runcmd: string[][] };
+    expect(config.packages).toEqual(["iptables-services"]);
+    expect(config.runcmd).toEqual([["/usr/local/sbin/nat-setup", "10.10.0.0/16"]]);
+    // Terraform would read a dollar-brace in the script as its own template syntax.
+    expect(userData).not.toContain("${");
+  });
+
+  it("heals the NAT instance: recovered on a failed system check, rebooted on a failed instance check, both to the alarm topic", () => {
+    const alarms = resourcesOf(parsed, "aws_cloudwatch_metric_alarm").filter((a) => String(a.alarm_name).startsWith("webapp-dev-nat-"));
+    expect(alarms.map((a) => [a.metric_name, (a.alarm_actions as string[])[1]]).sort()).toEqual([
+      ["StatusCheckFailed_Instance", "arn:aws:automate:us-east-1:ec2:reboot"],
+      ["StatusCheckFailed_System", "arn:aws:automate:us-east-1:ec2:recover"],
     ]);
   });
 
@@ -147,5 +190,41 @@ describe("security group text AWS accepts (EC2 API model: CreateSecurityGroup, I
   it("finds what AWS refuses", () => {
     expect(GROUP_TEXT.test("the reverse proxy's ports")).toBe(false);
     expect(RULE_TEXT.test("A & B")).toBe(false);
+  });
+});
+
+describe("the NAT instance's setup script, run with stand-ins for the system's commands", () => {
+  it("enables the iptables service, masquerades the VPC's traffic out of the default route's interface once, opens forwarding and saves the rules", () => {
+    const dir = scratchDir("nat-setup-");
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    const calls = join(dir, "calls.txt");
+    const standIn = (name: string, body = "") =>
+      writeFileSync(join(bin, name), `#!/bin/bash\necho "${name} $*" >> ${calls}\n${body}\n`, { mode: 0o755 });
+    standIn("sysctl");
+    standIn("systemctl");
+    standIn("ip", 'echo "default via 10.10.0.1 dev ens5 proto dhcp src 10.10.0.12 metric 512"');
+    // -C answers "no such rule" the first time, so the rule is added once.
+    standIn("iptables", `[[ "$*" == *" -C "* ]] && exit 1; exit 0`);
+    standIn("iptables-save", 'echo "*nat"');
+    const script = join(__dirname, "..", "src", "host", "files", "nat-setup.sh");
+    const result = spawnSync("bash", [script, "10.10.0.0/16"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: `${bin}:${process.env.PATH}`, NAT_RULES_FILE: join(dir, "iptables") },
+      encoding: "utf8",
+    });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe("nat-setup: forwarding 10.10.0.0/16 out of ens5");
+    expect(readFileSync(calls, "utf8").trim().split("\n")).toEqual([
+      "sysctl --quiet --system",
+      "systemctl enable --now iptables",
+      "ip -o route show default",
+      "iptables -t nat -C POSTROUTING -s 10.10.0.0/16 -o ens5 -j MASQUERADE",
+      "iptables -t nat -A POSTROUTING -s 10.10.0.0/16 -o ens5 -j MASQUERADE",
+      "iptables -F FORWARD",
+      "iptables-save",
+    ]);
+    expect(readFileSync(join(dir, "iptables"), "utf8")).toBe("*nat\n");
   });
 });

@@ -45,7 +45,11 @@ describe.each(["dev", "staging", "prod"])("%s's alarm pack", (name) => {
   it("notifies the topic on ALARM and OK, treats missing data explicitly and says what to check first", () => {
     expect(metricAlarms(parsed).length).toBeGreaterThan(20);
     for (const alarm of [...metricAlarms(parsed), ...resourcesOf(parsed, "aws_cloudwatch_composite_alarm")]) {
-      expect(alarm.alarm_actions).toEqual([topic]);
+      // A NAT instance's status checks also recover or reboot it.
+      const heals = /status-check$/.test(String(alarm.alarm_name));
+      expect(alarm.alarm_actions).toEqual(
+        heals ? [topic, expect.stringMatching(/^arn:aws:automate:us-east-1:ec2:(recover|reboot)$/)] : [topic],
+      );
       expect(alarm.ok_actions).toEqual([topic]);
       expect(alarm.alarm_description).toMatch(/\. Check|Page on this one/);
     }
@@ -81,7 +85,7 @@ describe.each(["dev", "staging", "prod"])("%s's alarm pack", (name) => {
         if (!Array.isArray(row) || typeof row[0] !== "string") continue; // an expression row
         const [namespace, metric, ...rest] = row as string[];
         const dimensions = rest.filter((r) => typeof r === "string");
-        expect(namespace).toMatch(/^(AWS\/[A-Za-z]+|ECS\/ContainerInsights|webapp-[a-z]+\/logs)$/);
+        expect(namespace).toMatch(/^(AWS\/[A-Za-z0-9]+|ECS\/ContainerInsights|webapp-[a-z]+\/logs)$/);
         expect(metric).toMatch(/^[\w-]+$/);
         if (namespace.endsWith("/logs")) {
           expect(filters).toContainEqual(expect.objectContaining({ namespace, name: metric }));

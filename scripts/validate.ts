@@ -71,6 +71,7 @@ async function runValidators(
   add(await runTflint(tools.tflint, STACKS_DIR, stacks));
   for (const host of hostsOf(STACKS_DIR, stacks)) {
     add(await runCloudInit(tools.cloudInit, host.stack, host.userData));
+    if (host.nat) continue;
     add(await runComposeSchema(tools.schema, host.stack, host.files["/etc/app-host/compose.json"]));
     add(await runCaddy(tools.caddy, host.stack, host.files["/etc/app-host/Caddyfile"]));
   }

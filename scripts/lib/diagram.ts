@@ -75,6 +75,11 @@ export function renderDiagram(tf: StackJson): string {
     own(address, (svc.network_configuration as Record<string, unknown>)?.security_groups);
   }
   for (const [address, host] of all(tf, "aws_instance")) {
+    // A NAT instance forwards (no source/destination check); the private subnets' default route leads to it.
+    if (host.source_dest_check === false) {
+      add(address, `NAT instance ${String(host.instance_type)}`, "round", "public");
+      continue;
+    }
     const containers = Object.keys(composeServices(String(host.user_data ?? "")));
     add(address, `EC2 ${String(host.instance_type)}<br/>docker compose: ${containers.join(", ")}`, "box", "public");
     own(address, host.vpc_security_group_ids);

@@ -112,15 +112,18 @@ export async function runTflint(tflint: string, stacksDir: string, stacks: reado
   return verdict(`tflint ${TFLINT_VERSION}, AWS ruleset ${TFLINT_AWS_VERSION}`, `${stacks.length} stacks`, result);
 }
 
-/** Each single host's user data and the files it writes, from the synthesized stacks that have one. */
+/**
+ * Each EC2 instance's user data and the files it writes, from the synthesized stacks that have
+ * one: single hosts, and NAT instances (`nat`: no source/destination check; they run no containers).
+ */
 export function hostsOf(
   stacksDir: string,
   stacks: readonly string[],
-): { stack: string; userData: string; files: Record<string, string> }[] {
+): { stack: string; userData: string; files: Record<string, string>; nat: boolean }[] {
   return stacks.flatMap((stack) =>
     Object.values(readStack(join(stacksDir, stack)).resource.aws_instance ?? {}).map((instance) => {
       const userData = String(instance.user_data);
-      return { stack, userData, files: hostFiles(userData) };
+      return { stack, userData, files: hostFiles(userData), nat: instance.source_dest_check === false };
     }),
   );
 }

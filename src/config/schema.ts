@@ -19,7 +19,7 @@ import {
   singleHostSchema,
 } from "./single-host-schema";
 
-export const NAT_STRATEGIES = ["single", "perAz"] as const;
+export const NAT_STRATEGIES = ["instance", "single", "perAz"] as const;
 
 /** Single hyphens and none last: the project lands inside RDS and ElastiCache identifiers, which refuse both. */
 const lowerKebab = /^[a-z](?:-?[a-z0-9])+$/;
@@ -96,7 +96,7 @@ export const networkSchema = z.strictObject({
     .enum(NAT_STRATEGIES, { error: `must be one of: ${NAT_STRATEGIES.join(", ")}` })
     .optional()
     .describe(
-      "NAT gateways for the private subnets: single (one gateway, cheaper, but egress fails with its AZ) or perAz (one in each AZ). Required for an ECS environment; a single host has no private subnets and takes none.",
+      "How the private subnets reach the internet: instance (one t4g.nano NAT instance, the cheapest: a few Mbps of baseline bandwidth, egress stops while EC2 recovers it or with its AZ; not in production), single (one NAT gateway, egress fails with its AZ) or perAz (a NAT gateway in each AZ). Required for an ECS environment; a single host has no private subnets and takes none.",
     ),
   subnetBits: z
     .strictObject({
@@ -298,7 +298,15 @@ export const serviceSchema = z
       .max(100)
       .default(0)
       .describe(
-        "Workers in an ECS environment only: percent of tasks, by capacity provider weight, on Fargate Spot, which may interrupt them.",
+        "Percent of tasks, by capacity provider weight, on Fargate Spot (about 70 % cheaper; AWS may interrupt a task with two minutes' notice, and ECS starts another): ECS environments, not a scheduler; in production, workers only.",
+      ),
+    onDemandBase: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "With spotPercent: tasks placed on on-demand Fargate before any goes to Spot, at most the service's count (desiredCount, or scaling.min). Default: 1.",
       ),
     connectsTo: z
       .array(z.enum(DATA_STORES, { error: `must list only: ${DATA_STORES.join(", ")}` }))
@@ -401,7 +409,14 @@ export const serviceSchema = z
       if (svc.scaling) issue("scaling", "a scheduler runs exactly one task; it cannot autoscale");
       if (svc.desiredCount !== undefined && svc.desiredCount !== 1) issue("desiredCount", "a scheduler runs exactly one task");
     }
-    if (svc.role !== "worker" && svc.spotPercent > 0) issue("spotPercent", "only workers may run on Fargate Spot (interruptions)");
+    if (svc.role === "scheduler" && svc.spotPercent > 0)
+      issue("spotPercent", "a scheduler runs exactly one task; a Spot interruption would stop its schedule");
+    if (svc.onDemandBase !== undefined) {
+      const count = svc.desiredCount ?? svc.scaling?.min ?? 1;
+      if (svc.spotPercent === 0) issue("onDemandBase", "places tasks between on-demand and Spot: set spotPercent too, or remove it");
+      else if (svc.onDemandBase > count)
+        issue("onDemandBase", `${svc.onDemandBase} on-demand tasks before Spot, but the service runs ${count}`);
+    }
     if (svc.exec && svc.readonlyRootFilesystem === true)
       issue(
         "exec",
@@ -526,6 +541,8 @@ export const environmentSchema = z
       if (seen.has(svc.name)) serviceIssue(i, "name", `"${svc.name}" is already the name of services[${seen.get(svc.name)}]`);
       seen.set(svc.name, i);
       if (env.production && svc.image.tag === "latest") serviceIssue(i, "image", 'production images need a fixed tag, not "latest"');
+      if (env.production && svc.role !== "worker" && svc.spotPercent > 0)
+        serviceIssue(i, "spotPercent", "in production only workers may run on Fargate Spot (interruptions)");
       for (const store of svc.connectsTo) {
         const missing = dataStoreMissing(env, store);
         if (missing) serviceIssue(i, "connectsTo", missing);
@@ -580,6 +597,13 @@ export const environmentSchema = z
     if (env.singleHost) singleHostIssues(env, ctx);
     else if (!env.network.natStrategy)
       ctx.addIssue({ code: "custom", path: ["network", "natStrategy"], message: `is required: one of ${NAT_STRATEGIES.join(", ")}` });
+    if (env.production && env.network.natStrategy === "instance")
+      ctx.addIssue({
+        code: "custom",
+        path: ["network", "natStrategy"],
+        message:
+          "a NAT instance is one small instance, a single point of failure for egress: production uses NAT gateways (single or perAz)",
+      });
     if (env.production && env.cache?.accessControl === "none") {
       ctx.addIssue({ code: "custom", path: ["cache", "accessControl"], message: "production caches need authenticated access (iam)" });
     }

@@ -188,6 +188,8 @@ function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: s
   }
 
   for (const host of inventory.of("host")) specs.push(...hostAlarms(host, t, namePrefix));
+  for (const nat of inventory.of("natInstance"))
+    specs.push(...statusCheckAlarms(nat.instanceId, nat.region, alarmOf(`NAT ${nat.name}`, nat.name, namePrefix)));
   for (const container of inventory.of("container"))
     specs.push(errorLinesAlarm(container.name, `Container ${container.name}`, t, namePrefix));
 
@@ -375,32 +377,8 @@ function hostAlarms(host: WatchedHost, t: Thresholds, namePrefix: string): Alarm
     stat: "Average",
   });
   const alarm = alarmOf(`Host ${host.name}`, host.name, namePrefix);
-  const everyMinute = (minutes: number) => ({ periodSeconds: 60, evaluationPeriods: minutes, datapointsToAlarm: minutes });
   const specs: AlarmSpec[] = [
-    alarm(
-      "system-status-check",
-      "the system status check failed (AWS hardware or network); EC2 recovers the instance onto other hardware. Check that it came back.",
-      {
-        comparison: "GreaterThanThreshold",
-        threshold: 0,
-        ...everyMinute(2),
-        treatMissingData: "missing",
-        metric: ec2("StatusCheckFailed_System", "Maximum"),
-        ec2Actions: [`arn:aws:automate:${host.region}:ec2:recover`],
-      },
-    ),
-    alarm(
-      "instance-status-check",
-      "the instance status check failed (kernel, memory, file system); EC2 reboots it. Check the system log first.",
-      {
-        comparison: "GreaterThanThreshold",
-        threshold: 0,
-        ...everyMinute(3),
-        treatMissingData: "missing",
-        metric: ec2("StatusCheckFailed_Instance", "Maximum"),
-        ec2Actions: [`arn:aws:automate:${host.region}:ec2:reboot`],
-      },
-    ),
+    ...statusCheckAlarms(host.instanceId, host.region, alarm),
     alarm("cpu", `CPU above ${t.hostCpuPercent}%. Check which container uses it (docker stats over Session Manager) first.`, {
       comparison: "GreaterThanThreshold",
       threshold: t.hostCpuPercent,
@@ -480,6 +458,39 @@ function errorMetricName(service: string): string {
 }
 
 /** Alarms of one watched resource: ids and descriptions start with its name. */
+const everyMinute = (minutes: number) => ({ periodSeconds: 60, evaluationPeriods: minutes, datapointsToAlarm: minutes });
+
+/** An EC2 instance that heals itself: recovered onto other hardware when its host fails, rebooted when it stops answering. */
+function statusCheckAlarms(instanceId: string, region: string, alarm: ReturnType<typeof alarmOf>): AlarmSpec[] {
+  const check = (name: string): MetricRef => ({ namespace: "AWS/EC2", name, dimensions: { InstanceId: instanceId }, stat: "Maximum" });
+  return [
+    alarm(
+      "system-status-check",
+      "the system status check failed (AWS hardware or network); EC2 recovers the instance onto other hardware. Check that it came back.",
+      {
+        comparison: "GreaterThanThreshold",
+        threshold: 0,
+        ...everyMinute(2),
+        treatMissingData: "missing",
+        metric: check("StatusCheckFailed_System"),
+        ec2Actions: [`arn:aws:automate:${region}:ec2:recover`],
+      },
+    ),
+    alarm(
+      "instance-status-check",
+      "the instance status check failed (kernel, memory, file system); EC2 reboots it. Check the system log first.",
+      {
+        comparison: "GreaterThanThreshold",
+        threshold: 0,
+        ...everyMinute(3),
+        treatMissingData: "missing",
+        metric: check("StatusCheckFailed_Instance"),
+        ec2Actions: [`arn:aws:automate:${region}:ec2:reboot`],
+      },
+    ),
+  ];
+}
+
 function alarmOf(component: string, resource: string, namePrefix: string) {
   return (id: string, description: string, spec: Omit<AlarmSpec, "id" | "component" | "description">): AlarmSpec => ({
     id: `${withoutPrefix(resource, namePrefix)}-${id}`,

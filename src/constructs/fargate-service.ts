@@ -371,7 +371,7 @@ export class FargateService extends Construct {
       ...(service.spotPercent > 0
         ? {
             capacityProviderStrategy: [
-              { capacityProvider: "FARGATE", weight: 100 - service.spotPercent, base: 1 },
+              { capacityProvider: "FARGATE", weight: 100 - service.spotPercent, base: service.onDemandBase ?? 1 },
               { capacityProvider: "FARGATE_SPOT", weight: service.spotPercent },
             ],
             // The provider replaces a service whose strategy changes unless it may start a new

@@ -58,6 +58,14 @@ export interface WatchedHost {
   readonly jobs: readonly string[];
 }
 
+/** A NAT instance: it heals on its status checks (recover, reboot), and its alarms say so. */
+export interface WatchedNatInstance {
+  readonly kind: "natInstance";
+  readonly name: string;
+  readonly instanceId: string;
+  readonly region: string;
+}
+
 /** A service's container on a single host: its log is watched like an ECS service's. */
 export interface WatchedContainer {
   readonly kind: "container";
@@ -89,6 +97,7 @@ export type Watched =
   | WatchedDatabase
   | WatchedCache
   | WatchedHost
+  | WatchedNatInstance
   | WatchedContainer
   | WatchedSnapshotPolicy
   | WatchedJob;

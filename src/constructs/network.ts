@@ -7,6 +7,8 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Route } from "@cdktf/provider-aws/lib/route";
+import type { MonitoringInventory } from "./monitoring-inventory";
+import { NatInstance } from "./nat-instance";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
@@ -39,6 +41,8 @@ export interface NetworkProps {
   /**
    * `single`: one NAT gateway in the first AZ, shared by every private subnet (cheaper; egress
    * fails with that AZ). `perAz`: one per AZ, each AZ's private subnets routed to their own.
+   * `instance`: one NAT instance (t4g.nano) in the first AZ, the cheapest: a few Mbps of baseline
+   * bandwidth, and egress stops while it recovers or with its AZ.
    * A layout without private subnets gets no NAT at all.
    * @default "perAz"
    */
@@ -48,6 +52,8 @@ export interface NetworkProps {
    * @default { retentionDays: 90 }
    */
   readonly flowLogs?: FlowLogOptions | false;
+  /** Where a NAT instance registers for its alarms. @default not watched */
+  readonly inventory?: MonitoringInventory;
 }
 
 /**
@@ -114,27 +120,10 @@ export class Network extends Construct {
     );
     this.internetReady = [igw, publicDefault, ...publicAssociations];
 
-    const natCount = privateSubnets.length === 0 ? 0 : natStrategy === "single" ? 1 : publicSubnets.length;
-    const privateRouteTables = Array.from({ length: natCount }, (_, i) => {
-      const az = subnets.public[i].availabilityZone;
-      const eip = new Eip(this, `nat-eip-${i}`, { domain: "vpc", tags: name(`nat-${az}`) });
-      const nat = new NatGateway(this, `nat-${i}`, {
-        allocationId: eip.allocationId,
-        subnetId: publicSubnets[i].id,
-        tags: name(`nat-${az}`),
-        dependsOn: [igw],
-      });
-      const table = new RouteTable(this, `private-rt-${i}`, {
-        vpcId: vpc.id,
-        tags: name(natStrategy === "single" ? "private" : `private-${az}`),
-      });
-      new Route(this, `private-default-${i}`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id });
-      return table;
-    });
-    privateSubnets.forEach(
-      (subnet, i) =>
-        new RouteTableAssociation(this, `private-rta-${i}`, { subnetId: subnet.id, routeTableId: privateRouteTables[i % natCount].id }),
-    );
+    const privateRouteTables =
+      natStrategy === "instance"
+        ? this.natInstanceRoutes(props, vpc.id, publicSubnets, privateSubnets)
+        : this.natGatewayRoutes(props, natStrategy, vpc.id, igw, publicSubnets, privateSubnets);
 
     // The data tier only reaches addresses inside the VPC (and S3 through the endpoint below).
     const isolatedRoutes = isolatedSubnets.length
@@ -188,5 +177,62 @@ export class Network extends Construct {
       maxAggregationInterval: 60,
       tags: { Name: `${namePrefix}-flow-logs` },
     });
+  }
+
+  /** One NAT instance in the first AZ; every private subnet routes its default route to its network interface. */
+  private natInstanceRoutes(props: NetworkProps, vpcId: string, publicSubnets: Subnet[], privateSubnets: Subnet[]): RouteTable[] {
+    if (privateSubnets.length === 0) return [];
+    const nat = new NatInstance(this, "nat-instance", {
+      namePrefix: props.namePrefix,
+      region: props.region,
+      vpcId,
+      vpcCidr: props.vpcCidr,
+      subnetId: publicSubnets[0].id,
+      internetReady: this.internetReady,
+      ...(props.inventory ? { inventory: props.inventory } : {}),
+    });
+    const table = new RouteTable(this, "private-rt-0", { vpcId, tags: { Name: `${props.namePrefix}-private` } });
+    new Route(this, "private-default-0", {
+      routeTableId: table.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      networkInterfaceId: nat.networkInterfaceId,
+    });
+    privateSubnets.forEach(
+      (subnet, i) => new RouteTableAssociation(this, `private-rta-${i}`, { subnetId: subnet.id, routeTableId: table.id }),
+    );
+    return [table];
+  }
+
+  /** NAT gateways, one or one per AZ; each AZ's private subnets route to theirs (or all to the one). */
+  private natGatewayRoutes(
+    props: NetworkProps,
+    natStrategy: NatStrategy,
+    vpcId: string,
+    igw: InternetGateway,
+    publicSubnets: Subnet[],
+    privateSubnets: Subnet[],
+  ): RouteTable[] {
+    const natCount = privateSubnets.length === 0 ? 0 : natStrategy === "single" ? 1 : publicSubnets.length;
+    const name = (suffix: string) => ({ Name: `${props.namePrefix}-${suffix}` });
+    const tables = Array.from({ length: natCount }, (_, i) => {
+      const az = props.subnets.public[i].availabilityZone;
+      const eip = new Eip(this, `nat-eip-${i}`, { domain: "vpc", tags: name(`nat-${az}`) });
+      const nat = new NatGateway(this, `nat-${i}`, {
+        allocationId: eip.allocationId,
+        subnetId: publicSubnets[i].id,
+        tags: name(`nat-${az}`),
+        dependsOn: [igw],
+      });
+      const table = new RouteTable(this, `private-rt-${i}`, {
+        vpcId,
+        tags: name(natStrategy === "single" ? "private" : `private-${az}`),
+      });
+      new Route(this, `private-default-${i}`, { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id });
+      return table;
+    });
+    privateSubnets.forEach(
+      (subnet, i) => new RouteTableAssociation(this, `private-rta-${i}`, { subnetId: subnet.id, routeTableId: tables[i % natCount].id }),
+    );
+    return tables;
   }
 }

@@ -51,6 +51,7 @@ export const PRICES = {
     "t3a.small": 0.0188,
     "t3a.medium": 0.0376,
     "t3a.large": 0.0752,
+    "t4g.nano": 0.0042,
     "t4g.micro": 0.0084,
     "t4g.small": 0.0168,
     "t4g.medium": 0.0336,

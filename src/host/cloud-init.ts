@@ -76,7 +76,7 @@ function staticFile(path: string, content: string, permissions = "0644"): TarEnt
 export const STATIC_FILES_ARCHIVE = "/var/lib/app-host/files.tar.gz";
 
 /** src/host/files, found from the project root: this module runs from src/ under jest and from dist/src/ when built. */
-function filesDir(): string {
+export function filesDir(): string {
   let dir = __dirname;
   while (!existsSync(join(dir, "package.json"))) {
     const parent = dirname(dir);

@@ -87,6 +87,7 @@ export class EnvironmentStack extends TerraformStack {
       vpcCidr: env.network.vpcCidr,
       subnets: env.network.subnets,
       natStrategy: env.network.natStrategy,
+      inventory: telemetry.inventory,
       flowLogs: env.network.flowLogs.enabled
         ? { retentionDays: env.network.flowLogs.retentionDays, kmsKeyArn: telemetry.logsKmsKeyArn }
         : false,
