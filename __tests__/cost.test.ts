@@ -1,11 +1,15 @@
 import { join } from "node:path";
-import { estimate, PRICED_TYPES, total, UNPRICED_TYPES, usd, type StackJson } from "../src/cost/estimate";
+import { Testing } from "cdktf";
+import { estimate, PRICED_TYPES, pricedResources, total, UNPRICED_TYPES, usd, type StackJson } from "../src/cost/estimate";
+import { EnvironmentStack } from "../src/stacks/environment-stack";
 import { costChanges, costChangesMarkdown } from "../scripts/lib/cost-diff";
 import { readStack } from "../scripts/lib/terraform";
 import {
   bareRef,
   committedStack,
+  committedEnvironment,
   committedStacksDir,
+  SETTINGS,
   ENVIRONMENT_STACKS,
   resourcesOf,
   synthInput,
@@ -117,10 +121,12 @@ describe("the monthly cost budget", () => {
   const { parsed } = committedStack("dev");
   const [budget] = resourcesOf(parsed, "aws_budgets_budget");
 
-  it("defaults to the stack's own estimate (without the budget) plus 25 %, in whole dollars", () => {
-    const items = estimate(parsed);
-    const withoutBudget = total(items.filter((i) => i.item !== "AWS Budgets cost budgets"));
-    expect(budget.limit_amount).toBe(Math.ceil(withoutBudget * 1.25).toFixed(2));
+  it("defaults to the stack's own estimate (without the budget) plus 25 %, in whole dollars, in every environment", () => {
+    for (const stack of ENVIRONMENT_STACKS) {
+      const tf = committedStack(stack).parsed;
+      const withoutBudget = total(estimate(tf).filter((i) => i.item !== "AWS Budgets cost budgets"));
+      expect([stack, resourcesOf(tf, "aws_budgets_budget")[0].limit_amount]).toEqual([stack, Math.ceil(withoutBudget * 1.25).toFixed(2)]);
+    }
     expect(budget).toMatchObject({ name: "webapp-dev-monthly", budget_type: "COST", time_unit: "MONTHLY", limit_unit: "USD" });
   });
 
@@ -159,6 +165,13 @@ describe("the monthly cost budget", () => {
   it("exists in every environment", () => {
     for (const stack of ENVIRONMENT_STACKS)
       expect([stack, resourcesOf(committedStack(stack).parsed, "aws_budgets_budget").length]).toEqual([stack, 1]);
+  });
+
+  it("prices the stack being built exactly as its synthesized JSON, to the cent (dev)", () => {
+    const stack = new EnvironmentStack(Testing.app(), committedEnvironment("dev"), SETTINGS);
+    const building = estimate(pricedResources(stack)).filter((i) => i.item !== "AWS Budgets cost budgets");
+    const synthesized = estimate(JSON.parse(Testing.synth(stack)) as StackJson).filter((i) => i.item !== "AWS Budgets cost budgets");
+    expect(building).toEqual(synthesized);
   });
 
   it("takes the definition's limit instead", () => {

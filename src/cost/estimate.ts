@@ -4,6 +4,7 @@
  * log ingestion, S3 and ECR storage, requests, CodeBuild build minutes and CodePipeline V2 action
  * minutes) depend on traffic and releases and are left out.
  */
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DefaultTokenResolver, StringConcat, TerraformResource, Tokenization, type TerraformStack } from "cdktf";
 
 /** The resources of a synthesized stack, as its Terraform JSON holds them. */
@@ -312,18 +313,36 @@ export const UNPRICED_TYPES: Readonly<Record<string, string>> = {
 /** What the estimate reads besides the priced types: the subnets' tiers (ALB addresses) and the task sizes. */
 const ESTIMATE_INPUTS = new Set([...Object.keys(PRICED_TYPES), "aws_subnet", "aws_ecs_task_definition"]);
 
+/** Types the estimate only counts (an alarm: its metrics), so they need not be resolved, which costs most. */
+const COUNTED_TYPES = new Set([
+  "aws_cloudwatch_metric_alarm",
+  "aws_cloudwatch_composite_alarm",
+  "aws_cloudwatch_dashboard",
+  "aws_cloudwatch_log_metric_filter",
+  "aws_secretsmanager_secret",
+  "aws_kms_key",
+  "aws_budgets_budget",
+]);
+
 /**
  * The resources of a stack being built that the estimate reads, resolved as they will be
- * synthesized: so a stack can price itself (its budget's default) before it is written out.
+ * synthesized (the ones it only counts, as they are): so a stack can price itself (its budget's
+ * default) before it is written out.
  */
 export function pricedResources(stack: TerraformStack): StackJson {
   const resource: Record<string, Record<string, Record<string, unknown>>> = {};
   for (const node of stack.node.findAll()) {
     if (!TerraformResource.isTerraformResource(node) || !ESTIMATE_INPUTS.has(node.terraformResourceType)) continue;
+    const type = node.terraformResourceType;
+    if (COUNTED_TYPES.has(type)) {
+      const queries = node instanceof CloudwatchMetricAlarm ? node.metricQueryInput : undefined;
+      (resource[type] ??= {})[node.friendlyUniqueId] = Array.isArray(queries) ? { metric_query: queries } : {};
+      continue;
+    }
     const json = Tokenization.resolve(node.toTerraform(), { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }) as {
       resource: Record<string, Record<string, Record<string, unknown>>>;
     };
-    for (const [type, byName] of Object.entries(json.resource)) Object.assign((resource[type] ??= {}), byName);
+    for (const [resolvedType, byName] of Object.entries(json.resource)) Object.assign((resource[resolvedType] ??= {}), byName);
   }
   return { resource };
 }
