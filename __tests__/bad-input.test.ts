@@ -721,6 +721,11 @@ const singleHostCases: [string, unknown, string][] = [
     "network.natStrategy: a single host sits in a public subnet",
   ],
   [
+    "an architecture",
+    withHost({ architecture: "arm64" }),
+    "architecture: a single host's architecture follows singleHost.instanceType (t3.small); remove architecture",
+  ],
+  [
     "three availability zones",
     withHost({ network: { vpcCidr: "10.40.0.0/16", azCount: 3 } }),
     "network.azCount: a single host uses 1 availability zone, or 2",

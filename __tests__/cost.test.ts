@@ -55,7 +55,14 @@ describe("the cost estimate is honest", () => {
       "Fargate tasks at desired count (on-demand)": ["2 task(s)", Number((2 * 730 * (0.04048 + 2 * 0.004445)).toFixed(2))],
     });
     expect(monthly(service(1, { cpu_architecture: "ARM64", operating_system_family: "LINUX" }, undefined))).toEqual({
-      "Fargate tasks at desired count (on-demand)": ["1 task(s)", Number((730 * (0.03238 + 2 * 0.00356)).toFixed(2))],
+      "Fargate tasks at desired count (on-demand, Graviton)": ["1 task(s)", Number((730 * (0.03238 + 2 * 0.00356)).toFixed(2))],
+    });
+    const arm = { cpu_architecture: "ARM64", operating_system_family: "LINUX" };
+    expect(monthly(service(2, arm, [{ capacity_provider: "FARGATE_SPOT", weight: 1 }]))).toEqual({
+      "Fargate Spot tasks at desired count (about 30 % of on-demand, Graviton)": [
+        "2 task(s)",
+        Number((2 * 730 * (0.03238 + 2 * 0.00356) * 0.3).toFixed(2)),
+      ],
     });
     const strategy = [
       { capacity_provider: "FARGATE", weight: 50, base: 1 },

@@ -713,6 +713,36 @@ describe("delivery options", () => {
   });
 });
 
+describe("Graviton for ECS: architecture arm64", () => {
+  const services = [
+    { name: "api", role: "web", image: { tag: "1.0.0" }, cpu: 256, memory: 512, port: 8000, routing: { paths: ["/*"], priority: 10 } },
+  ];
+  const delivered = (extra: object) =>
+    withServices(services, {
+      observability: { alarmEmails: ["ops@example.com"] },
+      delivery: { repository: "acme/product", builds: { api: {} } },
+      ...extra,
+    });
+
+  it("runs the tasks on ARM64 and builds the images on arm64 build hosts", () => {
+    const { parsed } = synthInput("dev", delivered({ architecture: "arm64" }));
+    expect(project(parsed, "build-api").environment).toMatchObject({ type: "ARM_CONTAINER", image: expect.stringContaining("aarch64") });
+    for (const task of resourcesOf(parsed, "aws_ecs_task_definition"))
+      expect(task.runtime_platform).toEqual({ operating_system_family: "LINUX", cpu_architecture: "ARM64" });
+    const x86 = synthInput("dev", delivered({})).parsed;
+    expect(project(x86, "build-api").environment).toMatchObject({ type: "LINUX_CONTAINER" });
+    expect(resourcesOf(x86, "aws_ecs_task_definition")[0].runtime_platform).toMatchObject({ cpu_architecture: "X86_64" });
+  });
+
+  it("refuses to promote images of another architecture, which the tasks could not run", () => {
+    const dir = scratchDir("arch-");
+    writeFileSync(join(dir, "dev.json"), JSON.stringify(delivered({ architecture: "arm64" })));
+    const staging = delivered({ network: { vpcCidr: "10.1.0.0/16", azCount: 2, natStrategy: "single" } }) as { delivery: object };
+    writeFileSync(join(dir, "staging.json"), JSON.stringify({ ...staging, delivery: { promoteFrom: "dev" } }));
+    expect(() => loadEnvironments(dir)).toThrow('environment "dev" builds arm64 images; this one runs x86_64');
+  });
+});
+
 describe("build once, promote by digest: dev builds, staging and prod promote what the environment before them deployed", () => {
   const dev = committedStack("dev").parsed;
   const staging = committedStack("staging").parsed;

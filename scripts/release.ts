@@ -97,7 +97,7 @@ function releaseOrder(environments: readonly EnvironmentConfig[]) {
     repository: env.delivery!.repository,
     builds: !env.delivery!.promotion,
     // Docker builds for the runner's own architecture.
-    runner: env.singleHost?.architecture === "arm64" ? "ubuntu-24.04-arm" : "ubuntu-24.04",
+    runner: env.architecture === "arm64" ? "ubuntu-24.04-arm" : "ubuntu-24.04",
   }));
 }
 

@@ -140,6 +140,8 @@ export interface EnvironmentConfig {
   readonly production: boolean;
   /** The only account the stack may be applied to, when the definition names one. */
   readonly account?: string;
+  /** Of the tasks or the host, and of the images releases build for them. */
+  readonly architecture: "arm64" | "x86_64";
   /** `<project>-<environment>`: the prefix of every resource name. */
   readonly namePrefix: string;
   /** Tags applied to every resource through the provider's default_tags. */
@@ -352,6 +354,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
     region: env.region,
     production: env.production,
     ...(env.account ? { account: env.account } : {}),
+    architecture: env.singleHost ? instanceArchitecture(env.singleHost.instanceType) : (env.architecture ?? "x86_64"),
     namePrefix,
     tags: { ...env.tags, Project: env.project, Environment: name, ManagedBy: "cdktf" },
     network: {

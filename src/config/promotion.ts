@@ -44,9 +44,8 @@ export function resolvePromotions(environments: readonly EnvironmentConfig[]): {
       return fail(
         `environment "${upstream.name}" releases through ${upstream.delivery!.via}, this one through ${env.delivery.via}: a promotion stays on one path (a recorded release starts the next pipeline; release.yml runs the next environment after it)`,
       );
-    const architecture = (e: EnvironmentConfig) => e.singleHost?.architecture ?? "x86_64";
-    if (architecture(upstream) !== architecture(env))
-      return fail(`environment "${upstream.name}" builds ${architecture(upstream)} images; this one runs ${architecture(env)}`);
+    if (upstream.architecture !== env.architecture)
+      return fail(`environment "${upstream.name}" builds ${upstream.architecture} images; this one runs ${env.architecture}`);
 
     const builds = upstream.delivery!.builds.flatMap((build): ImageBuild[] => {
       const services = env.services.filter((s) => s.image.repository === build.repository);

@@ -37,6 +37,8 @@ export interface FargateServiceProps {
   /** Account id, for the trust policy's source-account condition. */
   readonly accountId: string;
   readonly service: ServiceConfig;
+  /** Of the task and so of its image. @default "x86_64" */
+  readonly architecture?: "x86_64" | "arm64";
   readonly cluster: { readonly arn: string; readonly name: string; readonly ready: ITerraformDependable };
   readonly vpcId: string;
   /** Private subnets: tasks get no public IP. */
@@ -146,7 +148,7 @@ export class FargateService extends Construct {
       memory: String(service.memory),
       executionRoleArn: roles.execution.arn,
       taskRoleArn: roles.task.arn,
-      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: props.architecture === "arm64" ? "ARM64" : "X86_64" },
       volume: [{ name: "tmp" }],
       containerDefinitions: JSON.stringify([this.containerDefinition(props, logGroup.name)]),
     });

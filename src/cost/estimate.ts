@@ -121,7 +121,11 @@ export function estimate(tf: StackJson): CostItem[] {
   push("Public IPv4 addresses", addresses, "address(es)", addresses * month(PRICES.publicIpv4Hour));
 
   const tasks = byRef(tf, "aws_ecs_task_definition");
-  const fargate = { onDemand: { tasks: 0, monthly: 0 }, spot: { tasks: 0, monthly: 0 } };
+  const fargate = new Map<string, { tasks: number; monthly: number }>();
+  const addTasks = (label: string, tasks: number, monthly: number) => {
+    const sum = fargate.get(label) ?? { tasks: 0, monthly: 0 };
+    fargate.set(label, { tasks: sum.tasks + tasks, monthly: sum.monthly + monthly });
+  };
   for (const svc of all(tf, "aws_ecs_service")) {
     const task = tasks.get(String(svc.task_definition).replace(/\.arn\}$/, ".id}"));
     if (!task) continue;
@@ -130,13 +134,11 @@ export function estimate(tf: StackJson): CostItem[] {
       (Number(task.cpu) / 1024) * (arm ? PRICES.fargateArmVcpuHour : PRICES.fargateVcpuHour) +
       (Number(task.memory) / 1024) * (arm ? PRICES.fargateArmGbHour : PRICES.fargateGbHour);
     const { onDemand, spot } = spotSplit(Number(svc.desired_count ?? 1), svc.capacity_provider_strategy);
-    fargate.onDemand.tasks += onDemand;
-    fargate.onDemand.monthly += onDemand * month(hourly);
-    fargate.spot.tasks += spot;
-    fargate.spot.monthly += spot * month(hourly * PRICES.fargateSpotShare);
+    const on = arm ? ", Graviton" : "";
+    addTasks(`Fargate tasks at desired count (on-demand${on})`, onDemand, onDemand * month(hourly));
+    addTasks(`Fargate Spot tasks at desired count (about 30 % of on-demand${on})`, spot, spot * month(hourly * PRICES.fargateSpotShare));
   }
-  push("Fargate tasks at desired count (on-demand)", fargate.onDemand.tasks, "task(s)", fargate.onDemand.monthly);
-  push("Fargate Spot tasks at desired count (about 30 % of on-demand)", fargate.spot.tasks, "task(s)", fargate.spot.monthly);
+  for (const [label, { tasks, monthly }] of fargate) push(label, tasks, "task(s)", monthly);
 
   const dbs = all(tf, "aws_db_instance");
   const byIdentifierRef = new Map(
