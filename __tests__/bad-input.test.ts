@@ -153,7 +153,7 @@ const networkCases: [string, string, unknown, string][] = [
     "no NAT strategy",
     "dev",
     withNetwork({ natStrategy: undefined }),
-    'environment "dev": network.natStrategy: is required: one of instance, single, perAz',
+    'environment "dev": network.natStrategy: is required: one of none, instance, single, perAz',
   ],
   [
     "azCount above the region's",
@@ -169,6 +169,48 @@ const networkCases: [string, string, unknown, string][] = [
     'environment "dev": network.azCount: Invalid input: expected number, received string',
   ],
   [
+    "no NAT while services may call the internet",
+    "dev",
+    withServices(
+      [
+        { ...api, secrets: {} },
+        { ...worker, connectsTo: [] },
+      ],
+      {
+        network: { vpcCidr: "10.0.0.0/16", azCount: 2, natStrategy: "none", interfaceEndpoints: ["ecr", "logs"] },
+      },
+    ),
+    'environment "dev": network.natStrategy: none gives the private subnets no path to the internet, which api, worker would lose (internetEgress, default true): set internetEgress: false on each service that calls only AWS, or pick instance, single or perAz',
+  ],
+  [
+    "no NAT and no endpoint for what the services use",
+    "dev",
+    withServices(
+      [
+        { ...api, internetEgress: false, exec: true },
+        { ...worker, internetEgress: false },
+      ],
+      {
+        network: { vpcCidr: "10.0.0.0/16", azCount: 2, natStrategy: "none", interfaceEndpoints: ["logs"] },
+        database,
+        cache,
+      },
+    ),
+    'environment "dev": network.interfaceEndpoints: with natStrategy none the tasks reach AWS only through interface endpoints; add ecr (for api, worker), secretsmanager (for api, worker), ssm (for api, worker), ssmmessages (for api)',
+  ],
+  [
+    "an interface endpoint listed twice",
+    "dev",
+    withNetwork({ interfaceEndpoints: ["logs", "logs"] }),
+    'environment "dev": network.interfaceEndpoints: lists an endpoint twice',
+  ],
+  [
+    "an interface endpoint there is none of",
+    "dev",
+    withNetwork({ interfaceEndpoints: ["sqs"] }),
+    'environment "dev": network.interfaceEndpoints.0: must list only: ecr, logs, secretsmanager, ssm, ssmmessages, kms',
+  ],
+  [
     "a NAT instance in production",
     "dev",
     { ...withNetwork({ natStrategy: "instance" }), production: true, account: "123456789012" },
@@ -178,7 +220,7 @@ const networkCases: [string, string, unknown, string][] = [
     "unknown NAT strategy",
     "dev",
     withNetwork({ natStrategy: "perSubnet" }),
-    'environment "dev": network.natStrategy: must be one of: instance, single, perAz',
+    'environment "dev": network.natStrategy: must be one of: none, instance, single, perAz',
   ],
   [
     "unknown region",
@@ -726,6 +768,11 @@ const singleHostCases: [string, unknown, string][] = [
     "architecture: a single host's architecture follows singleHost.instanceType (t3.small); remove architecture",
   ],
   [
+    "interface endpoints",
+    withHost({ network: { vpcCidr: "10.40.0.0/16", azCount: 1, interfaceEndpoints: ["logs"] } }),
+    "network.interfaceEndpoints: a single host reaches AWS through its internet gateway; remove interfaceEndpoints",
+  ],
+  [
     "three availability zones",
     withHost({ network: { vpcCidr: "10.40.0.0/16", azCount: 3 } }),
     "network.azCount: a single host uses 1 availability zone, or 2",
@@ -1062,6 +1109,61 @@ const jobCases: [string, unknown, string][] = [
   ],
 ];
 
+const hours = { weekdays: "08:00-18:00", timeZone: "Europe/Berlin" };
+/** An environment with office hours, `fields` changed. */
+const withHours = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  withServices([api], { officeHours: { ...hours, ...fields }, ...extra } as unknown as Partial<EnvironmentInput>);
+const officeHoursCases: [string, unknown, string][] = [
+  [
+    "office hours in production",
+    withHours({}, { production: true, account: "123456789012" }),
+    "officeHours: production runs around the clock: remove officeHours",
+  ],
+  ["a window that does not parse", withHours({ weekdays: "8-18" }), 'officeHours.weekdays: must be "HH:MM-HH:MM", e.g. "08:00-18:00"'],
+  [
+    "a window past midnight",
+    withHours({ weekdays: "18:00-08:00" }),
+    "officeHours.weekdays: 18:00-08:00 must open at least an hour before it closes",
+  ],
+  ["a time that is no time of day", withHours({ weekdays: "08:00-24:30" }), "officeHours.weekdays: 08:00-24:30 is not a time of day"],
+  [
+    "a window whose database would start the day before",
+    withHours({ weekdays: "00:10-06:00" }),
+    "officeHours.weekdays: 00:10-06:00 opens before 00:20: the database starts 20 minutes earlier, on the day before",
+  ],
+  [
+    "a window whose database would stop the next day",
+    withHours({ weekdays: "20:00-23:50" }),
+    "officeHours.weekdays: 20:00-23:50 closes after 23:44: the database stops 15 minutes later, on the next day",
+  ],
+  ["a time zone that is none", withHours({ timeZone: "Berlin" }), "officeHours.timeZone: must be an IANA time zone"],
+  [
+    "a database with read replicas",
+    withHours({}, { database: { ...database, readReplicas: 1 } }),
+    "database.readReplicas: RDS cannot stop an instance that has read replicas",
+  ],
+  [
+    "a job at night",
+    withHours({}, { jobs: [{ ...job, timeZone: "Europe/Berlin" }] }),
+    "jobs.0.schedule: cron(0 3 * * ? *) may run while the environment is stopped: run it on weekdays (day-of-week MON-FRI) at a fixed time inside officeHours 08:00-18:00 Europe/Berlin",
+  ],
+  [
+    "a job at a rate",
+    withHours({}, { jobs: [{ ...job, schedule: "rate(1 hour)", timeZone: "Europe/Berlin" }] }),
+    "jobs.0.schedule: rate(...) runs around the clock",
+  ],
+  [
+    "a job in another time zone",
+    withHours({}, { jobs: [{ ...job, schedule: "cron(0 9 ? * MON-FRI *)" }] }),
+    "jobs.0.schedule: runs in UTC, officeHours in Europe/Berlin",
+  ],
+  [
+    "office hours on a single host",
+    withHost({ officeHours: hours }),
+    "officeHours: office hours stop an ECS environment's services and database",
+  ],
+];
+
 const migrate = { service: "api", command: ["alembic", "upgrade", "head"] };
 /** An ECS environment with a pipeline building api and a migration, `fields` changed. */
 const withMigration = (fields: Record<string, unknown>, extra: Record<string, unknown> = { delivery }) =>
@@ -1114,6 +1216,7 @@ const cases: Case[] = [
   ...deliveryCases.map(([title, input, message]) => ({ section: "delivery", title, name: "dev", input, message })),
   ...jobCases.map(([title, input, message]) => ({ section: "jobs", title, name: "dev", input, message })),
   ...releaseCases.map(([title, input, message]) => ({ section: "release", title, name: "dev", input, message })),
+  ...officeHoursCases.map(([title, input, message]) => ({ section: "office hours", title, name: "dev", input, message })),
 ];
 
 /**
@@ -1242,7 +1345,7 @@ describe("a malformed definition fails synth, naming the environment and the fie
   it("covers every section with at least 40 cases", () => {
     expect(cases.length + fileCases.length).toBeGreaterThanOrEqual(40);
     expect(new Set(cases.map((c) => c.section))).toEqual(
-      new Set(["network and top level", "services", "data", "observability", "single host", "delivery", "jobs", "release"]),
+      new Set(["network and top level", "services", "data", "observability", "single host", "delivery", "jobs", "release", "office hours"]),
     );
   });
 

@@ -79,6 +79,21 @@ describe("the cost estimate is honest", () => {
   });
 });
 
+describe("VPC endpoints in the estimate", () => {
+  it("prices an interface endpoint per AZ it has a network interface in, and a gateway endpoint not at all", () => {
+    const tf: StackJson = {
+      resource: {
+        aws_vpc_endpoint: {
+          logs: { vpc_endpoint_type: "Interface", subnet_ids: ["a", "b"] },
+          ecr: { vpc_endpoint_type: "Interface", subnet_ids: ["a", "b", "c"] },
+          s3: { vpc_endpoint_type: "Gateway", route_table_ids: ["r"] },
+        },
+      },
+    };
+    expect(estimate(tf)).toEqual([{ item: "VPC interface endpoint hours, per AZ", quantity: "5 endpoint-AZ(s)", monthly: 5 * 0.01 * 730 }]);
+  });
+});
+
 describe("the cost of a change (npm run cost -- --base)", () => {
   const item = (name: string, monthly: number, quantity = "1 x") => ({ item: name, quantity, monthly });
   const before = new Map([

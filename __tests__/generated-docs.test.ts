@@ -51,6 +51,12 @@ describe("the diagram", () => {
     expect(diagram).toContain('internet -->|"80"| aws_lb_alb');
   });
 
+  it("draws a stack without NAT with its interface endpoints in the private subnets", () => {
+    const bluegreen = renderDiagram(readStack(join(stacksDir, "bluegreen")));
+    expect(bluegreen).toContain('aws_vpc_endpoint_interface("VPC endpoints<br/>ecr.api, ecr.dkr, logs, secretsmanager, ssm")');
+    expect(bluegreen).not.toContain("NAT");
+  });
+
   it("follows the stack: a service removed from the definition leaves the diagram", () => {
     const withoutWorker = {
       resource: {

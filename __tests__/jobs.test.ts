@@ -53,7 +53,7 @@ describe("a scheduled job on ECS (dev's purge-sessions)", () => {
   it("runs at the definition's time in its time zone, exactly then, in the environment's own schedule group", () => {
     expect(schedule).toMatchObject({
       name: "webapp-dev-purge-sessions",
-      schedule_expression: "cron(30 3 * * ? *)",
+      schedule_expression: "cron(30 8 ? * MON-FRI *)",
       schedule_expression_timezone: "Europe/Berlin",
       flexible_time_window: { mode: "OFF" },
       group_name: ref(tf, "aws_scheduler_schedule_group", "jobs_group", "name"),

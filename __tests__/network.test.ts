@@ -161,6 +161,37 @@ describe("network of prod (NAT per AZ, 3 AZs)", () => {
   });
 });
 
+describe("network of bluegreen (no NAT, interface endpoints)", () => {
+  const { parsed } = committedStack("bluegreen");
+  const privateSubnets = Object.entries(parsed.resource.aws_subnet)
+    .filter(([, s]) => (s.tags as Record<string, string>).Tier === "private")
+    .map(([name]) => `\${aws_subnet.${name}.id}`);
+
+  it("gives the private subnets no route out of the VPC: no NAT gateway, instance or address, no default route", () => {
+    expect(resourcesOf(parsed, "aws_nat_gateway")).toEqual([]);
+    expect(resourcesOf(parsed, "aws_instance")).toEqual([]);
+    expect(resourcesOf(parsed, "aws_eip")).toEqual([]);
+    const [table] = routeTablesOfTier(parsed, "private");
+    expect(routesFrom(parsed, table)).toEqual([]);
+  });
+
+  it("puts an endpoint with private DNS for ECR (api and dkr), logs, Secrets Manager and SSM in every private subnet, HTTPS from the VPC only", () => {
+    const endpoints = resourcesOf(parsed, "aws_vpc_endpoint").filter((e) => e.vpc_endpoint_type === "Interface");
+    expect(endpoints.map((e) => e.service_name).sort()).toEqual(
+      ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm"].map((s) => `com.amazonaws.us-east-1.${s}`),
+    );
+    for (const endpoint of endpoints) {
+      expect(endpoint).toMatchObject({ private_dns_enabled: true, security_group_ids: [expect.stringContaining("endpoints-sg")] });
+      expect([...(endpoint.subnet_ids as string[])].sort()).toEqual([...privateSubnets].sort());
+    }
+    const ingress = resourcesOf(parsed, "aws_vpc_security_group_ingress_rule").filter((r) =>
+      String(r.security_group_id).includes("endpoints-sg"),
+    );
+    expect(ingress).toEqual([expect.objectContaining({ cidr_ipv4: "10.53.0.0/16", ip_protocol: "tcp", from_port: 443, to_port: 443 })]);
+    expect(byPath(parsed, "aws_vpc", "network/vpc")).toMatchObject({ enable_dns_support: true, enable_dns_hostnames: true });
+  });
+});
+
 describe("network options", () => {
   it("turns flow logs off when asked", () => {
     const input = validInput();

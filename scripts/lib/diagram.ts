@@ -68,6 +68,15 @@ export function renderDiagram(tf: StackJson): string {
       "public",
     );
   }
+  // Interface endpoints, drawn as one node: where the private subnets reach AWS without NAT.
+  const interfaceEndpoints = all(tf, "aws_vpc_endpoint").filter(([, e]) => e.vpc_endpoint_type === "Interface");
+  if (interfaceEndpoints.length)
+    add(
+      "aws_vpc_endpoint.interface",
+      `VPC endpoints<br/>${interfaceEndpoints.map(([, e]) => String(e.service_name).split(".").slice(3).join(".")).join(", ")}`,
+      "round",
+      "private",
+    );
   const taskSizes = new Map(all(tf, "aws_ecs_task_definition").map(([address, t]) => [address, `${t.cpu} CPU / ${t.memory} MiB`]));
   for (const [address, svc] of all(tf, "aws_ecs_service")) {
     const size = taskSizes.get(target(svc.task_definition) ?? "") ?? "";

@@ -1,4 +1,5 @@
 import type { JobDefinition } from "./jobs-schema";
+import type { OfficeHours } from "./office-hours";
 import type { MigrationDefinition } from "./release-schema";
 import { allocate, formatCidr, parseCidr } from "./cidr";
 import { findPlaceholders, type Placeholder } from "./placeholders";
@@ -7,7 +8,15 @@ import { availabilityZones } from "./regions";
 import { CACHE_ENGINE_VERSIONS, type CacheDefinition, type DatabaseDefinition } from "./data-schema";
 import { CODEPIPELINE_FIELDS, DEFAULT_BRANCH, type DeliveryDefinition } from "./delivery-schema";
 import type { ObservabilityDefinition } from "./observability-schema";
-import { albSchema, environmentSchema, imageRepository, type AlbDefinition, type NatStrategy, type ServiceDefinition } from "./schema";
+import {
+  albSchema,
+  environmentSchema,
+  imageRepository,
+  type AlbDefinition,
+  type InterfaceEndpoint,
+  type NatStrategy,
+  type ServiceDefinition,
+} from "./schema";
 import { burstable, instanceArchitecture, type SingleHostDefinition } from "./single-host-schema";
 import { unknownKeyMessage } from "./unknown-keys";
 
@@ -151,6 +160,8 @@ export interface EnvironmentConfig {
     readonly availabilityZones: readonly string[];
     /** Absent on a single host, which has public subnets only. */
     readonly natStrategy?: NatStrategy;
+    /** Interface endpoints in the private subnets. */
+    readonly interfaceEndpoints: readonly InterfaceEndpoint[];
     readonly subnets: SubnetLayout;
     readonly flowLogs: { readonly enabled: boolean; readonly retentionDays: number };
     /** Whether its CIDR may overlap other definitions' in the same account and region. */
@@ -164,6 +175,8 @@ export interface EnvironmentConfig {
   readonly singleHost?: SingleHostConfig;
   /** Commands run on a schedule with a service's image and settings. */
   readonly jobs: readonly JobDefinition[];
+  /** When the services, the database and a NAT instance run, outside production; absent: always. */
+  readonly officeHours?: OfficeHours;
   /** Run once per release with the new image before any service moves. */
   readonly migration?: MigrationDefinition;
   readonly observability: ObservabilityDefinition;
@@ -361,6 +374,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
       vpcCidr: env.network.vpcCidr,
       availabilityZones: zones,
       ...(env.network.natStrategy ? { natStrategy: env.network.natStrategy } : {}),
+      interfaceEndpoints: env.network.interfaceEndpoints,
       subnets,
       flowLogs: env.network.flowLogs,
       allowOverlap: env.network.allowOverlap,
@@ -379,6 +393,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
         }
       : {}),
     jobs: env.jobs,
+    ...(env.officeHours ? { officeHours: env.officeHours } : {}),
     ...(env.release?.migrate ? { migration: env.release.migrate } : {}),
     observability: env.observability,
     placeholders: findPlaceholders(raw),

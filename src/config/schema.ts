@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jobOutsideHours, type OfficeHours, officeHoursSchema } from "./office-hours";
 import { jobIssues, jobSchema } from "./jobs-schema";
 import { releaseIssues, releaseSchema } from "./release-schema";
 import { cidrBlock, dnsName, hostedZoneName, outsideZone, SECRET_ARN, shortName, tags } from "./fields";
@@ -20,7 +21,9 @@ import {
 } from "./single-host-schema";
 
 export const ARCHITECTURES = ["x86_64", "arm64"] as const;
-export const NAT_STRATEGIES = ["instance", "single", "perAz"] as const;
+export const NAT_STRATEGIES = ["none", "instance", "single", "perAz"] as const;
+/** Interface endpoints a definition may ask for in its private subnets ("ecr" is two: ecr.api and ecr.dkr). */
+export const INTERFACE_ENDPOINTS = ["ecr", "logs", "secretsmanager", "ssm", "ssmmessages", "kms"] as const;
 
 /** Single hyphens and none last: the project lands inside RDS and ElastiCache identifiers, which refuse both. */
 const lowerKebab = /^[a-z](?:-?[a-z0-9])+$/;
@@ -97,7 +100,14 @@ export const networkSchema = z.strictObject({
     .enum(NAT_STRATEGIES, { error: `must be one of: ${NAT_STRATEGIES.join(", ")}` })
     .optional()
     .describe(
-      "How the private subnets reach the internet: instance (one t4g.nano NAT instance, the cheapest: a few Mbps of baseline bandwidth, egress stops while EC2 recovers it or with its AZ; not in production), single (one NAT gateway, egress fails with its AZ) or perAz (a NAT gateway in each AZ). Required for an ECS environment; a single host has no private subnets and takes none.",
+      "How the private subnets reach the internet: none (they do not: the tasks reach AWS through interfaceEndpoints and S3 through its gateway endpoint; every service must say internetEgress: false), instance (one t4g.nano NAT instance, the cheapest: a few Mbps of baseline bandwidth, egress stops while EC2 recovers it or with its AZ; not in production), single (one NAT gateway, egress fails with its AZ) or perAz (a NAT gateway in each AZ). Required for an ECS environment; a single host has no private subnets and takes none.",
+    ),
+  interfaceEndpoints: z
+    .array(z.enum(INTERFACE_ENDPOINTS, { error: `must list only: ${INTERFACE_ENDPOINTS.join(", ")}` }))
+    .default([])
+    .refine((list) => new Set(list).size === list.length, "lists an endpoint twice")
+    .describe(
+      "VPC interface endpoints in each private subnet, with private DNS, so the tasks reach these AWS services without NAT: ecr (ecr.api and ecr.dkr: pulling images), logs, secretsmanager and ssm (secrets and the database's settings), ssmmessages (ECS Exec), kms. Each costs about $7.30 a month per AZ plus $0.01/GB. Required with natStrategy none for what the services use. Default: none.",
     ),
   subnetBits: z
     .strictObject({
@@ -319,6 +329,12 @@ export const serviceSchema = z
       .enum(STORAGE_ACCESS, { error: `must be one of: ${STORAGE_ACCESS.join(", ")}` })
       .optional()
       .describe("Access to the environment's application bucket: read or readWrite. Default: none."),
+    internetEgress: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Whether the service calls anything outside AWS's endpoints (a payment API, a webhook, a package mirror): natStrategy none needs false on every service. Default: true.",
+      ),
     exec: z
       .boolean()
       .default(false)
@@ -528,6 +544,7 @@ export const environmentSchema = z
       .describe(
         "Commands run on a schedule, each with one service's image and settings: EventBridge Scheduler starting a one-off ECS task, or a systemd timer running docker compose run on a single host. Failures page through the alarm topic. Default: none.",
       ),
+    officeHours: officeHoursSchema.optional(),
     release: releaseSchema.optional().describe("Steps of every release: a database migration before any service moves. Default: none."),
     observability: observabilitySchema.describe(
       "Who the alarms notify, and their thresholds; the alarms and the dashboard follow from what the stack holds.",
@@ -599,11 +616,13 @@ export const environmentSchema = z
         );
     });
     jobIssues(env, (path, message) => ctx.addIssue({ code: "custom", path, message }));
+    if (env.officeHours) officeHoursIssues(env, env.officeHours, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     releaseIssues(env, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     if (env.delivery) deliveryIssues(env, ctx);
     if (env.singleHost) singleHostIssues(env, ctx);
     else if (!env.network.natStrategy)
       ctx.addIssue({ code: "custom", path: ["network", "natStrategy"], message: `is required: one of ${NAT_STRATEGIES.join(", ")}` });
+    if (!env.singleHost) egressIssues(env, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     if (env.production && env.network.natStrategy === "instance")
       ctx.addIssue({
         code: "custom",
@@ -751,6 +770,8 @@ function singleHostIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
     );
   if (env.network.natStrategy)
     issue(["network", "natStrategy"], "a single host sits in a public subnet and needs no NAT; remove natStrategy");
+  if (env.network.interfaceEndpoints.length)
+    issue(["network", "interfaceEndpoints"], "a single host reaches AWS through its internet gateway; remove interfaceEndpoints");
   if (env.alb) issue(["alb"], "a single host has no load balancer: its reverse proxy routes requests (singleHost.domain for HTTPS)");
   if (env.database) issue(["database"], 'a single host runs no RDS database: use singleHost.database (mode "container" or "external")');
   if (env.cache) issue(["cache"], "a single host runs no ElastiCache cache; use an ECS environment for Redis");
@@ -780,5 +801,48 @@ function singleHostIssues(env: ParsedEnvironment, ctx: z.RefinementCtx): void {
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
+export type InterfaceEndpoint = (typeof INTERFACE_ENDPOINTS)[number];
 export type ServiceDefinition = z.output<typeof serviceSchema>;
 export type AlbDefinition = z.output<typeof albSchema>;
+
+/** What office hours cannot stop, or where they would break the definition. */
+function officeHoursIssues(env: ParsedEnvironment, hours: OfficeHours, issue: (path: (string | number)[], message: string) => void): void {
+  if (env.production) issue(["officeHours"], "production runs around the clock: remove officeHours");
+  if (env.singleHost) issue(["officeHours"], "office hours stop an ECS environment's services and database; a single host has neither");
+  if (env.database && env.database.readReplicas > 0)
+    issue(["database", "readReplicas"], "RDS cannot stop an instance that has read replicas: remove them, or officeHours");
+  env.jobs.forEach((job, i) => {
+    const problem = jobOutsideHours(job, hours);
+    if (problem) issue(["jobs", i, "schedule"], problem);
+  });
+}
+
+/**
+ * With natStrategy none the private subnets have no route out: refused while a service may call
+ * the internet, or uses an AWS service no interface endpoint serves.
+ */
+function egressIssues(env: ParsedEnvironment, issue: (path: (string | number)[], message: string) => void): void {
+  if (env.network.natStrategy !== "none" || env.services.length === 0) return;
+  const open = env.services.filter((svc) => svc.internetEgress).map((svc) => svc.name);
+  if (open.length)
+    issue(
+      ["network", "natStrategy"],
+      `none gives the private subnets no path to the internet, which ${open.join(", ")} would lose (internetEgress, default true): set internetEgress: false on each service that calls only AWS, or pick instance, single or perAz`,
+    );
+  const users = (uses: (svc: ParsedEnvironment["services"][number]) => boolean) => env.services.filter(uses).map((svc) => svc.name);
+  const secretsOf = (svc: ParsedEnvironment["services"][number], service: string) =>
+    Object.values(svc.secrets).some((arn) => arn.split(":")[2] === service);
+  const needs: [string, string[]][] = [
+    ["ecr", env.services.map((svc) => svc.name)],
+    ["logs", env.services.map((svc) => svc.name)],
+    ["secretsmanager", users((svc) => secretsOf(svc, "secretsmanager") || svc.connectsTo.includes("database"))],
+    ["ssm", users((svc) => secretsOf(svc, "ssm") || svc.connectsTo.includes("database"))],
+    ["ssmmessages", users((svc) => svc.exec)],
+  ];
+  const missing = needs.filter(([endpoint, by]) => by.length && !env.network.interfaceEndpoints.includes(endpoint as never));
+  if (missing.length)
+    issue(
+      ["network", "interfaceEndpoints"],
+      `with natStrategy none the tasks reach AWS only through interface endpoints; add ${missing.map(([endpoint, by]) => `${endpoint} (for ${by.join(", ")})`).join(", ")}`,
+    );
+}

@@ -522,6 +522,11 @@ export interface AlarmPackProps {
   readonly thresholds: Thresholds;
   /** Receives every alarm's ALARM and OK notifications. */
   readonly topicArn: string;
+  /**
+   * Office hours turn the alarms' actions off and on (DisableAlarmActions): Terraform then leaves
+   * `actions_enabled` alone. @default false
+   */
+  readonly actionsScheduled?: boolean;
 }
 
 /**
@@ -533,10 +538,14 @@ export class AlarmPack extends Construct {
   readonly specs: readonly AlarmSpec[];
   readonly alarmArns: readonly string[];
   readonly healthAlarmArn: string;
+  /** Every alarm's name, the composite ones included. */
+  readonly alarmNames: readonly string[];
+  private readonly lifecycle: { ignoreChanges: string[] } | undefined;
 
   constructor(scope: Construct, id: string, props: AlarmPackProps) {
     super(scope, id);
     const { namePrefix, topicArn } = props;
+    this.lifecycle = props.actionsScheduled ? { ignoreChanges: ["actions_enabled"] } : undefined;
     for (const svc of [...props.inventory.of("service"), ...props.inventory.of("container")]) {
       new CloudwatchLogMetricFilter(this, `errors-${svc.name}`, {
         name: `${namePrefix}-${svc.name}-errors`,
@@ -562,6 +571,7 @@ export class AlarmPack extends Construct {
         treatMissingData: spec.treatMissingData,
         alarmActions: [topicArn, ...(spec.ec2Actions ?? [])],
         okActions: [topicArn],
+        ...(this.lifecycle ? { lifecycle: this.lifecycle } : {}),
       };
       if (spec.metric) {
         const m = spec.metric;
@@ -595,12 +605,10 @@ export class AlarmPack extends Construct {
     });
     this.alarmArns = alarms.map((a) => a.arn);
 
-    this.healthAlarmArn = this.addHealthAlarm(
-      namePrefix,
-      this.specs.map((spec) => `${namePrefix}-${spec.id}`),
-      alarms,
-      topicArn,
-    );
+    const metricAlarmNames = this.specs.map((spec) => `${namePrefix}-${spec.id}`);
+    this.healthAlarmArn = this.addHealthAlarm(namePrefix, metricAlarmNames, alarms, topicArn);
+    // The parts of a split health alarm notify no one.
+    this.alarmNames = [...metricAlarmNames, `${namePrefix}-service-health`];
   }
 
   /**
@@ -608,7 +616,13 @@ export class AlarmPack extends Construct {
    * alarms and 10,240 characters, so past either the alarms are split over parts (which notify no
    * one) and the health alarm watches the parts: however large the environment, one signal.
    */
-  private addHealthAlarm(namePrefix: string, alarmNames: readonly string[], alarms: readonly CloudwatchMetricAlarm[], topicArn: string) {
+  private addHealthAlarm(
+    namePrefix: string,
+    alarmNames: readonly string[],
+    alarms: readonly CloudwatchMetricAlarm[],
+    topicArn: string,
+  ): string {
+    const lifecycle = this.lifecycle ? { lifecycle: this.lifecycle } : {};
     const rule = (names: readonly string[]) => names.map((name) => `ALARM("${name}")`).join(" OR ");
     const groups = groupWithin(alarmNames, (names) => names.length <= MAX_ALARM_CHILDREN && rule(names).length <= MAX_ALARM_RULE);
     const description = `${namePrefix}: at least one alarm is firing. Page on this one; the dashboard's alarm widget shows which.`;
@@ -620,6 +634,7 @@ export class AlarmPack extends Construct {
         alarmActions: [topicArn],
         okActions: [topicArn],
         dependsOn: [...alarms],
+        ...lifecycle,
       });
       return health.arn;
     }
@@ -639,6 +654,7 @@ export class AlarmPack extends Construct {
       alarmActions: [topicArn],
       okActions: [topicArn],
       dependsOn: parts,
+      ...lifecycle,
     });
     return health.arn;
   }

@@ -19,7 +19,8 @@ import { terraformLiteral } from "../terraform-text";
 import type { DataStoreAccess } from "./data-store-access";
 import { appBucketStatements, namedSecretStatements, policyDocument, serviceTrustPolicy, type PolicyStatement } from "./iam-policy";
 import type { MonitoringInventory } from "./monitoring-inventory";
-import { ServiceAutoscaling } from "./service-autoscaling";
+import { type ScalableCapacity, scalableTarget, ServiceAutoscaling } from "./service-autoscaling";
+import { RUNNING_HOURS_TAG } from "../config/office-hours";
 
 /** What a web service needs of the load balancer in front of it. */
 export interface LoadBalancerAttachment {
@@ -39,6 +40,11 @@ export interface FargateServiceProps {
   readonly service: ServiceConfig;
   /** Of the task and so of its image. @default "x86_64" */
   readonly architecture?: "x86_64" | "arm64";
+  /**
+   * When office hours run it (`RunningHours` tag): its count is then a scalable target's, which
+   * scheduled actions set, and Terraform leaves the count alone. @default always
+   */
+  readonly runningHours?: string;
   readonly cluster: { readonly arn: string; readonly name: string; readonly ready: ITerraformDependable };
   readonly vpcId: string;
   /** Private subnets: tasks get no public IP. */
@@ -121,6 +127,8 @@ interface LoadBalancing {
  */
 export class FargateService extends Construct {
   readonly serviceName: string;
+  /** Present with autoscaling or office hours. */
+  readonly capacity?: ScalableCapacity;
   readonly securityGroupId: string;
   readonly deployTarget: DeployTarget;
 
@@ -171,7 +179,15 @@ export class FargateService extends Construct {
         loadBalancerArnSuffix: web!.arnSuffix,
       }),
     );
-    if (service.scaling) this.addAutoscaling(props, ecsService.name, web, loadBalancing);
+    if (service.scaling) this.capacity = this.addAutoscaling(props, ecsService.name, web, loadBalancing);
+    else if (props.runningHours)
+      this.capacity = scalableTarget(this, "capacity", {
+        clusterName: props.cluster.name,
+        serviceName: ecsService.name,
+        minCapacity: service.desiredCount,
+        maxCapacity: service.desiredCount,
+        scheduled: true,
+      });
 
     const codeDeploy =
       service.deployment === "blueGreen" && web && loadBalancing
@@ -361,7 +377,10 @@ export class FargateService extends Construct {
   ): EcsService {
     const { service } = props;
     const blueGreen = service.deployment === "blueGreen";
-    const ignoreChanges = [...(service.scaling ? ["desired_count"] : []), ...(blueGreen ? ["task_definition", "load_balancer"] : [])];
+    const ignoreChanges = [
+      ...(service.scaling || props.runningHours ? ["desired_count"] : []),
+      ...(blueGreen ? ["task_definition", "load_balancer"] : []),
+    ];
     const rolledBack =
       `ECS service ${name} did not end on the task definition this apply registered: its deployment failed and the ` +
       `circuit breaker rolled it back. The stopped tasks' reasons and the service's last log lines: npm run status -- ${props.environment}`;
@@ -386,6 +405,7 @@ export class FargateService extends Construct {
       enableExecuteCommand: service.exec,
       propagateTags: "SERVICE",
       enableEcsManagedTags: true,
+      ...(props.runningHours ? { tags: { [RUNNING_HOURS_TAG]: props.runningHours } } : {}),
       ...(blueGreen
         ? { deploymentController: { type: "CODE_DEPLOY" } }
         : {
@@ -423,9 +443,9 @@ export class FargateService extends Construct {
     serviceName: string,
     web: LoadBalancerAttachment | undefined,
     loadBalancing: LoadBalancing | undefined,
-  ): void {
+  ): ScalableCapacity {
     const scaling = props.service.scaling!;
-    new ServiceAutoscaling(this, "autoscaling", {
+    return new ServiceAutoscaling(this, "autoscaling", {
       clusterName: props.cluster.name,
       serviceName,
       minCapacity: scaling.min,
@@ -442,7 +462,8 @@ export class FargateService extends Construct {
             },
           }
         : {}),
-    });
+      scheduled: props.runningHours !== undefined,
+    }).capacity;
   }
 
   private executionStatements(props: FargateServiceProps, logGroupArn: string): PolicyStatement[] {

@@ -12,6 +12,7 @@ import { Construct } from "constructs";
 import { renderNatCloudInit } from "../host/nat";
 import { suppressPolicyCheck } from "../policy-suppressions";
 import { policyDocument } from "./iam-policy";
+import { RUNNING_HOURS_TAG } from "../config/office-hours";
 import type { MonitoringInventory } from "./monitoring-inventory";
 
 /** Graviton: the cheapest instance that forwards a small environment's egress. */
@@ -28,6 +29,8 @@ export interface NatInstanceProps {
   readonly internetReady: readonly ITerraformDependable[];
   /** Its status-check alarms (recover, reboot) come from here. @default not watched */
   readonly inventory?: MonitoringInventory;
+  /** When office hours run it (`RunningHours` tag); a schedule stops and starts it. @default always */
+  readonly runningHours?: string;
 }
 
 /**
@@ -41,6 +44,8 @@ export interface NatInstanceProps {
 export class NatInstance extends Construct {
   /** What the private route tables send 0.0.0.0/0 to. */
   readonly networkInterfaceId: string;
+  readonly instanceId: string;
+  readonly instanceArn: string;
 
   constructor(scope: Construct, id: string, props: NatInstanceProps) {
     super(scope, id);
@@ -92,7 +97,7 @@ export class NatInstance extends Construct {
       ebsOptimized: true,
       userData: renderNatCloudInit(props.vpcCidr),
       userDataReplaceOnChange: true,
-      tags: { Name: name },
+      tags: { Name: name, ...(props.runningHours ? { [RUNNING_HOURS_TAG]: props.runningHours } : {}) },
       // A newer AMI must not replace the NAT (and cut egress) on an unrelated apply.
       lifecycle: { ignoreChanges: ["ami"] },
       dependsOn: [...props.internetReady],
@@ -100,6 +105,8 @@ export class NatInstance extends Construct {
     suppressPolicyCheck(instance, "CKV_AWS_88", "a NAT instance sends the VPC's traffic out through its own public address");
     suppressPolicyCheck(instance, "CKV_AWS_126", "one-minute metrics are charged; the status checks it heals on are one-minute already");
     this.networkInterfaceId = instance.primaryNetworkInterfaceId;
+    this.instanceId = instance.id;
+    this.instanceArn = instance.arn;
     new Eip(this, "eip", { domain: "vpc", instance: instance.id, tags: { Name: name }, dependsOn: [...props.internetReady] });
 
     props.inventory?.register({ kind: "natInstance", name, instanceId: instance.id, region: props.region });

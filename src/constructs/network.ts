@@ -7,6 +7,8 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Route } from "@cdktf/provider-aws/lib/route";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { MonitoringInventory } from "./monitoring-inventory";
 import { NatInstance } from "./nat-instance";
 import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
@@ -18,7 +20,7 @@ import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
 import type { SubnetLayout, SubnetSpec } from "../config/environment";
-import type { NatStrategy } from "../config/schema";
+import type { InterfaceEndpoint, NatStrategy } from "../config/schema";
 import { policyDocument, serviceTrustPolicy } from "./iam-policy";
 
 export interface FlowLogOptions {
@@ -54,12 +56,26 @@ export interface NetworkProps {
   readonly flowLogs?: FlowLogOptions | false;
   /** Where a NAT instance registers for its alarms. @default not watched */
   readonly inventory?: MonitoringInventory;
+  /** When office hours run a NAT instance. @default always */
+  readonly natInstanceRunningHours?: string;
+  /** Interface endpoints in the private subnets, with private DNS. @default none */
+  readonly interfaceEndpoints?: readonly InterfaceEndpoint[];
 }
+
+/** The endpoint services behind each interface endpoint a definition names. */
+const ENDPOINT_SERVICES: Readonly<Record<InterfaceEndpoint, readonly string[]>> = {
+  ecr: ["ecr.api", "ecr.dkr"],
+  logs: ["logs"],
+  secretsmanager: ["secretsmanager"],
+  ssm: ["ssm"],
+  ssmmessages: ["ssmmessages"],
+  kms: ["kms"],
+};
 
 /**
  * A VPC with public, private (app) and isolated (data) subnets over several AZs (or public ones
- * only, for a single host), an internet gateway, NAT for the private tier, an S3 gateway
- * endpoint, a default security group that allows nothing, and flow logs.
+ * only, for a single host), an internet gateway, NAT for the private tier (or none), an S3 gateway
+ * endpoint, interface endpoints when asked, a default security group that allows nothing, and flow logs.
  */
 export class Network extends Construct {
   readonly vpcId: string;
@@ -71,6 +87,8 @@ export class Network extends Construct {
    * and the public subnets' associations (an EIP association fails without the gateway).
    */
   readonly internetReady: ITerraformDependable[];
+  /** With `natStrategy: "instance"` and private subnets. */
+  natInstance?: { readonly instanceId: string; readonly instanceArn: string };
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -121,9 +139,13 @@ export class Network extends Construct {
     this.internetReady = [igw, publicDefault, ...publicAssociations];
 
     const privateRouteTables =
-      natStrategy === "instance"
-        ? this.natInstanceRoutes(props, vpc.id, publicSubnets, privateSubnets)
-        : this.natGatewayRoutes(props, natStrategy, vpc.id, igw, publicSubnets, privateSubnets);
+      natStrategy === "none"
+        ? this.routesWithoutNat(namePrefix, vpc.id, privateSubnets)
+        : natStrategy === "instance"
+          ? this.natInstanceRoutes(props, vpc.id, publicSubnets, privateSubnets)
+          : this.natGatewayRoutes(props, natStrategy, vpc.id, igw, publicSubnets, privateSubnets);
+    if (props.interfaceEndpoints?.length && privateSubnets.length)
+      this.addInterfaceEndpoints(props, vpc.id, privateSubnets, props.interfaceEndpoints);
 
     // The data tier only reaches addresses inside the VPC (and S3 through the endpoint below).
     const isolatedRoutes = isolatedSubnets.length
@@ -180,6 +202,49 @@ export class Network extends Construct {
   }
 
   /** One NAT instance in the first AZ; every private subnet routes its default route to its network interface. */
+  /** natStrategy none: the private subnets route within the VPC only (and to S3 through its gateway endpoint). */
+  private routesWithoutNat(namePrefix: string, vpcId: string, privateSubnets: Subnet[]): RouteTable[] {
+    if (privateSubnets.length === 0) return [];
+    const table = new RouteTable(this, "private-rt-0", { vpcId, tags: { Name: `${namePrefix}-private` } });
+    privateSubnets.forEach(
+      (subnet, i) => new RouteTableAssociation(this, `private-rta-${i}`, { subnetId: subnet.id, routeTableId: table.id }),
+    );
+    return [table];
+  }
+
+  /**
+   * One interface endpoint per AWS service in every private subnet, with private DNS (the VPC has
+   * DNS support and hostnames), so the SDKs' usual names resolve to it; its security group admits
+   * HTTPS from the VPC only.
+   */
+  private addInterfaceEndpoints(props: NetworkProps, vpcId: string, privateSubnets: Subnet[], endpoints: readonly InterfaceEndpoint[]) {
+    const name = `${props.namePrefix}-endpoints`;
+    const securityGroup = new SecurityGroup(this, "endpoints-sg", {
+      name,
+      description: "Interface endpoints: HTTPS from the VPC",
+      vpcId,
+      tags: { Name: name },
+    });
+    new VpcSecurityGroupIngressRule(this, "endpoints-https", {
+      securityGroupId: securityGroup.id,
+      description: "HTTPS to the endpoints from the VPC subnets",
+      cidrIpv4: props.vpcCidr,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+    });
+    for (const service of endpoints.flatMap((endpoint) => ENDPOINT_SERVICES[endpoint]))
+      new VpcEndpoint(this, `endpoint-${service}`, {
+        vpcId,
+        serviceName: `com.amazonaws.${props.region}.${service}`,
+        vpcEndpointType: "Interface",
+        subnetIds: privateSubnets.map((s) => s.id),
+        securityGroupIds: [securityGroup.id],
+        privateDnsEnabled: true,
+        tags: { Name: `${props.namePrefix}-${service}` },
+      });
+  }
+
   private natInstanceRoutes(props: NetworkProps, vpcId: string, publicSubnets: Subnet[], privateSubnets: Subnet[]): RouteTable[] {
     if (privateSubnets.length === 0) return [];
     const nat = new NatInstance(this, "nat-instance", {
@@ -190,7 +255,9 @@ export class Network extends Construct {
       subnetId: publicSubnets[0].id,
       internetReady: this.internetReady,
       ...(props.inventory ? { inventory: props.inventory } : {}),
+      ...(props.natInstanceRunningHours ? { runningHours: props.natInstanceRunningHours } : {}),
     });
+    this.natInstance = { instanceId: nat.instanceId, instanceArn: nat.instanceArn };
     const table = new RouteTable(this, "private-rt-0", { vpcId, tags: { Name: `${props.namePrefix}-private` } });
     new Route(this, "private-default-0", {
       routeTableId: table.id,

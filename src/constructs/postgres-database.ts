@@ -17,6 +17,7 @@ import { addEphemeralResource } from "../escape-hatches";
 import type { DataStoreAccess } from "./data-store-access";
 import { readSecretStatements, serviceTrustPolicy } from "./iam-policy";
 import type { MonitoringInventory } from "./monitoring-inventory";
+import { RUNNING_HOURS_TAG } from "../config/office-hours";
 
 const POSTGRES_PORT = 5432;
 /** Logs RDS exports to CloudWatch for PostgreSQL. */
@@ -49,6 +50,8 @@ export interface PostgresDatabaseProps {
    * @default not watched
    */
   readonly inventory?: MonitoringInventory;
+  /** When office hours run the primary (`RunningHours` tag); a schedule stops and starts it. @default always */
+  readonly runningHours?: string;
 }
 
 /**
@@ -65,6 +68,8 @@ export interface PostgresDatabaseProps {
 export class PostgresDatabase extends Construct {
   readonly writerAddress: string;
   readonly readerAddresses: string[];
+  readonly primaryIdentifier: string;
+  readonly primaryArn: string;
   /** JSON `{username, password}`. */
   readonly credentialsSecretArn: string;
   /** SSM parameters `/<namePrefix>/database/{host,port,name}` and, with replicas, `replica-hosts` (comma-separated). */
@@ -194,8 +199,11 @@ export class PostgresDatabase extends Construct {
       backupWindow: config.backupWindow,
       skipFinalSnapshot: !config.production,
       ...(config.production ? { finalSnapshotIdentifier: `${config.identifier}-final` } : {}),
+      ...(props.runningHours ? { tags: { [RUNNING_HOURS_TAG]: props.runningHours } } : {}),
     });
     this.writerAddress = primary.address;
+    this.primaryIdentifier = primary.identifier;
+    this.primaryArn = primary.arn;
     if (!config.multiAz) suppressPolicyCheck(primary, "CKV_AWS_157", "single-AZ by the environment's definition (database.multiAz)");
 
     const replicas = replicaIdentifiers(config).map(

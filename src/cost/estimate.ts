@@ -1,10 +1,11 @@
 /**
- * A monthly estimate of one synthesized stack: what it runs around the clock, priced from the
- * table below. Usage-priced items (data transfer, NAT and load-balancer traffic beyond one LCU,
+ * A monthly estimate of one synthesized stack: what it runs around the clock, or for the hours
+ * its RunningHours tag says (office hours), priced from the table below. Usage-priced items (data transfer, NAT and load-balancer traffic beyond one LCU,
  * log ingestion, S3 and ECR storage, requests, CodeBuild build minutes and CodePipeline V2 action
  * minutes) depend on traffic and releases and are left out.
  */
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { RUNNING_HOURS_TAG, runningShare } from "../config/office-hours";
 import { DefaultTokenResolver, StringConcat, TerraformResource, Tokenization, type TerraformStack } from "cdktf";
 
 /** The resources of a synthesized stack, as its Terraform JSON holds them. */
@@ -20,6 +21,8 @@ export interface StackJson {
 export const PRICES = {
   hoursPerMonth: 730,
   natGatewayHour: 0.045,
+  /** Per endpoint and AZ; data processed ($0.01/GB) is usage. */
+  interfaceEndpointHour: 0.01,
   publicIpv4Hour: 0.005,
   albHour: 0.0225,
   /** One load-balancer capacity unit, all day: a quiet product's floor. */
@@ -111,6 +114,11 @@ export function estimate(tf: StackJson): CostItem[] {
 
   const nats = all(tf, "aws_nat_gateway").length;
   push("NAT gateway hours", nats, "gateway(s)", nats * month(PRICES.natGatewayHour));
+  // An interface endpoint is charged per AZ it has a network interface in.
+  const endpointAzs = all(tf, "aws_vpc_endpoint")
+    .filter((e) => e.vpc_endpoint_type === "Interface")
+    .reduce((sum, e) => sum + ((e.subnet_ids as unknown[] | undefined)?.length ?? 0), 0);
+  push("VPC interface endpoint hours, per AZ", endpointAzs, "endpoint-AZ(s)", endpointAzs * month(PRICES.interfaceEndpointHour));
 
   const lbs = all(tf, "aws_lb");
   const publicSubnets = all(tf, "aws_subnet").filter((s) => (s.tags as Record<string, string>).Tier === "public").length;
@@ -134,9 +142,14 @@ export function estimate(tf: StackJson): CostItem[] {
       (Number(task.cpu) / 1024) * (arm ? PRICES.fargateArmVcpuHour : PRICES.fargateVcpuHour) +
       (Number(task.memory) / 1024) * (arm ? PRICES.fargateArmGbHour : PRICES.fargateGbHour);
     const { onDemand, spot } = spotSplit(Number(svc.desired_count ?? 1), svc.capacity_provider_strategy);
-    const on = arm ? ", Graviton" : "";
-    addTasks(`Fargate tasks at desired count (on-demand${on})`, onDemand, onDemand * month(hourly));
-    addTasks(`Fargate Spot tasks at desired count (about 30 % of on-demand${on})`, spot, spot * month(hourly * PRICES.fargateSpotShare));
+    const share = runningShareOf(svc);
+    const on = `${arm ? ", Graviton" : ""}${share < 1 ? ", office hours" : ""}`;
+    addTasks(`Fargate tasks at desired count (on-demand${on})`, onDemand, onDemand * month(hourly) * share);
+    addTasks(
+      `Fargate Spot tasks at desired count (about 30 % of on-demand${on})`,
+      spot,
+      spot * month(hourly * PRICES.fargateSpotShare) * share,
+    );
   }
   for (const [label, { tasks, monthly }] of fargate) push(label, tasks, "task(s)", monthly);
 
@@ -150,11 +163,13 @@ export function estimate(tf: StackJson): CostItem[] {
     const source = db.replicate_source_db ? byIdentifierRef.get(String(db.replicate_source_db)) : db;
     const storage = Number(source?.allocated_storage ?? 0);
     const role = db.replicate_source_db ? "replica" : db.multi_az ? "Multi-AZ primary" : "primary";
+    // A stopped instance's storage is still charged.
+    const share = runningShareOf(db);
     push(
-      `RDS PostgreSQL ${String(db.instance_class)} (${role}), ${storage} GiB gp3`,
+      `RDS PostgreSQL ${String(db.instance_class)} (${role}${share < 1 ? ", office hours" : ""}), ${storage} GiB gp3`,
       1,
       "instance",
-      copies * (month(price(PRICES.rdsPostgresHour, String(db.instance_class), "RDS class")) + storage * PRICES.rdsGp3GbMonth),
+      copies * (month(price(PRICES.rdsPostgresHour, String(db.instance_class), "RDS class")) * share + storage * PRICES.rdsGp3GbMonth),
     );
   }
 
@@ -169,11 +184,12 @@ export function estimate(tf: StackJson): CostItem[] {
   }
 
   for (const instance of all(tf, "aws_instance")) {
+    const share = runningShareOf(instance);
     push(
-      `EC2 ${String(instance.instance_type)}`,
+      `EC2 ${String(instance.instance_type)}${share < 1 ? " (office hours)" : ""}`,
       1,
       "instance",
-      month(price(PRICES.ec2Hour, String(instance.instance_type), "instance type")),
+      month(price(PRICES.ec2Hour, String(instance.instance_type), "instance type")) * share,
     );
     const root = Number((instance.root_block_device as Record<string, unknown> | undefined)?.volume_size ?? 8);
     push("EBS gp3 root volume", root, "GiB", root * PRICES.ebsGp3GbMonth);
@@ -205,6 +221,11 @@ export function estimate(tf: StackJson): CostItem[] {
   const budgets = all(tf, "aws_budgets_budget").length;
   push("AWS Budgets cost budgets", budgets, "budget(s)", budgets * PRICES.budgetDay * (365 / 12));
   return items;
+}
+
+/** The share of the month a resource stopped by office hours runs (its RunningHours tag); 1 for any other. */
+function runningShareOf(resource: Record<string, unknown>): number {
+  return runningShare((resource.tags as Record<string, unknown> | undefined)?.[RUNNING_HOURS_TAG]);
 }
 
 /**
@@ -245,12 +266,14 @@ export const PRICED_TYPES: Readonly<Record<string, string>> = {
   aws_secretsmanager_secret: "per secret",
   aws_kms_key: "per key",
   aws_budgets_budget: "$0.02 a day (an account's first two budgets are free)",
+  aws_vpc_endpoint: "interface endpoints by the hour in each AZ (gateway endpoints are free); data processed is usage",
 };
 
 export const UNPRICED_TYPES: Readonly<Record<string, string>> = {
   aws_acm_certificate: "free (public certificates)",
   aws_acm_certificate_validation: "no resource in AWS",
   aws_appautoscaling_policy: "free",
+  aws_appautoscaling_scheduled_action: "free",
   aws_appautoscaling_target: "free",
   aws_cloudwatch_event_rule: "usage: custom events only (AWS service events are free)",
   aws_cloudwatch_event_target: "free",
@@ -307,7 +330,6 @@ export const UNPRICED_TYPES: Readonly<Record<string, string>> = {
   aws_subnet: "free",
   aws_volume_attachment: "free",
   aws_vpc: "free",
-  aws_vpc_endpoint: "free for gateway endpoints (S3), the only kind the stacks create",
   aws_vpc_security_group_egress_rule: "free",
   aws_vpc_security_group_ingress_rule: "free",
 };

@@ -1,4 +1,7 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { OfficeHoursSchedule } from "../constructs/office-hours";
+import type { ScalableCapacity } from "../constructs/service-autoscaling";
+import { runningHoursTag } from "../config/office-hours";
 import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
@@ -66,6 +69,11 @@ export class EnvironmentStack extends TerraformStack {
   readonly network: Network;
   /** Secrets whose versions this stack writes: a plan reads them back (the drift check needs to). */
   private readonly secretVersions: StackSecret[] = [];
+  /** What office hours stop and start, gathered as the stack is built. */
+  private readonly officeHoursTargets: {
+    services: { name: string; capacity: ScalableCapacity }[];
+    database?: { identifier: string; arn: string };
+  } = { services: [] };
 
   constructor(scope: Construct, env: EnvironmentConfig, settings: AppSettings) {
     super(scope, env.name);
@@ -87,7 +95,9 @@ export class EnvironmentStack extends TerraformStack {
       vpcCidr: env.network.vpcCidr,
       subnets: env.network.subnets,
       natStrategy: env.network.natStrategy,
+      interfaceEndpoints: env.network.interfaceEndpoints,
       inventory: telemetry.inventory,
+      ...(env.officeHours ? { natInstanceRunningHours: runningHoursTag(env.officeHours, "dataAndEgress") } : {}),
       flowLogs: env.network.flowLogs.enabled
         ? { retentionDays: env.network.flowLogs.retentionDays, kmsKeyArn: telemetry.logsKmsKeyArn }
         : false,
@@ -104,8 +114,19 @@ export class EnvironmentStack extends TerraformStack {
       const dataStores = this.addDataStores(env, accountId, protect, telemetry);
       if (env.services.length > 0) targets = this.addServices(env, accountId, protect, dataStores, telemetry, releaseTags);
     }
-    const topicArn =
+    const observability =
       telemetry.inventory.size > 0 ? this.addObservability(env, accountId, telemetryKey.keyArn, telemetry.inventory) : undefined;
+    const topicArn = observability?.topicArn;
+    if (env.officeHours)
+      new OfficeHoursSchedule(this, "office-hours", {
+        namePrefix: env.namePrefix,
+        region: env.region,
+        accountId,
+        hours: env.officeHours,
+        ...this.officeHoursTargets,
+        ...(this.network.natInstance ? { natInstance: this.network.natInstance } : {}),
+        alarmNames: observability?.alarmNames ?? [],
+      });
     if (env.delivery) {
       if (!targets || !topicArn) throw new Error(`environment ${env.name}: delivery needs services to deploy`);
       this.addDelivery(env, env.delivery, accountId, protect, telemetry, { ...targets, releaseTags, topicArn }, settings);
@@ -307,8 +328,13 @@ export class EnvironmentStack extends TerraformStack {
     });
   }
 
-  /** The alarm topic, the alarm pack and the dashboard, all generated from the inventory. Returns the topic's ARN. */
-  private addObservability(env: EnvironmentConfig, accountId: string, keyArn: string, inventory: MonitoringInventory): string {
+  /** The alarm topic, the alarm pack and the dashboard, all generated from the inventory. */
+  private addObservability(
+    env: EnvironmentConfig,
+    accountId: string,
+    keyArn: string,
+    inventory: MonitoringInventory,
+  ): { topicArn: string; alarmNames: readonly string[] } {
     const snapshotPolicies = inventory.of("snapshotPolicy");
     const snapshotRule = `${env.namePrefix}-snapshots-failed`;
     const jobs = inventory.of("job");
@@ -368,6 +394,7 @@ export class EnvironmentStack extends TerraformStack {
       inventory,
       thresholds: env.observability.thresholds,
       topicArn: topic.topicArn,
+      actionsScheduled: env.officeHours !== undefined,
     });
     const dashboard = new OperationsDashboard(this, "dashboard", {
       namePrefix: env.namePrefix,
@@ -382,7 +409,7 @@ export class EnvironmentStack extends TerraformStack {
         (name) => `https://${env.region}.console.aws.amazon.com/cloudwatch/home?region=${env.region}#dashboards/dashboard/${name}`,
       ),
     });
-    return topic.topicArn;
+    return { topicArn: topic.topicArn, alarmNames: alarms.alarmNames };
   }
 
   private addDataStores(env: EnvironmentConfig, accountId: string, protect: boolean, telemetry: Telemetry): DataStores {
@@ -401,7 +428,16 @@ export class EnvironmentStack extends TerraformStack {
       protect,
       ...telemetry,
     };
-    const database = env.database && new PostgresDatabase(this, "database", { ...common, config: env.database, accountId });
+    const database =
+      env.database &&
+      new PostgresDatabase(this, "database", {
+        ...common,
+        config: env.database,
+        accountId,
+        ...(env.officeHours ? { runningHours: runningHoursTag(env.officeHours, "dataAndEgress") } : {}),
+      });
+    if (database && env.officeHours)
+      this.officeHoursTargets.database = { identifier: database.primaryIdentifier, arn: database.primaryArn };
     if (database && env.database?.passwordManagement === "writeOnly")
       this.secretVersions.push({ secretArn: database.credentialsSecretArn, kmsKeyArn: key.keyArn });
     if (database) {
@@ -587,6 +623,7 @@ export class EnvironmentStack extends TerraformStack {
         accountId,
         service,
         architecture: env.architecture,
+        ...(env.officeHours ? { runningHours: runningHoursTag(env.officeHours, "services") } : {}),
         cluster: { arn: cluster.clusterArn, name: cluster.clusterName, ready: cluster.capacityProviders },
         vpcId: this.network.vpcId,
         subnetIds: this.network.privateSubnetIds,
@@ -613,6 +650,7 @@ export class EnvironmentStack extends TerraformStack {
         loadBalancer.allowTrafficTo(service.name, fargate.securityGroupId, service.port);
       new TerraformOutput(this, `service_${service.name.replace(/-/g, "_")}`, { value: fargate.serviceName });
       deployTargets.set(service.name, fargate.deployTarget);
+      if (env.officeHours && fargate.capacity) this.officeHoursTargets.services.push({ name: service.name, capacity: fargate.capacity });
     }
     if (env.jobs.length > 0)
       new ScheduledJobs(this, "jobs", {
