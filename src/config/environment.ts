@@ -361,13 +361,15 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
     readonlyRootFilesystem: svc.readonlyRootFilesystem ?? !svc.exec,
   }));
 
+  // A single host's follows its instance type.
+  const hostArchitecture = env.singleHost && instanceArchitecture(env.singleHost.instanceType);
   return {
     name,
     project: env.project,
     region: env.region,
     production: env.production,
     ...(env.account ? { account: env.account } : {}),
-    architecture: env.singleHost ? instanceArchitecture(env.singleHost.instanceType) : (env.architecture ?? "x86_64"),
+    architecture: hostArchitecture ?? env.architecture ?? "x86_64",
     namePrefix,
     tags: { ...env.tags, Project: env.project, Environment: name, ManagedBy: "cdktf" },
     network: {
@@ -387,7 +389,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
       ? {
           singleHost: {
             ...env.singleHost,
-            architecture: instanceArchitecture(env.singleHost.instanceType),
+            architecture: hostArchitecture!,
             burstable: burstable(env.singleHost.instanceType),
           },
         }

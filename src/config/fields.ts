@@ -2,6 +2,12 @@
 import { z } from "zod";
 import { CidrError, parseCidr } from "./cidr";
 
+/** IANA time zones this Node knows, as EventBridge Scheduler and Application Auto Scaling take them. */
+const TIME_ZONES = new Set(["UTC", ...Intl.supportedValuesOf("timeZone")]);
+
+/** A time zone a schedule reads its hours in (a job's cron, office hours' window). */
+export const timeZone = z.string().refine((zone) => TIME_ZONES.has(zone), "must be an IANA time zone such as Europe/Berlin, or UTC");
+
 /** A service's or a job's name: it lands in resource names (<project>-<environment>-<name>), ALB target groups among them. */
 export const shortName = z
   .string()

@@ -1,12 +1,9 @@
 import { z } from "zod";
-import { shortName } from "./fields";
+import { shortName, timeZone } from "./fields";
 import { parseScheduleExpression } from "./schedule-expression";
 
 /** Scheduler's MaximumRetryAttempts runs 0-185. */
 const MAX_RETRIES = 185;
-
-/** IANA time zones this Node knows, as Scheduler's ScheduleExpressionTimezone takes them. */
-const TIME_ZONES = new Set(["UTC", ...Intl.supportedValuesOf("timeZone")]);
 
 export const jobSchema = z
   .strictObject({
@@ -22,9 +19,7 @@ export const jobSchema = z
       .describe(
         "When it runs: an EventBridge Scheduler cron(minutes hours day-of-month month day-of-week year), six fields with ? in exactly one day field, or rate(<n> minute(s)|hour(s)|day(s)), at most once a minute. On a single host, cron's L, W and # are refused (systemd has no equivalent).",
       ),
-    timeZone: z
-      .string()
-      .refine((zone) => TIME_ZONES.has(zone), "must be an IANA time zone such as Europe/Berlin, or UTC")
+    timeZone: timeZone
       .default("UTC")
       .describe("The time zone cron(...) reads its hours in (daylight saving time included), e.g. Europe/Berlin."),
     service: z

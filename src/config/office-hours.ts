@@ -1,9 +1,7 @@
 import { z } from "zod";
+import { timeZone } from "./fields";
 import type { JobDefinition } from "./jobs-schema";
 import { parseScheduleExpression } from "./schedule-expression";
-
-/** IANA time zones this Node knows, as Scheduler and Application Auto Scaling take them. */
-const TIME_ZONES = new Set(["UTC", ...Intl.supportedValuesOf("timeZone")]);
 
 const LAST_MINUTE = 24 * 60 - 1;
 const WINDOW = /^(\d\d):(\d\d)-(\d\d):(\d\d)$/;
@@ -33,10 +31,7 @@ export const officeHoursSchema = z
       .describe(
         'The window, Monday to Friday, as "HH:MM-HH:MM" in timeZone, e.g. "08:00-18:00": at least one hour, opening at 00:20 or later and closing by 23:44 (the database and the NAT instance start 20 minutes before it opens and stop 15 minutes after it closes).',
       ),
-    timeZone: z
-      .string()
-      .refine((zone) => TIME_ZONES.has(zone), "must be an IANA time zone such as Europe/Berlin, or UTC")
-      .describe("The time zone the window is read in, daylight saving time included."),
+    timeZone: timeZone.describe("The time zone the window is read in, daylight saving time included."),
   })
   .describe(
     "Non-production only: outside the window the services scale to zero (Application Auto Scaling scheduled actions), the RDS instance and a NAT instance stop (EventBridge Scheduler), and the alarms notify no one; everything starts before the window opens. The cache and the load balancer keep running (ElastiCache cannot stop). Default: always on.",
@@ -58,7 +53,7 @@ function windowProblem(text: string): string | undefined {
   if (!match) return 'must be "HH:MM-HH:MM", e.g. "08:00-18:00"';
   const [, oh, om, ch, cm] = match.map(Number);
   if (oh > 23 || ch > 23 || om > 59 || cm > 59) return `${text} is not a time of day: hours run 00-23, minutes 00-59`;
-  const { open, close } = windowMinutes(text);
+  const [open, close] = [oh * 60 + om, ch * 60 + cm];
   if (close - open < 60) return `${text} must open at least an hour before it closes`;
   if (open + OFFICE_HOURS_STEPS.startDataAndEgress < 0)
     return `${text} opens before 00:${String(-OFFICE_HOURS_STEPS.startDataAndEgress)}: the database starts ${-OFFICE_HOURS_STEPS.startDataAndEgress} minutes earlier, on the day before`;
