@@ -8,7 +8,9 @@ import {
   importBlocks,
   importIdOf,
   lostBetween,
+  namedImportId,
   rollForwardImports,
+  unrecordedLookup,
 } from "../scripts/lib/drills";
 import { run } from "../scripts/lib/process";
 import { scratchDir } from "./scratch";
@@ -87,6 +89,8 @@ describe("the import ids of what a killed apply created unrecorded", () => {
           ssm: { role: "${aws_iam_role.host.name}", policy_arn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" },
         },
         aws_cloudwatch_event_target: { alarm: { rule: "${aws_cloudwatch_event_rule.failed.name}", target_id: "alarm-topic" } },
+        aws_budgets_budget: { monthly: { name: "webapp-dev-monthly", budget_type: "COST" } },
+        aws_iam_role: { host: { name: "webapp-host", assume_role_policy: "{}" } },
         aws_volume_attachment: {
           data: { device_name: "/dev/sdf", volume_id: "${aws_ebs_volume.data.id}", instance_id: "${aws_instance.host.id}" },
         },
@@ -122,6 +126,22 @@ describe("the import ids of what a killed apply created unrecorded", () => {
     expect(importIdOf(ctx, "aws_iam_role_policy_attachment.ssm", "x", [], created)).toBe(
       "webapp-host/arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     );
+  });
+
+  it("looks a cancelled create up by its tags, by its name, or not at all when the next create puts it again", () => {
+    expect(unrecordedLookup("aws_instance")).toBe("inventory");
+    expect(unrecordedLookup("aws_secretsmanager_secret")).toBe("inventory");
+    expect(unrecordedLookup("aws_budgets_budget")).toBe("name");
+    expect(unrecordedLookup("aws_iam_role")).toBe("name");
+    expect(unrecordedLookup("aws_cloudwatch_metric_alarm")).toBe("put");
+    // A route's create is refused when the destination is taken, and nothing names it: a finding.
+    expect(unrecordedLookup("aws_route")).toBeUndefined();
+  });
+
+  it("builds a name-identified resource's import id from its arguments", () => {
+    expect(namedImportId(ctx, "aws_budgets_budget.monthly", "123456789012")).toBe("123456789012:webapp-dev-monthly");
+    expect(namedImportId(ctx, "aws_iam_role.host", "123456789012")).toBe("webapp-host");
+    expect(() => namedImportId(ctx, "aws_route.default", "123456789012")).toThrow(DrillFailure);
   });
 
   it("writes one import block per resource, which the next apply reads", () => {

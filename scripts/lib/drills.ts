@@ -219,7 +219,7 @@ export function rollForwardImports(
 }
 
 /** A resource's arguments as the synthesized stack gives them (references still unresolved). */
-function configOf(ctx: DrillContext, address: string): Record<string, unknown> {
+function configOf(ctx: Pick<DrillContext, "dir">, address: string): Record<string, unknown> {
   const [type, name] = address.split(".");
   const stack = JSON.parse(readFileSync(join(ctx.dir, "cdk.tf.json"), "utf8")) as {
     resource: Record<string, Record<string, Record<string, unknown>>>;
@@ -301,7 +301,52 @@ const INVENTORY_FORMS: Record<string, { arn: RegExp; tellApart?: boolean }> = {
   aws_vpc: { arn: /:ec2:.*:vpc\/(vpc-[0-9a-f]+)$/ },
   aws_ebs_volume: { arn: /:ec2:.*:volume\/(vol-[0-9a-f]+)$/ },
   aws_dlm_lifecycle_policy: { arn: /:dlm:.*:policy\/(policy-[0-9a-f]+)$/ },
+  aws_secretsmanager_secret: { arn: /^(arn:[^:]+:secretsmanager:.*:secret:.+)$/ },
 };
+
+/**
+ * Types a name in their arguments identifies in the account, whose create is refused once the
+ * name is taken: their import id, from those arguments, finds the one a cancelled call made.
+ */
+const NAMED_IMPORT_IDS: Record<string, (config: Record<string, unknown>, account: string) => string> = {
+  aws_budgets_budget: (config, account) => `${account}:${String(config.name)}`,
+  aws_iam_role: (config) => String(config.name),
+  aws_iam_instance_profile: (config) => String(config.name),
+  aws_cloudwatch_log_group: (config) => String(config.name),
+  aws_ssm_parameter: (config) => String(config.name),
+};
+
+/**
+ * Types whose create is a put keyed by names in their arguments: one a cancelled call made is
+ * taken over by the next apply's create, under the same identity, so nothing needs importing.
+ */
+const PUT_BY_NAME = new Set([
+  "aws_cloudwatch_log_metric_filter",
+  "aws_cloudwatch_metric_alarm",
+  "aws_cloudwatch_composite_alarm",
+  "aws_cloudwatch_dashboard",
+  "aws_cloudwatch_event_rule",
+  "aws_cloudwatch_event_target",
+  "aws_iam_role_policy",
+  "aws_iam_role_policy_attachment",
+  "aws_sns_topic",
+  "aws_sns_topic_policy",
+]);
+
+/** The runbook's way to find an unrecorded resource of a type, if it has one. */
+export function unrecordedLookup(type: string): "inventory" | "name" | "put" | undefined {
+  if (type in INVENTORY_FORMS) return "inventory";
+  if (type in NAMED_IMPORT_IDS) return "name";
+  if (PUT_BY_NAME.has(type)) return "put";
+  return undefined;
+}
+
+/** The import id of a name-identified resource (NAMED_IMPORT_IDS) from its arguments. */
+export function namedImportId(ctx: Pick<DrillContext, "dir">, address: string, account: string): string {
+  const form = NAMED_IMPORT_IDS[address.split(".")[0]];
+  if (!form) throw new DrillFailure(`${address} is not identified by a name`);
+  return form(configOf(ctx, address), account);
+}
 
 /** Runbook, "Roll forward", step 4: the environment's tagged resources, as the AWS CLI lists them. */
 async function taggedInventory(ctx: DrillContext): Promise<string[]> {
@@ -317,6 +362,13 @@ async function taggedInventory(ctx: DrillContext): Promise<string[]> {
   ]);
   expectCode(listed, "aws resourcegroupstaggingapi get-resources", [0]);
   return JSON.parse(listed.stdout) as string[];
+}
+
+/** Runbook, "Roll forward", step 4: the account a budget's import id names (`aws sts get-caller-identity`). */
+async function accountId(ctx: DrillContext): Promise<string> {
+  const identity = await ctx.aws(["sts", "get-caller-identity", "--query", "Account", "--output", "text"]);
+  expectCode(identity, "aws sts get-caller-identity", [0]);
+  return identity.stdout.trim();
 }
 
 /** Runbook, "Roll forward", step 4: a key's state and description (`aws kms describe-key`). */
@@ -339,13 +391,12 @@ async function describeKey(ctx: DrillContext, arn: string): Promise<{ state: str
 /**
  * The runbook's lookup for a create that may have gone through unrecorded: the resources of its
  * type the environment's tags show in the account but the state does not hold (keys pending
- * deletion are on their way out). Imports the one that matches; none means the call never
- * landed; more than it can tell apart is a finding.
+ * deletion are on their way out). Gives the import id of the one that matches; none means the
+ * call never landed; more than it can tell apart is a finding.
  */
-async function findUnrecorded(ctx: DrillContext, address: string): Promise<string | undefined> {
+async function findInInventory(ctx: DrillContext, address: string): Promise<string | undefined> {
   const type = address.split(".")[0];
   const form = INVENTORY_FORMS[type];
-  if (!form) throw new DrillFailure(`${address} may exist unrecorded, and the drill has no lookup for ${type}`);
   const known = stateIdentifiers(await stateResources(ctx));
   let candidates = (await taggedInventory(ctx)).filter((arn) => form.arn.test(arn) && !isKnown(arn, known));
   if (type === "aws_kms_key") {
@@ -365,9 +416,24 @@ async function findUnrecorded(ctx: DrillContext, address: string): Promise<strin
   return form.arn.exec(candidates[0])![1];
 }
 
-/** Imports the resource `findUnrecorded` finds for `address`, if any. */
+/**
+ * Imports what a create that may have gone through unrecorded made, if it did: found in the
+ * tagged inventory, or imported by its name (Terraform refuses a name the account does not hold:
+ * the call never landed). A put-by-name type needs nothing; any other type is a finding.
+ */
 async function importUnrecorded(ctx: DrillContext, address: string): Promise<boolean> {
-  const id = await findUnrecorded(ctx, address);
+  const type = address.split(".")[0];
+  const lookup = unrecordedLookup(type);
+  if (lookup === undefined) throw new DrillFailure(`${address} may exist unrecorded, and the drill has no lookup for ${type}`);
+  if (lookup === "put") return false;
+  if (lookup === "name") {
+    const id = namedImportId(ctx, address, type === "aws_budgets_budget" ? await accountId(ctx) : "");
+    const imported = await tf(ctx, ["import", "-input=false", address, id]);
+    if (imported.code !== 0 && /Cannot import non-existent remote object/.test(imported.stdout + imported.stderr)) return false;
+    expectCode(imported, `terraform import ${address} ${id}`, [0]);
+    return true;
+  }
+  const id = await findInInventory(ctx, address);
   if (id === undefined) return false;
   expectCode(await tf(ctx, ["import", "-input=false", address, id]), `terraform import ${address} ${id}`, [0]);
   return true;
@@ -432,10 +498,8 @@ export async function interruptedApply(ctx: DrillContext): Promise<string> {
     }
     blocks.push({ address, id: importIdOf(ctx, address, printed, state, created) });
   }
-  for (const address of inFlight) {
-    const id = await findUnrecorded(ctx, address);
-    if (id !== undefined) blocks.push({ address, id });
-  }
+  // What was in flight is looked up (and imported) one by one; what it printed goes in one apply.
+  for (const address of inFlight) if (await importUnrecorded(ctx, address)) imported.push(address);
   imported.push(...blocks.map((b) => b.address));
   // One apply imports them all and converges; the file goes once it has.
   const importsFile = join(ctx.dir, IMPORTS_FILE);
