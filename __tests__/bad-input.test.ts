@@ -1164,6 +1164,48 @@ const officeHoursCases: [string, unknown, string][] = [
   ],
 ];
 
+/** An environment with a web ACL, `fields` changed. */
+const withWaf = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  withServices([api], { edge: { waf: fields }, ...extra } as unknown as Partial<EnvironmentInput>);
+const edgeCases: [string, unknown, string][] = [
+  [
+    "a rate limit below WAF's minimum",
+    withWaf({ rateLimitPer5Minutes: 5 }),
+    "edge.waf.rateLimitPer5Minutes: must be at least 10, WAF's minimum",
+  ],
+  [
+    "an IP set with an invalid CIDR",
+    withWaf({ denyCidrs: ["203.0.113.300/32"] }),
+    'edge.waf.denyCidrs.0: "203.0.113.300/32" has an octet above 255',
+  ],
+  [
+    "an IP set with the whole internet",
+    withWaf({ allowCidrs: ["0.0.0.0/0"] }),
+    "edge.waf.allowCidrs.0: must not be /0: WAF's IP sets take /1 to /32",
+  ],
+  [
+    "count mode in production",
+    withWaf({ ruleGroups: { common: "count" } }, { production: true, account: "123456789012" }),
+    "edge.waf: ruleGroups.common only count in production, where they should block; set allowCountInProduction for a rollout",
+  ],
+  [
+    "an address on both lists",
+    withWaf({ allowCidrs: ["198.51.100.0/24"], denyCidrs: ["198.51.100.0/24"] }),
+    "edge.waf.allowCidrs: 198.51.100.0/24 also in denyCidrs",
+  ],
+  ["an unknown rule group", withWaf({ ruleGroups: { botControl: "block" } }), 'edge.waf.ruleGroups: unknown key "botControl"'],
+  [
+    "a web ACL without a web service",
+    withServices([worker], { edge: { waf: {} } } as never),
+    "edge: protects the load balancer, and this environment has no web service",
+  ],
+  [
+    "a web ACL on a single host",
+    withHost({ edge: { waf: {} } }),
+    "edge: AWS WAF attaches to a load balancer, API Gateway or CloudFront, and a single host has none of them",
+  ],
+];
+
 const migrate = { service: "api", command: ["alembic", "upgrade", "head"] };
 /** An ECS environment with a pipeline building api and a migration, `fields` changed. */
 const withMigration = (fields: Record<string, unknown>, extra: Record<string, unknown> = { delivery }) =>
@@ -1217,6 +1259,7 @@ const cases: Case[] = [
   ...jobCases.map(([title, input, message]) => ({ section: "jobs", title, name: "dev", input, message })),
   ...releaseCases.map(([title, input, message]) => ({ section: "release", title, name: "dev", input, message })),
   ...officeHoursCases.map(([title, input, message]) => ({ section: "office hours", title, name: "dev", input, message })),
+  ...edgeCases.map(([title, input, message]) => ({ section: "edge", title, name: "dev", input, message })),
 ];
 
 /**
@@ -1345,7 +1388,18 @@ describe("a malformed definition fails synth, naming the environment and the fie
   it("covers every section with at least 40 cases", () => {
     expect(cases.length + fileCases.length).toBeGreaterThanOrEqual(40);
     expect(new Set(cases.map((c) => c.section))).toEqual(
-      new Set(["network and top level", "services", "data", "observability", "single host", "delivery", "jobs", "release", "office hours"]),
+      new Set([
+        "network and top level",
+        "services",
+        "data",
+        "observability",
+        "single host",
+        "delivery",
+        "jobs",
+        "release",
+        "office hours",
+        "edge",
+      ]),
     );
   });
 

@@ -51,6 +51,14 @@ describe("the diagram", () => {
     expect(diagram).toContain('internet -->|"80"| aws_lb_alb');
   });
 
+  it("draws the web ACL between the internet and the load balancer it protects", () => {
+    const prod = renderDiagram(readStack(join(stacksDir, "prod")));
+    expect(prod).toContain('waf{{"AWS WAF webapp-prod-web"}}');
+    expect(prod).toContain("internet --> waf");
+    expect(prod).toContain('waf -->|"443"| aws_lb_alb');
+    expect(prod).not.toContain("internet -->|");
+  });
+
   it("draws a stack without NAT with its interface endpoints in the private subnets", () => {
     const bluegreen = renderDiagram(readStack(join(stacksDir, "bluegreen")));
     expect(bluegreen).toContain('aws_vpc_endpoint_interface("VPC endpoints<br/>ecr.api, ecr.dkr, logs, secretsmanager, ssm")');

@@ -5,11 +5,14 @@ import { ALL_STACKS, committedStacksDir } from "./helpers";
 
 describe("findSecrets", () => {
   it("reports values under keys that name secrets", () => {
-    const state = { resources: [{ instances: [{ attributes: { password: "hunter2", secret_string: "{}", auth_token: "t0k3n" } }] }] };
+    const state = {
+      resources: [{ instances: [{ attributes: { password: "hunter2", secret_string: "{}", auth_token: "t0k3n", session_token: "s" } }] }],
+    };
     expect(findSecrets(state).map((f) => f.path)).toEqual([
       "resources[0].instances[0].attributes.password",
       "resources[0].instances[0].attributes.secret_string",
       "resources[0].instances[0].attributes.auth_token",
+      "resources[0].instances[0].attributes.session_token",
     ]);
   });
 
@@ -45,6 +48,8 @@ describe("findSecrets", () => {
       secret_string: "${ephemeral.aws_secretsmanager_random_password.db.random_password}",
       user_id: "AKIAIOSFODNN7EXAMPLE",
       manage_master_user_password: false,
+      // WAF's optimistic-locking token, echoed back on every update.
+      lock_token: "2c8f1a9e-5b1d-4f3e-9a7c-0d6b3e8f1a2b",
     };
     expect(findSecrets(state)).toEqual([]);
   });

@@ -127,6 +127,7 @@ const TYPE_SERVICES: Record<string, string | null> = {
   subnet: "ec2",
   volume: "ec2",
   vpc: "ec2",
+  wafv2: "wafv2",
 };
 
 describe("the local AWS endpoints", () => {

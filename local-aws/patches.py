@@ -953,6 +953,29 @@ def _budgets_tags() -> None:
     BudgetsResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
 
 
+def _wafv2_ip_set_lock_tokens() -> None:
+    """
+    aws_wafv2_ip_set: moto hands out 6-character lock tokens for IP sets, which AWS's model (and so
+    the strict request check) refuses in UpdateIPSet and DeleteIPSet (a UUID, 36 characters): every
+    change and destroy of an IP set failed. Give IP sets whole UUIDs, as AWS does.
+    """
+    from moto.moto_api._internal import mock_random
+    from moto.wafv2.models import FakeIPSet
+
+    init, update = FakeIPSet.__init__, FakeIPSet.update
+
+    def __init__(self: FakeIPSet, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        init(self, *args, **kwargs)
+        self.lock_token = str(mock_random.uuid4())
+
+    def update_ip_set(self: FakeIPSet, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        update(self, *args, **kwargs)
+        self.lock_token = str(mock_random.uuid4())
+
+    FakeIPSet.__init__ = __init__  # type: ignore[method-assign]
+    FakeIPSet.update = update_ip_set  # type: ignore[method-assign]
+
+
 def _codepipeline_timestamps() -> None:
     """aws_codepipeline: moto sends the pipeline's created/updated times as ISO strings; the JSON protocol (and the provider) wants epoch seconds."""
     from moto.codepipeline.models import CodePipeline
@@ -1306,6 +1329,7 @@ PATCHES = [
     _codebuild_pipeline_projects,
     _codepipeline_timestamps,
     _budgets_notification_subscribers,
+    _wafv2_ip_set_lock_tokens,
     _budgets_tags,
     _code_connections,
     _strict_requests,

@@ -558,6 +558,18 @@ def test_budget_tags_are_kept_by_arn(endpoint: str) -> None:
     assert budgets.list_tags_for_resource(ResourceARN=arn)["ResourceTags"] == []
 
 
+def test_wafv2_ip_sets_take_updates_and_deletes_with_their_lock_token(endpoint: str) -> None:
+    waf = client(endpoint, "wafv2")
+    created = waf.create_ip_set(Name="deny", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=["203.0.113.0/24"])["Summary"]
+    assert len(created["LockToken"]) == 36
+    token = waf.update_ip_set(
+        Name="deny", Scope="REGIONAL", Id=created["Id"], Addresses=["203.0.113.7/32"], LockToken=created["LockToken"]
+    )["NextLockToken"]
+    assert waf.get_ip_set(Name="deny", Scope="REGIONAL", Id=created["Id"])["IPSet"]["Addresses"] == ["203.0.113.7/32"]
+    waf.delete_ip_set(Name="deny", Scope="REGIONAL", Id=created["Id"], LockToken=token)
+    assert waf.list_ip_sets(Scope="REGIONAL")["IPSets"] == []
+
+
 def unchecked(endpoint: str, service: str):  # type: ignore[no-untyped-def]
     """A client that sends what it is given, as the Terraform provider's Go SDK does: botocore checks some ranges itself."""
     from botocore.config import Config

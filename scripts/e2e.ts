@@ -193,8 +193,11 @@ async function main(): Promise<void> {
     ]);
     rows.push(...imageRows);
     if (imageRows.some((r) => r.failure)) throw new Error("an images stack failed to apply");
+    // A released image's tag comes from the stack's own release parameter, so its lookup waits for the apply: probe a fixed tag.
     const probe = [...chosen]
-      .filter((e) => e.services.length > 0)
+      .filter(
+        (e) => e.services.length > 0 && !(e.delivery?.builds ?? []).some((b) => b.services.some((s) => s.name === e.services[0].name)),
+      )
       .sort((a, b) => resourceCount(join(OUT_DIR, "stacks", a.name)) - resourceCount(join(OUT_DIR, "stacks", b.name)))[0];
     const probeImage = probe && {
       repo: probe.services[0].image.repository,

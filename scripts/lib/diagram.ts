@@ -116,6 +116,9 @@ export function renderDiagram(tf: StackJson): string {
     if (volume && instance) edges.add(`${nodeId(instance)} --- ${nodeId(volume)}`);
   }
 
+  // A web ACL on the load balancer: the internet's requests pass it first.
+  const webAcl = all(tf, "aws_wafv2_web_acl")[0]?.[1];
+  const protectedByWaf = new Set(all(tf, "aws_wafv2_web_acl_association").map(([, a]) => target(a.resource_arn)));
   // Who may reach whom: every ingress rule, from the internet or from another group's owner.
   let internet = false;
   for (const [, rule] of all(tf, "aws_vpc_security_group_ingress_rule")) {
@@ -123,7 +126,7 @@ export function renderDiagram(tf: StackJson): string {
     for (const to of ownersOf(rule.security_group_id)) {
       if (rule.cidr_ipv4 === "0.0.0.0/0") {
         internet = true;
-        edges.add(`internet -->|"${port}"| ${nodeId(to)}`);
+        edges.add(`${protectedByWaf.has(to) ? "waf" : "internet"} -->|"${port}"| ${nodeId(to)}`);
       } else if (rule.cidr_ipv4) {
         edges.add(`admins(["${String(rule.cidr_ipv4)}"]) -->|"${port}"| ${nodeId(to)}`);
       } else {
@@ -157,6 +160,10 @@ export function renderDiagram(tf: StackJson): string {
 
   const lines = ["flowchart LR"];
   if (internet) lines.push('  internet(("Internet"))');
+  if (internet && webAcl && protectedByWaf.size) {
+    lines.push(`  waf{{"AWS WAF ${String(webAcl.name)}"}}`);
+    edges.add("internet --> waf");
+  }
   lines.push(`  subgraph vpc["VPC ${String(vpc?.cidr_block ?? "")}"]`);
   for (const tier of ["public", "private", "isolated"]) {
     const tierSubnets = subnets.filter((s) => s.tier === tier);

@@ -9,6 +9,8 @@ import { CREDENTIAL_NAME } from "../../src/config/schema";
 
 const SECRET_KEY = /(^|_)(password|passwd|secret_string|secret_binary|auth_token|private_key|secret_access_key|api_key|token)$/i;
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+/** Keys SECRET_KEY matches that hold no secret: WAF's lock_token is the optimistic-locking token every update must echo back. */
+const NOT_SECRET_KEY = new Set(["lock_token"]);
 
 export interface SecretFinding {
   readonly path: string;
@@ -19,7 +21,8 @@ export function findSecrets(document: unknown): SecretFinding[] {
   const findings: SecretFinding[] = [];
   const walk = (value: unknown, path: string, key: string) => {
     if (typeof value === "string") {
-      if (SECRET_KEY.test(key) && value !== "" && !value.startsWith("${")) findings.push({ path, reason: `"${key}" holds a value` });
+      if (SECRET_KEY.test(key) && !NOT_SECRET_KEY.has(key) && value !== "" && !value.startsWith("${"))
+        findings.push({ path, reason: `"${key}" holds a value` });
       if (PRIVATE_KEY.test(value)) findings.push({ path, reason: "looks like a private key" });
       // JSON documents inside strings (container definitions, policies) are scanned too.
       if (/^\s*[[{]/.test(value)) {

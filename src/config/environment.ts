@@ -1,3 +1,4 @@
+import type { EdgeDefinition } from "./edge-schema";
 import type { JobDefinition } from "./jobs-schema";
 import type { OfficeHours } from "./office-hours";
 import type { MigrationDefinition } from "./release-schema";
@@ -175,6 +176,8 @@ export interface EnvironmentConfig {
   readonly singleHost?: SingleHostConfig;
   /** Commands run on a schedule with a service's image and settings. */
   readonly jobs: readonly JobDefinition[];
+  /** What stands in front of the load balancer. */
+  readonly edge?: EdgeDefinition;
   /** When the services, the database and a NAT instance run, outside production; absent: always. */
   readonly officeHours?: OfficeHours;
   /** Run once per release with the new image before any service moves. */
@@ -396,6 +399,7 @@ export function resolveEnvironment(name: string, raw: unknown): EnvironmentConfi
       : {}),
     jobs: env.jobs,
     ...(env.officeHours ? { officeHours: env.officeHours } : {}),
+    ...(env.edge ? { edge: env.edge } : {}),
     ...(env.release?.migrate ? { migration: env.release.migrate } : {}),
     observability: env.observability,
     placeholders: findPlaceholders(raw),

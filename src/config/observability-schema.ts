@@ -38,6 +38,12 @@ export const thresholdsSchema = z
       .max(100)
       .default(85)
       .describe("An ECS service's average memory utilisation, percent, above which it alarms."),
+    wafBlockedPer5Minutes: z
+      .number()
+      .int()
+      .min(1)
+      .default(500)
+      .describe("Requests the web ACL blocks in 5 minutes above which it alarms (edge.waf)."),
     errorLines: z.number().int().min(1).default(10).describe("ERROR lines in a service's log per 5 minutes above which it alarms."),
     databaseCpuPercent: z
       .number()

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { edgeIssues, edgeSchema } from "./edge-schema";
 import { jobOutsideHours, type OfficeHours, officeHoursSchema } from "./office-hours";
 import { jobIssues, jobSchema } from "./jobs-schema";
 import { releaseIssues, releaseSchema } from "./release-schema";
@@ -545,6 +546,7 @@ export const environmentSchema = z
         "Commands run on a schedule, each with one service's image and settings: EventBridge Scheduler starting a one-off ECS task, or a systemd timer running docker compose run on a single host. Failures page through the alarm topic. Default: none.",
       ),
     officeHours: officeHoursSchema.optional(),
+    edge: edgeSchema.optional(),
     release: releaseSchema.optional().describe("Steps of every release: a database migration before any service moves. Default: none."),
     observability: observabilitySchema.describe(
       "Who the alarms notify, and their thresholds; the alarms and the dashboard follow from what the stack holds.",
@@ -616,6 +618,7 @@ export const environmentSchema = z
         );
     });
     jobIssues(env, (path, message) => ctx.addIssue({ code: "custom", path, message }));
+    edgeIssues(env, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     if (env.officeHours) officeHoursIssues(env, env.officeHours, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     releaseIssues(env, (path, message) => ctx.addIssue({ code: "custom", path, message }));
     if (env.delivery) deliveryIssues(env, ctx);

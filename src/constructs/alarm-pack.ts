@@ -113,6 +113,26 @@ function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: s
     );
   }
 
+  for (const acl of inventory.of("webAcl")) {
+    specs.push({
+      id: "waf-blocked",
+      component: "Web ACL",
+      description: `The web ACL ${acl.name} blocked more than ${t.wafBlockedPer5Minutes} requests in 5 minutes: an attack or a scan, or a rule blocking the product's own traffic. Check its log group (aws-waf-logs-…) first: it says which rule matched which client.`,
+      comparison: "GreaterThanThreshold",
+      threshold: t.wafBlockedPer5Minutes,
+      periodSeconds: 300,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+      metric: {
+        namespace: "AWS/WAFV2",
+        name: "BlockedRequests",
+        dimensions: { WebACL: acl.name, Region: acl.region, Rule: "ALL" },
+        stat: "Sum",
+      },
+    });
+  }
+
   for (const tg of inventory.of("targetGroup")) {
     specs.push({
       id: `${slug(tg.label)}-unhealthy-hosts`,

@@ -54,6 +54,8 @@ export interface LoadBalancerProps {
    * Where to register the load balancer for alarms and the dashboard.
    * @default not watched
    */
+  /** A web ACL will be associated (edge.waf), so the scan's "no WAF" is not a gap here. @default false */
+  readonly webAclAssociated?: boolean;
   readonly inventory?: MonitoringInventory;
 }
 
@@ -125,7 +127,8 @@ export class LoadBalancer extends Construct {
       idleTimeout: props.idleTimeoutSeconds ?? 60,
       ...(logs ? { accessLogs: { bucket: logs.bucketName, enabled: true }, dependsOn: [logs.policy] } : {}),
     });
-    suppressPolicyCheck(lb, "CKV2_AWS_28", "no WAF web ACL yet: rules need tuning per product; tracked as a gap in docs/security.md");
+    if (!props.webAclAssociated)
+      suppressPolicyCheck(lb, "CKV2_AWS_28", "no WAF web ACL: edge.waf adds one; tracked as a gap in docs/security.md");
     if (!(props.deletionProtection ?? true)) suppressPolicyCheck(lb, "CKV_AWS_150", UNPROTECTED_REASON);
     if (!logs) suppressPolicyCheck(lb, "CKV_AWS_91", "access logs are written in production only");
     if (!domain) suppressPolicyCheck(lb, "CKV2_AWS_20", NO_DOMAIN_REASON);

@@ -66,6 +66,13 @@ export interface WatchedNatInstance {
   readonly region: string;
 }
 
+/** A web ACL: a spike of blocked requests is an attack, or a rule blocking the product's own traffic. */
+export interface WatchedWebAcl {
+  readonly kind: "webAcl";
+  readonly name: string;
+  readonly region: string;
+}
+
 /** A service's container on a single host: its log is watched like an ECS service's. */
 export interface WatchedContainer {
   readonly kind: "container";
@@ -98,6 +105,7 @@ export type Watched =
   | WatchedCache
   | WatchedHost
   | WatchedNatInstance
+  | WatchedWebAcl
   | WatchedContainer
   | WatchedSnapshotPolicy
   | WatchedJob;

@@ -46,6 +46,9 @@ export const PRICES = {
   /** After an account's first two, which the estimate does not assume are left. */
   budgetDay: 0.02,
   kmsKeyMonth: 1,
+  /** A web ACL, and each rule in it (a managed rule group is one); requests ($0.60 a million) are usage. */
+  wafWebAclMonth: 5,
+  wafRuleMonth: 1,
   ec2Hour: {
     "t3.micro": 0.0104,
     "t3.small": 0.0208,
@@ -218,6 +221,10 @@ export function estimate(tf: StackJson): CostItem[] {
   push("Secrets Manager secrets", secrets, "secret(s)", secrets * PRICES.secretMonth);
   const keys = all(tf, "aws_kms_key").length;
   push("KMS keys", keys, "key(s)", keys * PRICES.kmsKeyMonth);
+  for (const acl of all(tf, "aws_wafv2_web_acl")) {
+    const rules = ((acl.rule as unknown[] | undefined) ?? []).length;
+    push(`AWS WAF web ACL and its ${rules} rules`, 1, "web ACL", PRICES.wafWebAclMonth + rules * PRICES.wafRuleMonth);
+  }
   const budgets = all(tf, "aws_budgets_budget").length;
   push("AWS Budgets cost budgets", budgets, "budget(s)", budgets * PRICES.budgetDay * (365 / 12));
   return items;
@@ -266,6 +273,7 @@ export const PRICED_TYPES: Readonly<Record<string, string>> = {
   aws_secretsmanager_secret: "per secret",
   aws_kms_key: "per key",
   aws_budgets_budget: "$0.02 a day (an account's first two budgets are free)",
+  aws_wafv2_web_acl: "per web ACL and per rule (requests are usage)",
   aws_vpc_endpoint: "interface endpoints by the hour in each AZ (gateway endpoints are free); data processed is usage",
 };
 
@@ -332,6 +340,9 @@ export const UNPRICED_TYPES: Readonly<Record<string, string>> = {
   aws_vpc: "free",
   aws_vpc_security_group_egress_rule: "free",
   aws_vpc_security_group_ingress_rule: "free",
+  aws_wafv2_ip_set: "free",
+  aws_wafv2_web_acl_association: "free",
+  aws_wafv2_web_acl_logging_configuration: "usage: log ingestion",
 };
 
 /** What the estimate reads besides the priced types: the subnets' tiers (ALB addresses) and the task sizes. */

@@ -36,6 +36,7 @@ export const LOCAL_AWS_SERVICES = [
   "sqs",
   "ssm",
   "sts",
+  "wafv2",
 ] as const;
 
 /** Throwaway credentials the emulator accepts; real AWS never sees them. */

@@ -1,5 +1,6 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { OfficeHoursSchedule } from "../constructs/office-hours";
+import { WebAcl } from "../constructs/web-acl";
 import type { ScalableCapacity } from "../constructs/service-autoscaling";
 import { runningHoursTag } from "../config/office-hours";
 import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
@@ -609,9 +610,18 @@ export class EnvironmentStack extends TerraformStack {
           ...(webServices.some((s) => s.deployment === "blueGreen")
             ? { testListener: { port: env.alb.testListenerPort, sources: [env.network.vpcCidr, ...env.alb.testListenerCidrs] } }
             : {}),
+          webAclAssociated: env.edge?.waf !== undefined,
           inventory: telemetry.inventory,
         })
       : undefined;
+    if (loadBalancer && env.edge?.waf)
+      new WebAcl(this, "waf", {
+        namePrefix,
+        region: env.region,
+        waf: env.edge.waf,
+        loadBalancerArn: loadBalancer.arn,
+        ...telemetry,
+      });
 
     for (const service of env.services) {
       const repository = repositories.get(service.image.repository)!;

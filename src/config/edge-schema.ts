@@ -1,0 +1,118 @@
+import { z } from "zod";
+import { cidrBlock } from "./fields";
+import { retentionDays, retentionDescription } from "./log-retention";
+
+/** The AWS managed rule groups a web ACL may run, by the name a definition uses. */
+export const MANAGED_RULE_GROUPS = {
+  ipReputation: "AWSManagedRulesAmazonIpReputationList",
+  anonymousIp: "AWSManagedRulesAnonymousIpList",
+  knownBadInputs: "AWSManagedRulesKnownBadInputsRuleSet",
+  common: "AWSManagedRulesCommonRuleSet",
+  sqlInjection: "AWSManagedRulesSQLiRuleSet",
+} as const;
+export type ManagedRuleGroup = keyof typeof MANAGED_RULE_GROUPS;
+
+/** WAF's RateBasedStatement.Limit: 10 to 2,000,000,000 requests per evaluation window. */
+export const MIN_RATE_LIMIT = 10;
+const MAX_RATE_LIMIT = 2_000_000_000;
+/** IPSet.Addresses holds at most 10,000 addresses. */
+const MAX_IP_SET_ADDRESSES = 10_000;
+
+const mode = z.enum(["block", "count"], { error: "must be one of: block, count" });
+const modeOrOff = z.enum(["block", "count", "off"], { error: "must be one of: block, count, off" });
+const wafCidr = cidrBlock.refine((cidr) => !cidr.endsWith("/0"), "must not be /0: WAF's IP sets take /1 to /32");
+const addresses = z.array(wafCidr).max(MAX_IP_SET_ADDRESSES, `holds at most ${MAX_IP_SET_ADDRESSES} addresses (an IP set's limit)`);
+
+export const wafSchema = z
+  .strictObject({
+    ruleGroups: z
+      .strictObject({
+        ipReputation: mode.default("block").describe("Amazon's IP reputation list: addresses known for bots and attacks."),
+        anonymousIp: mode
+          .default("block")
+          .describe(
+            "Anonymizers (Tor exits, VPNs, proxies) blocked; requests from cloud hosting providers only counted, so webhooks and API clients running in a cloud still reach the product.",
+          ),
+        knownBadInputs: mode.default("block").describe("Request patterns known to exploit software (Log4j/Log4Shell and others)."),
+        common: mode
+          .default("block")
+          .describe("The core rule set: the OWASP Top 10's common attack patterns, oversized bodies and headers."),
+        sqlInjection: modeOrOff.default("off").describe("SQL injection patterns in the query, body and cookies."),
+      })
+      .default({ ipReputation: "block", anonymousIp: "block", knownBadInputs: "block", common: "block", sqlInjection: "off" })
+      .describe(
+        "The AWS managed rule groups and what each does with a match: block, or count (it only counts, to see what it would block before it does). Default: all block, sqlInjection off.",
+      ),
+    rateLimitPer5Minutes: z
+      .number()
+      .int()
+      .min(MIN_RATE_LIMIT, `must be at least ${MIN_RATE_LIMIT}, WAF's minimum`)
+      .max(MAX_RATE_LIMIT)
+      .default(2000)
+      .describe(
+        `Requests one IP address may send in 5 minutes before its further requests are blocked (at least ${MIN_RATE_LIMIT}). Default: 2000.`,
+      ),
+    rateLimitMode: mode.default("block").describe("What the rate rule does past the limit: block, or count. Default: block."),
+    allowCidrs: addresses
+      .default([])
+      .describe("Addresses whose requests skip every rule but the deny list (an office, a monitoring service). Default: none."),
+    denyCidrs: addresses.default([]).describe("Addresses whose requests are always blocked. Default: none."),
+    allowCountInProduction: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Lets a production definition count with a rule group or the rate rule instead of blocking, for a rollout. Default: false.",
+      ),
+    logRetentionDays: retentionDays
+      .default(90)
+      .describe(retentionDescription("the web ACL's request log (aws-waf-logs-<project>-<environment>)")),
+  })
+  .describe(
+    "AWS WAF on the load balancer (a REGIONAL web ACL): AWS managed rule groups, a rate limit per IP address, allow and deny lists, and a log of the requests it matched with the authorization and cookie headers redacted.",
+  );
+
+export const edgeSchema = z
+  .strictObject({
+    waf: wafSchema.optional().describe("A web ACL in front of the load balancer. Default: none."),
+  })
+  .describe("What stands in front of the load balancer: AWS WAF. ECS environments only.");
+
+export type WafDefinition = z.output<typeof wafSchema>;
+export type EdgeDefinition = z.output<typeof edgeSchema>;
+
+/** Issues of the edge against the rest of the definition. */
+export function edgeIssues(
+  env: {
+    readonly production: boolean;
+    readonly singleHost?: unknown;
+    readonly services: readonly { readonly role: string }[];
+    readonly edge?: EdgeDefinition;
+  },
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const waf = env.edge?.waf;
+  if (!env.edge) return;
+  if (env.singleHost)
+    issue(
+      ["edge"],
+      "AWS WAF attaches to a load balancer, API Gateway or CloudFront, and a single host has none of them: its Caddy proxy rate-limits nothing either; run it as an ECS environment to get a web ACL",
+    );
+  else if (!env.services.some((svc) => svc.role === "web"))
+    issue(["edge"], "protects the load balancer, and this environment has no web service");
+  if (!waf) return;
+  if (env.production && !waf.allowCountInProduction) {
+    const counting = [
+      ...Object.entries(waf.ruleGroups)
+        .filter(([, m]) => m === "count")
+        .map(([group]) => `ruleGroups.${group}`),
+      ...(waf.rateLimitMode === "count" ? ["rateLimitMode"] : []),
+    ];
+    if (counting.length)
+      issue(
+        ["edge", "waf"],
+        `${counting.join(", ")} only count in production, where they should block; set allowCountInProduction for a rollout`,
+      );
+  }
+  const both = waf.allowCidrs.filter((cidr) => waf.denyCidrs.includes(cidr));
+  if (both.length) issue(["edge", "waf", "allowCidrs"], `${both.join(", ")} also in denyCidrs: the deny list wins, remove one`);
+}
