@@ -1167,6 +1167,12 @@ const officeHoursCases: [string, unknown, string][] = [
 /** An environment with a web ACL, `fields` changed. */
 const withWaf = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   withServices([api], { edge: { waf: fields }, ...extra } as unknown as Partial<EnvironmentInput>);
+/** An ECS environment on app.example.com behind CloudFront, `fields` its edge.cdn. */
+const withCdn = (fields: Record<string, unknown>, service: unknown = api) =>
+  withServices([service], {
+    alb: { domain: { name: "app.example.com", hostedZone: "example.com" } },
+    edge: { cdn: fields },
+  } as unknown as Partial<EnvironmentInput>);
 const edgeCases: [string, unknown, string][] = [
   [
     "a rate limit below WAF's minimum",
@@ -1203,6 +1209,46 @@ const edgeCases: [string, unknown, string][] = [
     "a web ACL on a single host",
     withHost({ edge: { waf: {} } }),
     "edge: AWS WAF attaches to a load balancer, API Gateway or CloudFront, and a single host has none of them",
+  ],
+  [
+    "a CDN without a domain",
+    withServices([api], { edge: { cdn: {} } } as never),
+    "edge.cdn: needs alb.domain: CloudFront serves the environment's name with a certificate for it",
+  ],
+  [
+    "a cacheable path that is also an API route",
+    withCdn({ cachePaths: ["/api/*"] }),
+    "edge.cdn.cachePaths.0: /api/* lies in /api/*, which the api service routes: a service's routes are API paths, never cached",
+  ],
+  [
+    "a cacheable path inside an API route",
+    withCdn({ cachePaths: ["/api/static/*"] }),
+    "edge.cdn.cachePaths.0: /api/static/* lies in /api/*, which the api service routes",
+  ],
+  [
+    "a cacheable path that is no path",
+    withCdn({ cachePaths: ["assets/*"] }),
+    "edge.cdn.cachePaths.0: must be a URL path pattern starting with /",
+  ],
+  [
+    "more cache behaviours than a distribution takes",
+    withCdn({ cachePaths: Array.from({ length: 25 }, (_, i) => `/static-${i}/*`) }),
+    "edge.cdn: 26 cache behaviours (cachePaths and routed paths); a distribution takes 25 unless AWS raises the quota",
+  ],
+  [
+    "a route with five values behind a CDN, whose header check takes one",
+    withCdn({}, { ...api, routing: { paths: ["/a/*", "/b/*", "/c/*"], hosts: ["app.example.com", "www.example.com"], priority: 10 } }),
+    "services.0.routing: 5 paths and hosts; behind edge.cdn a listener rule also checks the origin header, so it takes at most 4",
+  ],
+  [
+    "a host route CloudFront does not serve",
+    withCdn({}, { ...api, routing: { paths: ["/api/*"], hosts: ["api.example.com"], priority: 10 } }),
+    "services.0.routing.hosts: api.example.com: behind edge.cdn the load balancer is reached only through CloudFront, which serves app.example.com alone",
+  ],
+  [
+    "an unknown price class",
+    withCdn({ priceClass: "PriceClass_Cheap" }),
+    "edge.cdn.priceClass: must be one of: PriceClass_100, PriceClass_200, PriceClass_All",
   ],
 ];
 

@@ -1,4 +1,5 @@
 import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
+import { CloudfrontDistribution } from "@cdktf/provider-aws/lib/cloudfront-distribution";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { CodedeployDeploymentGroup } from "@cdktf/provider-aws/lib/codedeploy-deployment-group";
@@ -193,12 +194,17 @@ describe("portfolio: Next.js :3000 and FastAPI :8000 over 2 AZs, HTTPS with /api
     expect(resourcesOf(parsed, "aws_nat_gateway")).toHaveLength(2);
   });
 
-  it("serves HTTPS with an ACM certificate and a Route53 alias, routing /api/* to the backend", () => {
+  it("serves HTTPS with an ACM certificate and Route53 aliases through CloudFront, routing /api/* to the backend", () => {
     expect(json).toHaveResourceWithProperties(AcmCertificate, { domain_name: "portfolio.example.com", validation_method: "DNS" });
     expect(json).toHaveResourceWithProperties(LbListener, { port: 443, protocol: "HTTPS" });
     expect(json).toHaveResourceWithProperties(Route53Record, { name: "portfolio.example.com", type: "A" });
+    expect(json).toHaveResourceWithProperties(Route53Record, { name: "origin.portfolio.example.com", type: "A" });
+    expect(json).toHaveResourceWithProperties(CloudfrontDistribution, { aliases: ["portfolio.example.com"] });
     const rule = byPath(parsed, "aws_lb_listener_rule", "service-backend/rule");
-    expect(rule.condition).toEqual([{ path_pattern: { values: ["/api/*"] } }]);
+    expect(rule.condition).toEqual([
+      { path_pattern: { values: ["/api/*"] } },
+      { http_header: { http_header_name: "X-Origin-Verify", values: [expect.stringContaining("origin-header")] } },
+    ]);
     expect(containerOf(parsed, "frontend").portMappings).toEqual([{ containerPort: 3000, protocol: "tcp" }]);
     expect(containerOf(parsed, "backend").portMappings).toEqual([{ containerPort: 8000, protocol: "tcp" }]);
   });

@@ -52,11 +52,20 @@ describe("the diagram", () => {
   });
 
   it("draws the web ACL between the internet and the load balancer it protects", () => {
+    const bluegreen = renderDiagram(readStack(join(stacksDir, "bluegreen")));
+    expect(bluegreen).toContain('waf{{"AWS WAF ex-bluegreen-web"}}');
+    expect(bluegreen).toContain("internet --> waf");
+    expect(bluegreen).toContain('waf -->|"80"| aws_lb_alb');
+    expect(bluegreen).not.toContain("internet -->|");
+  });
+
+  it("draws CloudFront, behind its web ACL, as the load balancer's only way in", () => {
     const prod = renderDiagram(readStack(join(stacksDir, "prod")));
-    expect(prod).toContain('waf{{"AWS WAF webapp-prod-web"}}');
+    expect(prod).toContain('cdn[["CloudFront app.example.com<br/>cached: /assets/*"]]');
     expect(prod).toContain("internet --> waf");
-    expect(prod).toContain('waf -->|"443"| aws_lb_alb');
-    expect(prod).not.toContain("internet -->|");
+    expect(prod).toContain("waf --> cdn");
+    expect(prod).toContain('cdn -->|"443"| aws_lb_alb');
+    expect(prod).not.toMatch(/(internet|waf) -->\|/);
   });
 
   it("draws a stack without NAT with its interface endpoints in the private subnets", () => {

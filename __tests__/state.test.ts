@@ -5,7 +5,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Testing } from "cdktf";
 import { buildApp } from "../src/app";
-import { credentialsSecretName, resolveEnvironment, writesCredentialsSecret } from "../src/config/environment";
+import { credentialsSecretName, resolveEnvironment, secretsReadByPlan, writesCredentialsSecret } from "../src/config/environment";
 import { loadEnvironments } from "../src/config/load";
 import type { EnvironmentInput } from "../src/config/schema";
 import type { AppSettings } from "../src/config/settings";
@@ -21,6 +21,7 @@ import {
   committedStack,
   byPath,
   committedStacksDir,
+  dataOf,
   database,
   ENVIRONMENT_STACKS,
   ENVIRONMENTS_DIR,
@@ -91,6 +92,7 @@ const TYPE_SERVICES: Record<string, string | null> = {
   appautoscaling: "applicationautoscaling",
   budgets: "budgets",
   caller_identity: "sts",
+  cloudfront: "cloudfront",
   cloudwatch: "cloudwatch",
   cloudwatch_event: "events",
   cloudwatch_log: "logs",
@@ -102,6 +104,7 @@ const TYPE_SERVICES: Record<string, string | null> = {
   default_security_group: "ec2",
   dlm: "dlm",
   ebs: "ec2",
+  ec2: "ec2",
   ecr: "ecr",
   ecs: "ecs",
   eip: "ec2",
@@ -258,34 +261,47 @@ describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", 
     });
   });
 
-  it("lets the drift role read exactly the environments' database credential secrets, decrypting them only through Secrets Manager", () => {
+  it("lets the drift role read exactly the secrets the environments' plans read, and the plan role only the origin headers, decrypting them only through Secrets Manager", () => {
     const tf = appBootstrap();
     // dev, staging and prod write their RDS password write-only, single-host its PostgreSQL container's;
-    // the examples are not drift.yml's.
-    const secrets = ["webapp-dev", "webapp-prod", "webapp-single-host", "webapp-staging"].map((p) => credentials("us-east-1", p));
-    expect(statementsOf(byPath(tf, "aws_iam_role_policy", "github/drift-credentials"))).toEqual([
-      { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secrets },
+    // prod's plans read its origin header; the examples are not drift.yml's.
+    const originHeader = `arn:aws:secretsmanager:us-east-1:${account}:secret:webapp-prod/edge/origin-header-??????`;
+    const secrets = [
+      ...["webapp-dev", "webapp-prod"].map((p) => credentials("us-east-1", p)),
+      originHeader,
+      ...["webapp-single-host", "webapp-staging"].map((p) => credentials("us-east-1", p)),
+    ];
+    const readAndDecrypt = (arns: string[]) => [
+      { Sid: "ReadStackSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: arns },
       {
-        Sid: "DecryptDatabaseCredentials",
+        Sid: "DecryptStackSecrets",
         Effect: "Allow",
         Action: "kms:Decrypt",
         Resource: [`arn:aws:kms:us-east-1:${account}:key/*`],
         Condition: {
           StringEquals: { "kms:ViaService": ["secretsmanager.us-east-1.amazonaws.com"] },
-          StringLike: { "kms:EncryptionContext:SecretARN": secrets },
+          StringLike: { "kms:EncryptionContext:SecretARN": arns },
         },
       },
-    ]);
+    ];
+    expect(statementsOf(byPath(tf, "aws_iam_role_policy", "github/drift-credentials"))).toEqual(readAndDecrypt(secrets));
     // Nothing else secret: no other secret, parameter or key, and no wildcard action.
-    const secretish = inlineStatements(tf, "drift").filter((s) => asList(s.Action).some((a) => /^(secretsmanager|kms|ssm):/.test(a)));
-    expect(secretish.map((s) => [s.Sid, s.Action, s.Resource])).toEqual([
-      ["ReadDatabaseCredentials", "secretsmanager:GetSecretValue", secrets],
-      ["DecryptDatabaseCredentials", "kms:Decrypt", [`arn:aws:kms:us-east-1:${account}:key/*`]],
-      ["GenerateWriteOnlyPasswords", "secretsmanager:GetRandomPassword", "*"],
-    ]);
-    expect(inlineStatements(tf, "drift").flatMap((s) => asList(s.Action))).not.toContainEqual(expect.stringMatching(/\*/));
-    // The plan and deploy roles are unchanged by the environments.
-    expect(inlineStatements(tf, "plan")).toEqual(inlineStatements(github(), "plan"));
+    for (const [role, arns] of [
+      ["drift", secrets],
+      ["plan", [originHeader]],
+    ] as const) {
+      const secretish = inlineStatements(tf, role).filter((s) => asList(s.Action).some((a) => /^(secretsmanager|kms|ssm):/.test(a)));
+      const found = secretish.map((s) => [s.Sid, s.Action, s.Resource]);
+      const expected = [
+        ["GenerateWriteOnlyPasswords", "secretsmanager:GetRandomPassword", "*"],
+        ["ReadStackSecrets", "secretsmanager:GetSecretValue", arns],
+        ["DecryptStackSecrets", "kms:Decrypt", [`arn:aws:kms:us-east-1:${account}:key/*`]],
+      ];
+      expect(found).toHaveLength(expected.length);
+      expect(found).toEqual(expect.arrayContaining(expected));
+      expect(inlineStatements(tf, role).flatMap((s) => asList(s.Action))).not.toContainEqual(expect.stringMatching(/\*/));
+    }
+    expect(statementsOf(byPath(tf, "aws_iam_role_policy", "github/plan-secrets"))).toEqual(readAndDecrypt([originHeader]));
   });
 
   it("names each credential secret by its environment's Region, and none for a database whose password RDS manages", () => {
@@ -310,13 +326,17 @@ describe("the GitHub Actions roles the bootstrap makes with GITHUB_REPOSITORY", 
   });
 
   it.each(ENVIRONMENT_STACKS)(
-    "%s writes a credentials secret version exactly when the drift role is told it does, under that name",
+    "%s writes a secret version exactly for each secret the plan roles are told its plans read, under those names",
     (stack) => {
       const env = loadEnvironments(ENVIRONMENTS_DIR, EXAMPLES_DIR).find((e) => e.name === stack)!;
       const { parsed } = committedStack(stack);
       const secretNames = resourcesOf(parsed, "aws_secretsmanager_secret").map((s) => s.name);
-      expect(resourcesOf(parsed, "aws_secretsmanager_secret_version").length).toBe(writesCredentialsSecret(env) ? 1 : 0);
-      if (writesCredentialsSecret(env)) expect(secretNames).toContain(credentialsSecretName(env.namePrefix));
+      const told = secretsReadByPlan(env, true);
+      expect(resourcesOf(parsed, "aws_secretsmanager_secret_version").length).toBe(told.length);
+      expect(secretNames).toEqual(expect.arrayContaining(told));
+      expect(told.includes(credentialsSecretName(env.namePrefix))).toBe(writesCredentialsSecret(env));
+      // What a plan without refresh reads (a data source) is read by every plan.
+      expect(secretsReadByPlan(env, false).length).toBe(dataOf(parsed, "aws_secretsmanager_secret_version").length);
     },
   );
 

@@ -1,3 +1,4 @@
+import { MANAGED_POLICIES } from "../../src/constructs/cdn-distribution";
 import type { StackJson } from "./terraform";
 import { composeServices } from "./user-data";
 
@@ -116,17 +117,20 @@ export function renderDiagram(tf: StackJson): string {
     if (volume && instance) edges.add(`${nodeId(instance)} --- ${nodeId(volume)}`);
   }
 
-  // A web ACL on the load balancer: the internet's requests pass it first.
+  // A web ACL on the load balancer, or on the distribution in front of it: the internet's requests pass it first.
   const webAcl = all(tf, "aws_wafv2_web_acl")[0]?.[1];
   const protectedByWaf = new Set(all(tf, "aws_wafv2_web_acl_association").map(([, a]) => target(a.resource_arn)));
-  // Who may reach whom: every ingress rule, from the internet or from another group's owner.
-  let internet = false;
+  const distribution = all(tf, "aws_cloudfront_distribution")[0]?.[1];
+  // Who may reach whom: every ingress rule, from the internet, CloudFront's prefix list or another group's owner.
+  let internet = distribution !== undefined;
   for (const [, rule] of all(tf, "aws_vpc_security_group_ingress_rule")) {
     const port = rule.from_port === rule.to_port ? String(rule.from_port) : `${rule.from_port}-${rule.to_port}`;
     for (const to of ownersOf(rule.security_group_id)) {
       if (rule.cidr_ipv4 === "0.0.0.0/0") {
         internet = true;
         edges.add(`${protectedByWaf.has(to) ? "waf" : "internet"} -->|"${port}"| ${nodeId(to)}`);
+      } else if (rule.prefix_list_id && distribution) {
+        edges.add(`cdn -->|"${port}"| ${nodeId(to)}`);
       } else if (rule.cidr_ipv4) {
         edges.add(`admins(["${String(rule.cidr_ipv4)}"]) -->|"${port}"| ${nodeId(to)}`);
       } else {
@@ -160,9 +164,18 @@ export function renderDiagram(tf: StackJson): string {
 
   const lines = ["flowchart LR"];
   if (internet) lines.push('  internet(("Internet"))');
-  if (internet && webAcl && protectedByWaf.size) {
+  const wafInFront = webAcl && (protectedByWaf.size > 0 || distribution?.web_acl_id !== undefined);
+  if (internet && wafInFront) {
     lines.push(`  waf{{"AWS WAF ${String(webAcl.name)}"}}`);
     edges.add("internet --> waf");
+  }
+  if (distribution) {
+    const cached = list(distribution.ordered_cache_behavior)
+      .map((b) => b as Record<string, unknown>)
+      .filter((b) => b.cache_policy_id !== MANAGED_POLICIES.cachingDisabled)
+      .map((b) => String(b.path_pattern));
+    lines.push(`  cdn[["CloudFront ${list(distribution.aliases).join(" ")}${cached.length ? `<br/>cached: ${cached.join(" ")}` : ""}"]]`);
+    edges.add(`${wafInFront ? "waf" : "internet"} --> cdn`);
   }
   lines.push(`  subgraph vpc["VPC ${String(vpc?.cidr_block ?? "")}"]`);
   for (const tier of ["public", "private", "isolated"]) {

@@ -71,13 +71,54 @@ export const wafSchema = z
     "AWS WAF on the load balancer (a REGIONAL web ACL): AWS managed rule groups, a rate limit per IP address, allow and deny lists, and a log of the requests it matched with the authorization and cookie headers redacted.",
   );
 
+/** CloudFront's cache behaviours per distribution (a quota AWS raises on request). */
+export const MAX_CACHE_BEHAVIORS = 25;
+/** A listener rule takes 5 condition values; the origin header check takes one of them. */
+export const MAX_ROUTING_VALUES_BEHIND_CDN = 4;
+/** The host name CloudFront reaches the load balancer on, under the environment's domain. */
+export const originHostName = (domainName: string): string => `origin.${domainName}`;
+
+export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
+
+export const cdnSchema = z
+  .strictObject({
+    cachePaths: z
+      .array(
+        z
+          .string()
+          .regex(/^\/[\w\-./*?]*$/, "must be a URL path pattern starting with /")
+          .max(255),
+      )
+      .max(MAX_CACHE_BEHAVIORS)
+      .default([])
+      .describe(
+        "Path patterns of static files CloudFront caches (by the managed CachingOptimized policy), like /assets/*. They must lie outside every path a service's routing names, which are the product's API and are never cached; the catch-all /* is no API. Default: none, nothing cached.",
+      ),
+    priceClass: z
+      .enum(PRICE_CLASSES, { error: `must be one of: ${PRICE_CLASSES.join(", ")}` })
+      .default("PriceClass_100")
+      .describe(
+        "The edge locations that serve users: PriceClass_100 (North America, Europe, Israel), PriceClass_200 (and most of Asia, Africa, the Middle East), PriceClass_All. Default: PriceClass_100.",
+      ),
+    logRetentionDays: retentionDays
+      .default(90)
+      .describe(retentionDescription("the distribution's access log (/cloudfront/<project>-<environment>, in us-east-1)")),
+  })
+  .describe(
+    "CloudFront in front of the load balancer, on alb.domain's name: HTTP/2 and HTTP/3, TLS 1.2 or later, compression, AWS's security headers, cache behaviours from the services' routing; the load balancer then admits only CloudFront's addresses and requests carrying the distribution's secret origin header.",
+  );
+
 export const edgeSchema = z
   .strictObject({
-    waf: wafSchema.optional().describe("A web ACL in front of the load balancer. Default: none."),
+    cdn: cdnSchema.optional().describe("A CloudFront distribution in front of the load balancer. Default: none."),
+    waf: wafSchema
+      .optional()
+      .describe("A web ACL: on the distribution (CLOUDFRONT scope, in us-east-1) with a cdn, else on the load balancer. Default: none."),
   })
-  .describe("What stands in front of the load balancer: AWS WAF. ECS environments only.");
+  .describe("What stands in front of the load balancer: CloudFront and AWS WAF. ECS environments only.");
 
 export type WafDefinition = z.output<typeof wafSchema>;
+export type CdnDefinition = z.output<typeof cdnSchema>;
 export type EdgeDefinition = z.output<typeof edgeSchema>;
 
 /** Issues of the edge against the rest of the definition. */
@@ -85,7 +126,12 @@ export function edgeIssues(
   env: {
     readonly production: boolean;
     readonly singleHost?: unknown;
-    readonly services: readonly { readonly role: string }[];
+    readonly services: readonly {
+      readonly name: string;
+      readonly role: string;
+      readonly routing?: { readonly paths: readonly string[]; readonly hosts: readonly string[] };
+    }[];
+    readonly alb?: { readonly domain?: { readonly name: string } };
     readonly edge?: EdgeDefinition;
   },
   issue: (path: (string | number)[], message: string) => void,
@@ -99,6 +145,7 @@ export function edgeIssues(
     );
   else if (!env.services.some((svc) => svc.role === "web"))
     issue(["edge"], "protects the load balancer, and this environment has no web service");
+  if (env.edge.cdn) cdnIssues(env, env.edge.cdn, issue);
   if (!waf) return;
   if (env.production && !waf.allowCountInProduction) {
     const counting = [
@@ -115,4 +162,52 @@ export function edgeIssues(
   }
   const both = waf.allowCidrs.filter((cidr) => waf.denyCidrs.includes(cidr));
   if (both.length) issue(["edge", "waf", "allowCidrs"], `${both.join(", ")} also in denyCidrs: the deny list wins, remove one`);
+}
+
+/** A path pattern's fixed beginning: what every path it matches starts with. */
+const fixedPrefix = (pattern: string): string => pattern.split(/[*?]/)[0];
+
+function cdnIssues(
+  env: Parameters<typeof edgeIssues>[0],
+  cdn: CdnDefinition,
+  issue: (path: (string | number)[], message: string) => void,
+): void {
+  const domain = env.alb?.domain?.name;
+  if (!domain)
+    issue(
+      ["edge", "cdn"],
+      `needs alb.domain: CloudFront serves the environment's name with a certificate for it, and reaches the load balancer over HTTPS on ${originHostName("<name>")}`,
+    );
+  const routes = env.services.flatMap((svc) => (svc.routing?.paths ?? []).map((path) => ({ service: svc.name, path })));
+  cdn.cachePaths.forEach((cachePath, i) => {
+    const api = routes.find(
+      ({ path }) => path === cachePath || (path !== "/*" && fixedPrefix(path) !== "/" && cachePath.startsWith(fixedPrefix(path))),
+    );
+    if (api)
+      issue(
+        ["edge", "cdn", "cachePaths", i],
+        `${cachePath} lies in ${api.path}, which the ${api.service} service routes: a service's routes are API paths, never cached; name static files outside them`,
+      );
+  });
+  const behaviors = new Set([...cdn.cachePaths, ...routes.map((r) => r.path).filter((path) => path !== "/*")]);
+  if (behaviors.size > MAX_CACHE_BEHAVIORS)
+    issue(
+      ["edge", "cdn"],
+      `${behaviors.size} cache behaviours (cachePaths and routed paths); a distribution takes ${MAX_CACHE_BEHAVIORS} unless AWS raises the quota`,
+    );
+  env.services.forEach((svc, i) => {
+    if (!svc.routing) return;
+    const values = svc.routing.paths.length + svc.routing.hosts.length;
+    if (values > MAX_ROUTING_VALUES_BEHIND_CDN)
+      issue(
+        ["services", i, "routing"],
+        `${values} paths and hosts; behind edge.cdn a listener rule also checks the origin header, so it takes at most ${MAX_ROUTING_VALUES_BEHIND_CDN}`,
+      );
+    const otherHosts = svc.routing.hosts.filter((host) => host !== domain);
+    if (domain && otherHosts.length)
+      issue(
+        ["services", i, "routing", "hosts"],
+        `${otherHosts.join(", ")}: behind edge.cdn the load balancer is reached only through CloudFront, which serves ${domain} alone`,
+      );
+  });
 }

@@ -111,6 +111,25 @@ export function writesCredentialsSecret(env: Pick<EnvironmentConfig, "database" 
   return env.database?.passwordManagement === "writeOnly" || env.singleHost?.database?.mode === "container";
 }
 
+/** The secret holding the header CloudFront sends the load balancer (edge.cdn), which the stack reads as a data source. */
+export const originHeaderSecretName = (namePrefix: string) => `${namePrefix}/edge/origin-header`;
+
+/**
+ * The secrets whose values a plan of the environment's stack reads, by name: the credentials
+ * secret it writes (only a refresh reads the version back) and the origin header (a data source,
+ * read by every plan). Whoever plans (the GitHub plan and drift roles, the drift check) must be
+ * able to read them.
+ */
+export function secretsReadByPlan(
+  env: Pick<EnvironmentConfig, "namePrefix" | "database" | "singleHost" | "edge">,
+  refresh: boolean,
+): string[] {
+  return [
+    ...(refresh && writesCredentialsSecret(env) ? [credentialsSecretName(env.namePrefix)] : []),
+    ...(env.edge?.cdn ? [originHeaderSecretName(env.namePrefix)] : []),
+  ];
+}
+
 /** The scheduled drift check: when it runs, and the repository and branch holding this app's definitions. */
 export interface DriftCheckConfig {
   readonly schedule: string;

@@ -1,9 +1,13 @@
 import { CloudwatchCompositeAlarm } from "@cdktf/provider-aws/lib/cloudwatch-composite-alarm";
 import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
 import type { Thresholds } from "../config/observability-schema";
 import type { MonitoringInventory, WatchedHost } from "./monitoring-inventory";
+
+/** CloudFront and CLOUDFRONT-scope WAF report their metrics here, and only here. */
+export const GLOBAL_METRICS_REGION = "us-east-1";
 
 export interface MetricRef {
   readonly namespace: string;
@@ -29,6 +33,8 @@ export interface AlarmSpec {
   readonly treatMissingData: "breaching" | "notBreaching" | "missing" | "ignore";
   /** EC2 actions (recover, reboot) taken on ALARM besides notifying. @default none */
   readonly ec2Actions?: readonly string[];
+  /** Where the metric is reported, when not in the stack's region (CloudFront's are in us-east-1). @default the stack's */
+  readonly region?: string;
   /** Either one metric, or an expression over named metrics. */
   readonly metric?: MetricRef;
   readonly expression?: { readonly expression: string; readonly label: string; readonly metrics: Readonly<Record<string, MetricRef>> };
@@ -124,11 +130,33 @@ function alarmSpecs(inventory: MonitoringInventory, t: Thresholds, namePrefix: s
       evaluationPeriods: 1,
       datapointsToAlarm: 1,
       treatMissingData: "notBreaching",
+      ...(acl.scope === "CLOUDFRONT" ? { region: GLOBAL_METRICS_REGION } : {}),
       metric: {
         namespace: "AWS/WAFV2",
         name: "BlockedRequests",
-        dimensions: { WebACL: acl.name, Region: acl.region, Rule: "ALL" },
+        dimensions: acl.scope === "CLOUDFRONT" ? { WebACL: acl.name, Rule: "ALL" } : { WebACL: acl.name, Region: acl.region, Rule: "ALL" },
         stat: "Sum",
+      },
+    });
+  }
+
+  for (const cdn of inventory.of("distribution")) {
+    specs.push({
+      id: "cdn-5xx-rate",
+      component: "CloudFront",
+      description: `More than ${t.http5xxPercent}% of the requests to ${cdn.name} end in a 5xx, CloudFront's own or the origin's. Check the load balancer's 5xx alarms first: if they are quiet, CloudFront cannot reach it (certificate, origin header, security group).`,
+      comparison: "GreaterThanThreshold",
+      threshold: t.http5xxPercent,
+      periodSeconds: 300,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: "notBreaching",
+      region: GLOBAL_METRICS_REGION,
+      metric: {
+        namespace: "AWS/CloudFront",
+        name: "5xxErrorRate",
+        dimensions: { DistributionId: cdn.distributionId, Region: "Global" },
+        stat: "Average",
       },
     });
   }
@@ -540,8 +568,16 @@ export interface AlarmPackProps {
   readonly namePrefix: string;
   readonly inventory: MonitoringInventory;
   readonly thresholds: Thresholds;
+  /** The stack's region. */
+  readonly region: string;
   /** Receives every alarm's ALARM and OK notifications. */
   readonly topicArn: string;
+  /**
+   * For alarms on metrics reported in another region (CloudFront's, in us-east-1): a provider and
+   * a topic there, as an alarm notifies only a topic in its own region. Those alarms stay out of
+   * the composite health alarm, which watches only its own region's. @default none: such an alarm is an error
+   */
+  readonly otherRegions?: Readonly<Record<string, { readonly provider: AwsProvider; readonly topicArn: string }>>;
   /**
    * Office hours turn the alarms' actions off and on (DisableAlarmActions): Terraform then leaves
    * `actions_enabled` alone. @default false
@@ -558,7 +594,7 @@ export class AlarmPack extends Construct {
   readonly specs: readonly AlarmSpec[];
   readonly alarmArns: readonly string[];
   readonly healthAlarmArn: string;
-  /** Every alarm's name, the composite ones included. */
+  /** Every alarm's name in the stack's region, the composite ones included. */
   readonly alarmNames: readonly string[];
   private readonly lifecycle: { ignoreChanges: string[] } | undefined;
 
@@ -580,8 +616,17 @@ export class AlarmPack extends Construct {
       });
     }
     this.specs = alarmSpecs(props.inventory, props.thresholds, namePrefix);
+    const elsewhere = (spec: AlarmSpec) => {
+      if (!spec.region || spec.region === props.region) return undefined;
+      const there = props.otherRegions?.[spec.region];
+      if (!there) throw new Error(`alarm ${spec.id} watches a metric in ${spec.region}, and the pack has no provider there`);
+      return there;
+    };
     const alarms = this.specs.map((spec) => {
+      const there = elsewhere(spec);
+      const notify = there?.topicArn ?? topicArn;
       const common = {
+        ...(there ? { provider: there.provider } : {}),
         alarmName: `${namePrefix}-${spec.id}`,
         alarmDescription: spec.description,
         comparisonOperator: spec.comparison,
@@ -589,8 +634,8 @@ export class AlarmPack extends Construct {
         evaluationPeriods: spec.evaluationPeriods,
         datapointsToAlarm: spec.datapointsToAlarm,
         treatMissingData: spec.treatMissingData,
-        alarmActions: [topicArn, ...(spec.ec2Actions ?? [])],
-        okActions: [topicArn],
+        alarmActions: [notify, ...(spec.ec2Actions ?? [])],
+        okActions: [notify],
         ...(this.lifecycle ? { lifecycle: this.lifecycle } : {}),
       };
       if (spec.metric) {
@@ -625,8 +670,14 @@ export class AlarmPack extends Construct {
     });
     this.alarmArns = alarms.map((a) => a.arn);
 
-    const metricAlarmNames = this.specs.map((spec) => `${namePrefix}-${spec.id}`);
-    this.healthAlarmArn = this.addHealthAlarm(namePrefix, metricAlarmNames, alarms, topicArn);
+    const local = this.specs.map((spec, i) => ({ spec, alarm: alarms[i] })).filter(({ spec }) => !elsewhere(spec));
+    const metricAlarmNames = local.map(({ spec }) => `${namePrefix}-${spec.id}`);
+    this.healthAlarmArn = this.addHealthAlarm(
+      namePrefix,
+      metricAlarmNames,
+      local.map(({ alarm }) => alarm),
+      topicArn,
+    );
     // The parts of a split health alarm notify no one.
     this.alarmNames = [...metricAlarmNames, `${namePrefix}-service-health`];
   }

@@ -1,3 +1,4 @@
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
@@ -24,6 +25,8 @@ export interface AlarmTopicProps {
    * @default false
    */
   readonly budgets?: boolean;
+  /** Another region's provider (the edge's alarms in us-east-1). @default the stack's provider */
+  readonly provider?: AwsProvider;
 }
 
 /**
@@ -36,9 +39,11 @@ export class AlarmTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
-    const topic = new SnsTopic(this, "topic", { name: props.topicName, kmsMasterKeyId: props.kmsKeyArn });
+    const provider = props.provider ? { provider: props.provider } : {};
+    const topic = new SnsTopic(this, "topic", { ...provider, name: props.topicName, kmsMasterKeyId: props.kmsKeyArn });
     this.topicArn = topic.arn;
     new SnsTopicPolicy(this, "policy", {
+      ...provider,
       arn: topic.arn,
       policy: policyDocument([
         {
@@ -96,7 +101,7 @@ export class AlarmTopic extends Construct {
     });
     const subscribe = (protocol: string, endpoints: readonly string[]) =>
       endpoints.forEach(
-        (endpoint, i) => new SnsTopicSubscription(this, `${protocol}-${i + 1}`, { topicArn: topic.arn, protocol, endpoint }),
+        (endpoint, i) => new SnsTopicSubscription(this, `${protocol}-${i + 1}`, { ...provider, topicArn: topic.arn, protocol, endpoint }),
       );
     subscribe("email", props.emails ?? []);
     subscribe("https", props.httpsEndpoints ?? []);

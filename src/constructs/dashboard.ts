@@ -44,7 +44,7 @@ function alarmGraph(spec: AlarmSpec, region: string): Widget {
     height: 6,
     properties: {
       title: spec.id,
-      region,
+      region: spec.region ?? region,
       view: "timeSeries",
       metrics,
       annotations: { horizontal: [{ value: spec.threshold, label: "alarm threshold" }] },

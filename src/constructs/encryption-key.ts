@@ -1,5 +1,6 @@
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
 import { policyDocument, type PolicyStatement } from "./iam-policy";
 
@@ -25,6 +26,8 @@ export interface EncryptionKeyProps {
    * @default none
    */
   readonly serviceStatements?: readonly PolicyStatement[];
+  /** Another region's provider (the edge's us-east-1). @default the stack's provider */
+  readonly provider?: AwsProvider;
 }
 
 /**
@@ -37,7 +40,9 @@ export class EncryptionKey extends Construct {
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
+    const provider = props.provider ? { provider: props.provider } : {};
     const key = new KmsKey(this, "key", {
+      ...provider,
       description: props.description,
       enableKeyRotation: true,
       deletionWindowInDays: props.deletionWindowDays ?? 30,
@@ -53,7 +58,7 @@ export class EncryptionKey extends Construct {
       ]),
       ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
     });
-    new KmsAlias(this, "alias", { name: `alias/${props.alias}`, targetKeyId: key.keyId });
+    new KmsAlias(this, "alias", { ...provider, name: `alias/${props.alias}`, targetKeyId: key.keyId });
     this.keyArn = key.arn;
   }
 }

@@ -25,6 +25,8 @@ import { RUNNING_HOURS_TAG } from "../config/office-hours";
 /** What a web service needs of the load balancer in front of it. */
 export interface LoadBalancerAttachment {
   readonly listenerArn: string;
+  /** A header the production listener's rule requires (CloudFront's origin header). @default none */
+  readonly requiredHeader?: { readonly name: string; readonly value: string };
   readonly testListenerArn?: string;
   readonly securityGroupId: string;
   readonly arnSuffix: string;
@@ -350,16 +352,24 @@ export class FargateService extends Construct {
       ...(routing.hosts.length ? [{ hostHeader: { values: routing.hosts } }] : []),
     ];
     const blueGreen = service.deployment === "blueGreen";
-    const rule = (ruleId: string, listenerArn: string) =>
+    const header = web.requiredHeader;
+    // The test listener is reached from inside the VPC, not through CloudFront: no header there.
+    const rule = (ruleId: string, listenerArn: string, withHeader: boolean) =>
       new LbListenerRule(this, ruleId, {
         listenerArn,
         priority: routing.priority,
-        condition: conditions,
+        condition: [
+          ...conditions,
+          ...(withHeader && header ? [{ httpHeader: { httpHeaderName: header.name, values: [header.value] } }] : []),
+        ],
         action: [{ type: "forward", targetGroupArn: targetGroups[0].arn }],
         // CodeDeploy moves these rules between blue and green; Terraform must not move them back.
         ...(blueGreen ? { lifecycle: { ignoreChanges: ["action"] } } : {}),
       });
-    const rules = [rule("rule", web.listenerArn), ...(blueGreen && web.testListenerArn ? [rule("test-rule", web.testListenerArn)] : [])];
+    const rules = [
+      rule("rule", web.listenerArn, true),
+      ...(blueGreen && web.testListenerArn ? [rule("test-rule", web.testListenerArn, false)] : []),
+    ];
     return { targetGroups, rules, port };
   }
 

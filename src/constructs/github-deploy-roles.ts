@@ -28,20 +28,27 @@ export interface GithubDeployRolesProps {
   /** The state bucket: the plan and drift roles read state, the deploy role also writes it and its lock. */
   readonly stateBucketArn: string;
   /**
-   * The secrets whose versions the checked stacks write write-only, by Region and name: the drift
-   * role may read these and no other secret, decrypting them only through Secrets Manager.
+   * The secrets the stacks' refreshing plans read (credentials they write write-only, origin
+   * headers), by Region and name: the drift role may read these and no other secret, decrypting
+   * them only through Secrets Manager.
    * @default none
    */
   readonly credentialSecrets?: readonly CredentialSecret[];
+  /**
+   * The secrets every plan reads, refresh or not (the origin headers, data sources): the plan
+   * role may read these and no other. The header is in the distribution's configuration, which
+   * ReadOnlyAccess shows anyway. @default none
+   */
+  readonly planSecrets?: readonly CredentialSecret[];
   /** The account holding the roles, the secrets and their KMS keys. */
   readonly accountId: string;
 }
 
 /**
  * The roles GitHub Actions assume through OIDC, with no stored keys: `plan` for pull requests
- * (read-only, reads state, plans with -refresh=false -lock=false), `drift` for the scheduled drift
- * check on the default branch (as `plan`, and may read the database credential secrets a refresh
- * reads back) and `deploy` for jobs in the repository's GitHub environments, whose protection
+ * (read-only, reads state, plans with -refresh=false -lock=false, and may read the origin headers
+ * every plan reads), `drift` for the scheduled drift check on the default branch (as `plan`, and
+ * may read the database credential secrets a refresh reads back) and `deploy` for jobs in the repository's GitHub environments, whose protection
  * rules (reviewers) gate production.
  */
 export class GithubDeployRoles extends Construct {
@@ -90,6 +97,13 @@ export class GithubDeployRoles extends Construct {
     new IamRolePolicyAttachment(this, "plan-read-only", { role: plan.name, policyArn: READ_ONLY_ACCESS });
     new IamRolePolicy(this, "plan-state", { role: plan.id, name: "read-state", policy: policyDocument(stateStatements) });
     new IamRolePolicy(this, "plan-passwords", { role: plan.id, name: "generate-passwords", policy: policyDocument(passwordStatements) });
+    const planSecrets = props.planSecrets ?? [];
+    if (planSecrets.length > 0)
+      new IamRolePolicy(this, "plan-secrets", {
+        role: plan.id,
+        name: "read-origin-headers",
+        policy: policyDocument(credentialStatements(planSecrets, props.accountId)),
+      });
 
     // drift.yml: a scheduled (or dispatched) run's subject is its branch, the default one. Its plan
     // refreshes, and provider 5.100.0 reads a write-only secret version back with GetSecretValue.
@@ -106,7 +120,7 @@ export class GithubDeployRoles extends Construct {
     if (secrets.length > 0)
       new IamRolePolicy(this, "drift-credentials", {
         role: drift.id,
-        name: "read-database-credentials",
+        name: "read-stack-secrets",
         policy: policyDocument(credentialStatements(secrets, props.accountId)),
       });
 
@@ -141,9 +155,9 @@ function credentialStatements(secrets: readonly CredentialSecret[], accountId: s
   const secretArns = [...new Set(secrets.map((s) => `arn:aws:secretsmanager:${s.region}:${accountId}:secret:${s.name}-??????`))];
   const regions = [...new Set(secrets.map((s) => s.region))];
   return [
-    { Sid: "ReadDatabaseCredentials", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns },
+    { Sid: "ReadStackSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns },
     {
-      Sid: "DecryptDatabaseCredentials",
+      Sid: "DecryptStackSecrets",
       Effect: "Allow",
       Action: "kms:Decrypt",
       Resource: regions.map((region) => `arn:aws:kms:${region}:${accountId}:key/*`),

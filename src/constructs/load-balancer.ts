@@ -1,6 +1,7 @@
 import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
 import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
 import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-service-account";
+import { DataAwsEc2ManagedPrefixList } from "@cdktf/provider-aws/lib/data-aws-ec2-managed-prefix-list";
 import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener, type LbListenerDefaultAction } from "@cdktf/provider-aws/lib/lb-listener";
@@ -54,14 +55,29 @@ export interface LoadBalancerProps {
    * Where to register the load balancer for alarms and the dashboard.
    * @default not watched
    */
-  /** A web ACL will be associated (edge.waf), so the scan's "no WAF" is not a gap here. @default false */
-  readonly webAclAssociated?: boolean;
+  /**
+   * A web ACL filters its requests (edge.waf): associated with it, or on the distribution in
+   * front (`frontedBy`). Either way the scan's "no WAF" is not a gap here. @default false
+   */
+  readonly webAclProtected?: boolean;
+  /**
+   * CloudFront fronts it: its security group admits only CloudFront's origin-facing addresses (on
+   * 443, no port 80), the certificate also covers `originHostName`, the domain's alias record
+   * names that host instead, and requests no rule forwards (those without the origin header,
+   * which the services' rules require) get 403. Needs `domain`. @default reachable from the internet
+   */
+  readonly frontedBy?: { readonly originHostName: string };
   readonly inventory?: MonitoringInventory;
 }
 
 const NOT_FOUND: LbListenerDefaultAction = {
   type: "fixed-response",
   fixedResponse: { contentType: "text/plain", messageBody: "Not Found", statusCode: "404" },
+};
+/** Behind CloudFront, the services' rules forward only requests with the origin header. */
+const NOT_THROUGH_CLOUDFRONT: LbListenerDefaultAction = {
+  type: "fixed-response",
+  fixedResponse: { contentType: "text/plain", messageBody: "Forbidden", statusCode: "403" },
 };
 
 /**
@@ -79,18 +95,36 @@ export class LoadBalancer extends Construct {
   readonly testListenerArn?: string;
   /** How users reach it: https://<domain> or http://<ALB DNS name>. */
   readonly url: string;
+  /** With a domain: its validated certificate (the name, and the origin host name behind CloudFront). */
+  readonly certificateArn?: string;
+  /** With a domain: the public hosted zone's id. */
+  readonly zoneId?: string;
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
     const { namePrefix, domain } = props;
     const securityGroup = new SecurityGroup(this, "sg", {
       name: `${namePrefix}-alb`,
-      description: `Load balancer of ${namePrefix}: listener ports from the internet`,
+      description: `Load balancer of ${namePrefix}: ${props.frontedBy ? "HTTPS from CloudFront" : "listener ports from the internet"}`,
       vpcId: props.vpcId,
       tags: { Name: `${namePrefix}-alb` },
     });
     this.securityGroupId = securityGroup.id;
-    const ports = [domain ? 443 : 80, ...(domain ? [80] : [])];
+    if (props.frontedBy && !domain) throw new Error("a load balancer behind CloudFront needs a domain");
+    if (props.frontedBy) {
+      const cloudFront = new DataAwsEc2ManagedPrefixList(this, "cloudfront-origin-facing", {
+        name: "com.amazonaws.global.cloudfront.origin-facing",
+      });
+      new VpcSecurityGroupIngressRule(this, "ingress-cloudfront", {
+        securityGroupId: securityGroup.id,
+        description: "port 443 from the CloudFront origin-facing servers only",
+        prefixListId: cloudFront.id,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+      });
+    }
+    const ports = props.frontedBy ? [] : [domain ? 443 : 80, ...(domain ? [80] : [])];
     for (const port of ports) {
       const rule = new VpcSecurityGroupIngressRule(this, `ingress-${port}`, {
         securityGroupId: securityGroup.id,
@@ -127,8 +161,10 @@ export class LoadBalancer extends Construct {
       idleTimeout: props.idleTimeoutSeconds ?? 60,
       ...(logs ? { accessLogs: { bucket: logs.bucketName, enabled: true }, dependsOn: [logs.policy] } : {}),
     });
-    if (!props.webAclAssociated)
+    if (!props.webAclProtected)
       suppressPolicyCheck(lb, "CKV2_AWS_28", "no WAF web ACL: edge.waf adds one; tracked as a gap in docs/security.md");
+    else if (props.frontedBy)
+      suppressPolicyCheck(lb, "CKV2_AWS_28", "reached only through CloudFront, whose web ACL (CLOUDFRONT scope) filters every request");
     if (!(props.deletionProtection ?? true)) suppressPolicyCheck(lb, "CKV_AWS_150", UNPROTECTED_REASON);
     if (!logs) suppressPolicyCheck(lb, "CKV_AWS_91", "access logs are written in production only");
     if (!domain) suppressPolicyCheck(lb, "CKV2_AWS_20", NO_DOMAIN_REASON);
@@ -151,24 +187,30 @@ export class LoadBalancer extends Construct {
     }
 
     const zone = new DataAwsRoute53Zone(this, "zone", { name: domain.hostedZone, privateZone: false });
+    this.zoneId = zone.zoneId;
+    const names = [domain.name, ...(props.frontedBy ? [props.frontedBy.originHostName] : [])];
     const certificate = new AcmCertificate(this, "certificate", {
       domainName: domain.name,
+      ...(names.length > 1 ? { subjectAlternativeNames: names.slice(1) } : {}),
       validationMethod: "DNS",
       lifecycle: { createBeforeDestroy: true },
     });
-    const option = certificate.domainValidationOptions.get(0);
-    const validationRecord = new Route53Record(this, "validation", {
-      zoneId: zone.zoneId,
-      name: option.resourceRecordName,
-      type: option.resourceRecordType,
-      records: [option.resourceRecordValue],
-      ttl: 300,
-      allowOverwrite: true,
+    const validationRecords = names.map((_, i) => {
+      const option = certificate.domainValidationOptions.get(i);
+      return new Route53Record(this, i === 0 ? "validation" : `validation-${i + 1}`, {
+        zoneId: zone.zoneId,
+        name: option.resourceRecordName,
+        type: option.resourceRecordType,
+        records: [option.resourceRecordValue],
+        ttl: 300,
+        allowOverwrite: true,
+      });
     });
     const validation = new AcmCertificateValidation(this, "certificate-validation", {
       certificateArn: certificate.arn,
-      validationRecordFqdns: [validationRecord.fqdn],
+      validationRecordFqdns: validationRecords.map((r) => r.fqdn),
     });
+    this.certificateArn = validation.certificateArn;
     const https = (listenerId: string, port: number) =>
       new LbListener(this, listenerId, {
         loadBalancerArn: lb.arn,
@@ -176,19 +218,20 @@ export class LoadBalancer extends Construct {
         protocol: "HTTPS",
         sslPolicy: TLS_POLICY,
         certificateArn: validation.certificateArn,
-        defaultAction: [NOT_FOUND],
+        defaultAction: [props.frontedBy && port === 443 ? NOT_THROUGH_CLOUDFRONT : NOT_FOUND],
       });
     this.listenerArn = https("https", 443).arn;
     if (props.testListener) this.testListenerArn = https("test", props.testListener.port).arn;
-    new LbListener(this, "http-redirect", {
-      loadBalancerArn: lb.arn,
-      port: 80,
-      protocol: "HTTP",
-      defaultAction: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
-    });
+    if (!props.frontedBy)
+      new LbListener(this, "http-redirect", {
+        loadBalancerArn: lb.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultAction: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+      });
     new Route53Record(this, "alias", {
       zoneId: zone.zoneId,
-      name: domain.name,
+      name: props.frontedBy?.originHostName ?? domain.name,
       type: "A",
       alias: { name: lb.dnsName, zoneId: lb.zoneId, evaluateTargetHealth: true },
     });

@@ -70,7 +70,17 @@ export interface WatchedNatInstance {
 export interface WatchedWebAcl {
   readonly kind: "webAcl";
   readonly name: string;
+  /** CLOUDFRONT-scope ACLs report in us-east-1 without a Region dimension. */
+  readonly scope: "REGIONAL" | "CLOUDFRONT";
   readonly region: string;
+}
+
+/** A CloudFront distribution: its 5xx rate is what users see of the origin and of CloudFront (metrics in us-east-1). */
+export interface WatchedDistribution {
+  readonly kind: "distribution";
+  /** The name it serves. */
+  readonly name: string;
+  readonly distributionId: string;
 }
 
 /** A service's container on a single host: its log is watched like an ECS service's. */
@@ -106,6 +116,7 @@ export type Watched =
   | WatchedHost
   | WatchedNatInstance
   | WatchedWebAcl
+  | WatchedDistribution
   | WatchedContainer
   | WatchedSnapshotPolicy
   | WatchedJob;

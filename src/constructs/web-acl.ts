@@ -3,6 +3,7 @@ import { Wafv2IpSet } from "@cdktf/provider-aws/lib/wafv2-ip-set";
 import { Wafv2WebAcl, type Wafv2WebAclRule } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
 import { MANAGED_RULE_GROUPS, type ManagedRuleGroup, type WafDefinition } from "../config/edge-schema";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
@@ -12,9 +13,14 @@ export interface WebAclProps {
   readonly namePrefix: string;
   readonly region: string;
   readonly waf: WafDefinition;
-  /** The load balancer it protects. */
-  readonly loadBalancerArn: string;
-  /** Encrypts its request log. @default CloudWatch Logs' own encryption */
+  /**
+   * What it protects: the load balancer (a REGIONAL ACL associated with it), or a CloudFront
+   * distribution (a CLOUDFRONT ACL in us-east-1, which the distribution names).
+   */
+  readonly protects: { readonly loadBalancerArn: string } | { readonly distribution: true };
+  /** The us-east-1 provider for a CLOUDFRONT ACL, when the stack's region is another. @default the stack's provider */
+  readonly usEast1?: AwsProvider;
+  /** Encrypts its request log; a key in the ACL's region. @default CloudWatch Logs' own encryption */
   readonly logsKmsKeyArn?: string;
   /** Where it registers for its alarm and dashboard row. @default not watched */
   readonly inventory?: MonitoringInventory;
@@ -31,17 +37,21 @@ const ORDER: readonly ManagedRuleGroup[] = ["ipReputation", "anonymousIp", "know
  */
 export class WebAcl extends Construct {
   readonly webAclName: string;
+  readonly webAclArn: string;
 
   constructor(scope: Construct, id: string, props: WebAclProps) {
     super(scope, id);
     const { namePrefix, waf } = props;
+    const scopeName = "distribution" in props.protects ? "CLOUDFRONT" : "REGIONAL";
+    const provider = scopeName === "CLOUDFRONT" && props.usEast1 ? { provider: props.usEast1 } : {};
     const name = `${namePrefix}-web`;
     const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
     const ipSet = (list: "allow" | "deny", addresses: readonly string[]) =>
       new Wafv2IpSet(this, `${list}-list`, {
+        ...provider,
         name: `${namePrefix}-${list}`,
         description: `${namePrefix}: addresses the web ACL ${list === "allow" ? "lets past its rules" : "always blocks"}`,
-        scope: "REGIONAL",
+        scope: scopeName,
         ipAddressVersion: "IPV4",
         addresses: [...addresses],
       });
@@ -78,23 +88,27 @@ export class WebAcl extends Construct {
     }
 
     const acl = new Wafv2WebAcl(this, "acl", {
+      ...provider,
       name,
-      description: `${namePrefix}: managed rule groups, a rate limit per IP address and address lists in front of the load balancer`,
-      scope: "REGIONAL",
+      description: `${namePrefix}: managed rule groups, a rate limit per IP address and address lists in front of the ${scopeName === "CLOUDFRONT" ? "distribution" : "load balancer"}`,
+      scope: scopeName,
       defaultAction: { allow: {} },
       rule: rules,
       visibilityConfig: visibility(name),
     });
     this.webAclName = acl.name;
+    this.webAclArn = acl.arn;
     if (waf.ruleGroups.knownBadInputs === "count")
       suppressPolicyCheck(
         acl,
         "CKV_AWS_192",
         "known bad inputs (Log4Shell among them) count for a rollout: edge.waf.ruleGroups.knownBadInputs",
       );
-    new Wafv2WebAclAssociation(this, "association", { resourceArn: props.loadBalancerArn, webAclArn: acl.arn });
+    if ("loadBalancerArn" in props.protects)
+      new Wafv2WebAclAssociation(this, "association", { resourceArn: props.protects.loadBalancerArn, webAclArn: acl.arn });
 
     const logGroup = new CloudwatchLogGroup(this, "log-group", {
+      ...provider,
       // WAF logs only to log groups whose names start with aws-waf-logs-.
       name: `aws-waf-logs-${namePrefix}`,
       retentionInDays: waf.logRetentionDays,
@@ -102,11 +116,12 @@ export class WebAcl extends Construct {
     });
     if (waf.logRetentionDays < 365) suppressPolicyCheck(logGroup, "CKV_AWS_338", LOG_RETENTION_REASON);
     new Wafv2WebAclLoggingConfiguration(this, "logging", {
+      ...provider,
       resourceArn: acl.arn,
       logDestinationConfigs: [logGroup.arn],
       redactedFields: [{ singleHeader: { name: "authorization" } }, { singleHeader: { name: "cookie" } }],
     });
 
-    props.inventory?.register({ kind: "webAcl", name, region: props.region });
+    props.inventory?.register({ kind: "webAcl", name, scope: scopeName, region: props.region });
   }
 }

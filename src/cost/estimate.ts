@@ -279,6 +279,10 @@ export const PRICED_TYPES: Readonly<Record<string, string>> = {
 
 export const UNPRICED_TYPES: Readonly<Record<string, string>> = {
   aws_acm_certificate: "free (public certificates)",
+  aws_cloudfront_distribution: "usage: requests and data transfer out (no standing charge with SNI certificates)",
+  aws_cloudwatch_log_delivery: "usage: vended log ingestion",
+  aws_cloudwatch_log_delivery_destination: "free",
+  aws_cloudwatch_log_delivery_source: "free",
   aws_acm_certificate_validation: "no resource in AWS",
   aws_appautoscaling_policy: "free",
   aws_appautoscaling_scheduled_action: "free",

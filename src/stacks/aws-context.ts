@@ -12,6 +12,7 @@ export const LOCAL_AWS_SERVICES = [
   "acm",
   "applicationautoscaling",
   "budgets",
+  "cloudfront",
   "cloudwatch",
   "codebuild",
   "codedeploy",
@@ -54,6 +55,11 @@ export interface AwsContextProps {
    * @default any
    */
   readonly account?: string;
+  /**
+   * Makes it a second provider of the stack, which resources name to live in its region (the
+   * edge's us-east-1 resources when the stack's region is another). @default the stack's own provider
+   */
+  readonly alias?: string;
 }
 
 /**
@@ -61,11 +67,14 @@ export interface AwsContextProps {
  * IAM role dependents replaced with their role.
  */
 export function addAwsProvider(stack: TerraformStack, props: AwsContextProps): AwsProvider {
-  requireTerraformVersion(stack, REQUIRED_TERRAFORM);
-  replaceRoleDependentsWithTheirRole(stack);
+  if (!props.alias) {
+    requireTerraformVersion(stack, REQUIRED_TERRAFORM);
+    replaceRoleDependentsWithTheirRole(stack);
+  }
   const local = props.localAwsEndpoint;
-  return new AwsProvider(stack, "aws", {
+  return new AwsProvider(stack, props.alias ? `aws-${props.alias}` : "aws", {
     region: props.region,
+    ...(props.alias ? { alias: props.alias } : {}),
     ...(props.tags ? { defaultTags: [{ tags: props.tags }] } : {}),
     ...(props.account && !local ? { allowedAccountIds: [props.account] } : {}),
     ...(local

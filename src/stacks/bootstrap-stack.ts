@@ -1,7 +1,7 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { Annotations, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import { credentialsSecretName, writesCredentialsSecret, type EnvironmentConfig } from "../config/environment";
+import { secretsReadByPlan, type EnvironmentConfig } from "../config/environment";
 import { UNSET_STATE_BUCKET, type AppSettings } from "../config/settings";
 import { GithubDeployRoles } from "../constructs/github-deploy-roles";
 import { StateBucket } from "../constructs/state-bucket";
@@ -36,9 +36,8 @@ export class BootstrapStack extends TerraformStack {
         ...settings.github,
         stateBucketArn: bucket.bucketArn,
         accountId,
-        credentialSecrets: environments
-          .filter(writesCredentialsSecret)
-          .map((env) => ({ region: env.region, name: credentialsSecretName(env.namePrefix) })),
+        credentialSecrets: environments.flatMap((env) => secretsReadByPlan(env, true).map((name) => ({ region: env.region, name }))),
+        planSecrets: environments.flatMap((env) => secretsReadByPlan(env, false).map((name) => ({ region: env.region, name }))),
       });
       new TerraformOutput(this, "github_plan_role_arn", { value: roles.planRoleArn, description: "GitHub variable AWS_PLAN_ROLE_ARN" });
       new TerraformOutput(this, "github_drift_role_arn", { value: roles.driftRoleArn, description: "GitHub variable AWS_DRIFT_ROLE_ARN" });

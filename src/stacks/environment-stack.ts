@@ -12,7 +12,7 @@ import { repositoryName } from "../config/image-stacks";
 import { BUDGET_ACTUAL_PERCENT, BUDGET_FORECAST_PERCENT, BUDGET_MARGIN_PERCENT } from "../config/observability-schema";
 import { UNSET_STATE_BUCKET, type AppSettings } from "../config/settings";
 import { estimate, pricedResources, total } from "../cost/estimate";
-import { AlarmPack } from "../constructs/alarm-pack";
+import { AlarmPack, GLOBAL_METRICS_REGION } from "../constructs/alarm-pack";
 import { AlarmTopic } from "../constructs/alarm-topic";
 import { CostBudget } from "../constructs/cost-budget";
 import { CacheCluster } from "../constructs/cache-cluster";
@@ -33,6 +33,10 @@ import { DATA_MOUNT, DockerHost } from "../constructs/docker-host";
 import { ImageLookup, type ImageRepositoryRef } from "../constructs/image-lookup";
 import { ServiceCluster } from "../constructs/ecs-cluster";
 import { FargateService, type DeployTarget } from "../constructs/fargate-service";
+import { CdnDistribution } from "../constructs/cdn-distribution";
+import { OriginHeader } from "../constructs/origin-header";
+import { originHostName } from "../config/edge-schema";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { EncryptionKey } from "../constructs/encryption-key";
 import { EventNotification } from "../constructs/event-notification";
@@ -51,6 +55,8 @@ interface Telemetry {
   readonly inventory: MonitoringInventory;
   /** Every log group is encrypted with the telemetry key. */
   readonly logsKmsKeyArn: string;
+  /** The edge's region (CloudFront, its certificate, logs and alarms), when the stack's is another: its provider and telemetry key. */
+  readonly usEast1?: { readonly provider: AwsProvider; readonly logsKmsKeyArn: string };
 }
 
 interface DataStores {
@@ -69,7 +75,7 @@ interface ReleaseTargets {
 export class EnvironmentStack extends TerraformStack {
   readonly network: Network;
   /** Secrets whose versions this stack writes: a plan reads them back (the drift check needs to). */
-  private readonly secretVersions: StackSecret[] = [];
+  private readonly planReadSecrets: StackSecret[] = [];
   /** What office hours stop and start, gathered as the stack is built. */
   private readonly officeHoursTargets: {
     services: { name: string; capacity: ScalableCapacity }[];
@@ -86,8 +92,29 @@ export class EnvironmentStack extends TerraformStack {
     addStateBackend(this, settings.state, `${env.name}/terraform.tfstate`, settings.localAwsEndpoint);
     const accountId = new DataAwsCallerIdentity(this, "account").accountId;
     const protect = env.production && !settings.allowDestroy;
-    const telemetryKey = this.addTelemetryKey(env, accountId, protect);
-    const telemetry: Telemetry = { inventory: new MonitoringInventory(), logsKmsKeyArn: telemetryKey.keyArn };
+    const telemetryKey = this.addTelemetryKey(env, accountId, protect, env.region);
+    const usEast1 =
+      env.edge?.cdn && env.region !== GLOBAL_METRICS_REGION
+        ? addAwsProvider(this, {
+            region: GLOBAL_METRICS_REGION,
+            alias: GLOBAL_METRICS_REGION,
+            tags: { ...env.tags },
+            localAwsEndpoint: settings.localAwsEndpoint,
+            account: env.account,
+          })
+        : undefined;
+    const telemetry: Telemetry = {
+      inventory: new MonitoringInventory(),
+      logsKmsKeyArn: telemetryKey.keyArn,
+      ...(usEast1
+        ? {
+            usEast1: {
+              provider: usEast1,
+              logsKmsKeyArn: this.addTelemetryKey(env, accountId, protect, GLOBAL_METRICS_REGION, usEast1).keyArn,
+            },
+          }
+        : {}),
+    };
 
     this.network = new Network(this, "network", {
       namePrefix: env.namePrefix,
@@ -115,8 +142,7 @@ export class EnvironmentStack extends TerraformStack {
       const dataStores = this.addDataStores(env, accountId, protect, telemetry);
       if (env.services.length > 0) targets = this.addServices(env, accountId, protect, dataStores, telemetry, releaseTags);
     }
-    const observability =
-      telemetry.inventory.size > 0 ? this.addObservability(env, accountId, telemetryKey.keyArn, telemetry.inventory) : undefined;
+    const observability = telemetry.inventory.size > 0 ? this.addObservability(env, accountId, telemetryKey.keyArn, telemetry) : undefined;
     const topicArn = observability?.topicArn;
     if (env.officeHours)
       new OfficeHoursSchedule(this, "office-hours", {
@@ -247,7 +273,7 @@ export class EnvironmentStack extends TerraformStack {
       artifacts: pipeline.artifacts,
       topicArn: targets.topicArn,
       topicKeyArn: telemetry.logsKmsKeyArn,
-      secrets: this.secretVersions,
+      secrets: this.planReadSecrets,
       logRetentionDays: delivery.logRetentionDays,
       logsKmsKeyArn: telemetry.logsKmsKeyArn,
     });
@@ -282,9 +308,16 @@ export class EnvironmentStack extends TerraformStack {
     });
   }
 
-  /** Encrypts the alarm topic and every log group. */
-  private addTelemetryKey(env: EnvironmentConfig, accountId: string, protect: boolean): EncryptionKey {
-    return new EncryptionKey(this, "telemetry-key", {
+  /** Encrypts the alarm topic and every log group of a region (the stack's, or the edge's us-east-1). */
+  private addTelemetryKey(
+    env: EnvironmentConfig,
+    accountId: string,
+    protect: boolean,
+    region: string,
+    provider?: AwsProvider,
+  ): EncryptionKey {
+    return new EncryptionKey(this, provider ? `telemetry-key-${region}` : "telemetry-key", {
+      ...(provider ? { provider } : {}),
       alias: `${env.namePrefix}-telemetry`,
       description: `${env.namePrefix}: alarm notifications and logs`,
       accountId,
@@ -300,10 +333,10 @@ export class EnvironmentStack extends TerraformStack {
         {
           Sid: "CloudWatchLogsEncryptsThisAccountsLogGroups",
           Effect: "Allow",
-          Principal: { Service: `logs.${env.region}.amazonaws.com` },
+          Principal: { Service: `logs.${region}.amazonaws.com` },
           Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
           Resource: "*",
-          Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${env.region}:${accountId}:log-group:*` } },
+          Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*` } },
         },
         // Every environment's budget notifies the alarm topic.
         {
@@ -334,8 +367,9 @@ export class EnvironmentStack extends TerraformStack {
     env: EnvironmentConfig,
     accountId: string,
     keyArn: string,
-    inventory: MonitoringInventory,
+    telemetry: Telemetry,
   ): { topicArn: string; alarmNames: readonly string[] } {
+    const { inventory } = telemetry;
     const snapshotPolicies = inventory.of("snapshotPolicy");
     const snapshotRule = `${env.namePrefix}-snapshots-failed`;
     const jobs = inventory.of("job");
@@ -390,11 +424,28 @@ export class EnvironmentStack extends TerraformStack {
         inputPaths: { group: "$.detail.group", task: "$.detail.taskArn", reason: "$.detail.stoppedReason" },
         message: `Scheduled <group> of ${env.namePrefix} exited with an error (task <task>: <reason>); its output is in the service's log group.`,
       });
+    // An alarm notifies only a topic of its own region: the edge's alarms get one in us-east-1.
+    const usEast1 = telemetry.usEast1
+      ? {
+          provider: telemetry.usEast1.provider,
+          topicArn: new AlarmTopic(this, `alarm-topic-${GLOBAL_METRICS_REGION}`, {
+            provider: telemetry.usEast1.provider,
+            topicName: `${env.namePrefix}-alarms`,
+            region: GLOBAL_METRICS_REGION,
+            accountId,
+            kmsKeyArn: telemetry.usEast1.logsKmsKeyArn,
+            emails: env.observability.alarmEmails,
+            httpsEndpoints: env.observability.alarmHttpsEndpoints,
+          }).topicArn,
+        }
+      : undefined;
     const alarms = new AlarmPack(this, "alarms", {
       namePrefix: env.namePrefix,
       inventory,
       thresholds: env.observability.thresholds,
+      region: env.region,
       topicArn: topic.topicArn,
+      ...(usEast1 ? { otherRegions: { [GLOBAL_METRICS_REGION]: usEast1 } } : {}),
       actionsScheduled: env.officeHours !== undefined,
     });
     const dashboard = new OperationsDashboard(this, "dashboard", {
@@ -411,6 +462,47 @@ export class EnvironmentStack extends TerraformStack {
       ),
     });
     return { topicArn: topic.topicArn, alarmNames: alarms.alarmNames };
+  }
+
+  /**
+   * What stands in front of the load balancer: the web ACL (on the distribution when there is
+   * one, else on the load balancer) and the CloudFront distribution; returns the header the
+   * services' listener rules then require.
+   */
+  private addEdge(env: EnvironmentConfig, loadBalancer: LoadBalancer, telemetry: Telemetry, protect: boolean): OriginHeader | undefined {
+    const { namePrefix, edge } = env;
+    const cdn = edge?.cdn;
+    const edgeRegion = cdn ? GLOBAL_METRICS_REGION : env.region;
+    const edgeLogsKey = telemetry.usEast1?.logsKmsKeyArn ?? telemetry.logsKmsKeyArn;
+    const acl = edge?.waf
+      ? new WebAcl(this, "waf", {
+          namePrefix,
+          region: edgeRegion,
+          waf: edge.waf,
+          protects: cdn ? { distribution: true } : { loadBalancerArn: loadBalancer.arn },
+          ...(telemetry.usEast1 ? { usEast1: telemetry.usEast1.provider } : {}),
+          logsKmsKeyArn: cdn ? edgeLogsKey : telemetry.logsKmsKeyArn,
+          inventory: telemetry.inventory,
+        })
+      : undefined;
+    if (!cdn || !env.alb.domain || !loadBalancer.zoneId) return undefined;
+    const header = new OriginHeader(this, "origin-header", { namePrefix, kmsKeyArn: telemetry.logsKmsKeyArn, protect });
+    // Every plan reads it (a data source): the drift check must be able to.
+    this.planReadSecrets.push({ secretArn: header.secretArn, kmsKeyArn: header.kmsKeyArn });
+    new CdnDistribution(this, "cdn", {
+      namePrefix,
+      cdn,
+      domain: { name: env.alb.domain.name, zoneId: loadBalancer.zoneId },
+      originHostName: originHostName(env.alb.domain.name),
+      routedPaths: env.services.flatMap((svc) => svc.routing?.paths ?? []),
+      originHeader: header,
+      // CloudFront takes certificates from us-east-1 only: the load balancer's when it is there.
+      ...(telemetry.usEast1 ? { usEast1: telemetry.usEast1.provider } : { certificateArn: loadBalancer.certificateArn }),
+      ...(acl ? { webAclArn: acl.webAclArn } : {}),
+      logsKmsKeyArn: edgeLogsKey,
+      inventory: telemetry.inventory,
+    });
+    return header;
   }
 
   private addDataStores(env: EnvironmentConfig, accountId: string, protect: boolean, telemetry: Telemetry): DataStores {
@@ -440,7 +532,7 @@ export class EnvironmentStack extends TerraformStack {
     if (database && env.officeHours)
       this.officeHoursTargets.database = { identifier: database.primaryIdentifier, arn: database.primaryArn };
     if (database && env.database?.passwordManagement === "writeOnly")
-      this.secretVersions.push({ secretArn: database.credentialsSecretArn, kmsKeyArn: key.keyArn });
+      this.planReadSecrets.push({ secretArn: database.credentialsSecretArn, kmsKeyArn: key.keyArn });
     if (database) {
       new TerraformOutput(this, "database_writer_address", { value: database.writerAddress });
       new TerraformOutput(this, "database_reader_addresses", { value: database.readerAddresses });
@@ -572,7 +664,7 @@ export class EnvironmentStack extends TerraformStack {
     });
     if (containerDb) {
       new TerraformOutput(this, "database_credentials_secret_arn", { value: containerDb.credentialsSecretArn });
-      this.secretVersions.push({ secretArn: containerDb.credentialsSecretArn, kmsKeyArn: key.keyArn });
+      this.planReadSecrets.push({ secretArn: containerDb.credentialsSecretArn, kmsKeyArn: key.keyArn });
     }
     if (!env.delivery) return { repositories, services: new Map() };
     const document = new DeployDocument(this, "deploy-document", { documentName: `${namePrefix}-deploy`, deployScript: DEPLOY_SCRIPT });
@@ -610,18 +702,12 @@ export class EnvironmentStack extends TerraformStack {
           ...(webServices.some((s) => s.deployment === "blueGreen")
             ? { testListener: { port: env.alb.testListenerPort, sources: [env.network.vpcCidr, ...env.alb.testListenerCidrs] } }
             : {}),
-          webAclAssociated: env.edge?.waf !== undefined,
+          webAclProtected: env.edge?.waf !== undefined,
+          ...(env.edge?.cdn && env.alb.domain ? { frontedBy: { originHostName: originHostName(env.alb.domain.name) } } : {}),
           inventory: telemetry.inventory,
         })
       : undefined;
-    if (loadBalancer && env.edge?.waf)
-      new WebAcl(this, "waf", {
-        namePrefix,
-        region: env.region,
-        waf: env.edge.waf,
-        loadBalancerArn: loadBalancer.arn,
-        ...telemetry,
-      });
+    const originHeader = loadBalancer ? this.addEdge(env, loadBalancer, telemetry, protect) : undefined;
 
     for (const service of env.services) {
       const repository = repositories.get(service.image.repository)!;
@@ -646,6 +732,7 @@ export class EnvironmentStack extends TerraformStack {
               loadBalancer: {
                 listenerArn: loadBalancer.listenerArn,
                 testListenerArn: loadBalancer.testListenerArn,
+                ...(originHeader ? { requiredHeader: { name: originHeader.name, value: originHeader.value } } : {}),
                 securityGroupId: loadBalancer.securityGroupId,
                 arnSuffix: loadBalancer.arnSuffix,
               },
