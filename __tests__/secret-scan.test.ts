@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { findSecrets } from "../scripts/lib/secret-scan";
+import { findSecrets, withoutAcceptedStateSecrets } from "../scripts/lib/secret-scan";
 import { ALL_STACKS, committedStacksDir } from "./helpers";
 
 describe("findSecrets", () => {
@@ -52,6 +52,30 @@ describe("findSecrets", () => {
       lock_token: "2c8f1a9e-5b1d-4f3e-9a7c-0d6b3e8f1a2b",
     };
     expect(findSecrets(state)).toEqual([]);
+  });
+});
+
+describe("withoutAcceptedStateSecrets", () => {
+  const read = (name: string) => ({
+    mode: "data",
+    type: "aws_secretsmanager_secret_version",
+    instances: [{ attributes: { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbC123`, secret_string: "s3cr3t" } }],
+  });
+
+  it("leaves out only the origin header a data source reads, which the state holds by design", () => {
+    const state = { resources: [read("webapp-prod/edge/origin-header"), read("webapp-prod/database/credentials")] };
+    expect(findSecrets(state).map((f) => f.path)).toEqual([
+      "resources[0].instances[0].attributes.secret_string",
+      "resources[1].instances[0].attributes.secret_string",
+    ]);
+    expect(findSecrets(withoutAcceptedStateSecrets(state)).map((f) => f.path)).toEqual([
+      "resources[0].instances[0].attributes.secret_string",
+    ]);
+  });
+
+  it("keeps a managed secret version of the same name, which no data source reads", () => {
+    const managed = { ...read("webapp-prod/edge/origin-header"), mode: "managed" };
+    expect(findSecrets(withoutAcceptedStateSecrets({ resources: [managed] }))).toHaveLength(1);
   });
 });
 

@@ -312,6 +312,55 @@ def _security_group_rule_descriptions() -> None:
     SecurityGroupRule.description = property(description)
 
 
+def _security_group_prefix_list_rule_descriptions() -> None:
+    """
+    aws_vpc_security_group_ingress_rule with a prefix list (CloudFront's origin-facing list): moto
+    keeps only the list's id of the PrefixListIds entry, so the rule's Description is lost and
+    every plan re-adds it.
+    """
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    original_init = SecurityGroupRule.__init__
+    original_description = SecurityGroupRule.description
+
+    def __init__(self: SecurityGroupRule, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        prefix_list = kwargs.get("prefix_list_id") or (args[7] if len(args) > 7 else None)
+        self.prefix_list_description = (prefix_list or {}).get("Description")
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return original_description.fget(self) or getattr(self, "prefix_list_description", None)
+
+    SecurityGroupRule.__init__ = __init__
+    SecurityGroupRule.description = property(description)
+
+
+def _cloudfront_policy_behaviours_and_certificates() -> None:
+    """
+    aws_cloudfront_distribution with cache policies and an ACM certificate: moto answers every
+    behaviour with ForwardedValues (AWS leaves the legacy settings out when a cache policy is
+    named) and CloudFrontDefaultCertificate true whatever certificate is set, so every plan
+    removes the one and unsets the other.
+    """
+    from moto.cloudfront import models
+
+    behaviour_init = models.DefaultCacheBehaviour.__init__
+    certificate_init = models.ViewerCertificate.__init__
+
+    def cache_behaviour(self, config: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+        behaviour_init(self, config)
+        if config.get("CachePolicyId") and "ForwardedValues" not in config:
+            self.forwarded_values = None
+
+    def viewer_certificate(self, config: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+        certificate_init(self, config)
+        if "CloudFrontDefaultCertificate" not in config and (config.get("ACMCertificateArn") or config.get("IAMCertificateId")):
+            self.cloud_front_default_certificate = False
+
+    models.DefaultCacheBehaviour.__init__ = cache_behaviour
+    models.ViewerCertificate.__init__ = viewer_certificate
+
+
 def _codedeploy_deletes() -> None:
     """
     aws_codedeploy_app and aws_codedeploy_deployment_group (blue/green services): moto serves
@@ -1313,6 +1362,8 @@ PATCHES = [
     _ecs_run_fargate_task,
     _ecs_one_off_tasks_finish,
     _security_group_rule_descriptions,
+    _security_group_prefix_list_rule_descriptions,
+    _cloudfront_policy_behaviours_and_certificates,
     _codedeploy_deletes,
     _iam_remove_role_not_in_profile,
     _s3_eventbridge_notifications,

@@ -238,6 +238,61 @@ def test_security_group_rule_keeps_description_of_group_reference(endpoint: str)
     assert described[0]["ReferencedGroupInfo"]["GroupId"] == alb
 
 
+def test_security_group_rule_keeps_description_of_prefix_list(endpoint: str) -> None:
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    alb = ec2.create_security_group(GroupName="alb-cdn", Description="alb", VpcId=vpc)["GroupId"]
+    cloudfront = ec2.describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.global.cloudfront.origin-facing"]}]
+    )["PrefixLists"][0]["PrefixListId"]
+    rules = ec2.authorize_security_group_ingress(
+        GroupId=alb,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": cloudfront, "Description": "from cdn"}]}
+        ],
+    )["SecurityGroupRules"]
+    described = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rules[0]["SecurityGroupRuleId"]])["SecurityGroupRules"]
+    assert described[0]["Description"] == "from cdn"
+    assert described[0]["PrefixListId"] == cloudfront
+
+
+def test_cloudfront_leaves_out_legacy_settings_with_a_cache_policy_and_keeps_the_certificate(endpoint: str) -> None:
+    cloudfront = client(endpoint, "cloudfront")
+    behaviour = {
+        "TargetOriginId": "alb",
+        "ViewerProtocolPolicy": "redirect-to-https",
+        "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+    }
+    created = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": "patch-test",
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "alb",
+                        "DomainName": "origin.example.com",
+                        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": behaviour,
+            "CacheBehaviors": {"Quantity": 1, "Items": [{**behaviour, "PathPattern": "/api/*"}]},
+            "ViewerCertificate": {
+                "ACMCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+                "SSLSupportMethod": "sni-only",
+                "MinimumProtocolVersion": "TLSv1.2_2021",
+            },
+        }
+    )["Distribution"]
+    config = cloudfront.get_distribution_config(Id=created["Id"])["DistributionConfig"]
+    assert "ForwardedValues" not in config["DefaultCacheBehavior"]
+    assert "ForwardedValues" not in config["CacheBehaviors"]["Items"][0]
+    assert config["ViewerCertificate"]["CloudFrontDefaultCertificate"] is False
+
+
 def test_codedeploy_application_and_group_can_be_deleted(endpoint: str) -> None:
     codedeploy = client(endpoint, "codedeploy")
     codedeploy.create_application(applicationName="app", computePlatform="ECS")

@@ -44,3 +44,29 @@ export function findSecrets(document: unknown): SecretFinding[] {
   walk(document, "", "");
   return findings;
 }
+
+/** A Terraform state's resources, as `terraform state pull` prints them. */
+interface StateDocument {
+  readonly resources?: readonly {
+    readonly mode: string;
+    readonly type: string;
+    readonly instances?: readonly { attributes?: Record<string, unknown> }[];
+  }[];
+}
+
+/** The origin header's secret (originHeaderSecretName), by its ARN. */
+const ORIGIN_HEADER_SECRET = /:secret:[^:]+\/edge\/origin-header-[A-Za-z0-9]{6}$/;
+
+/**
+ * The state without what it holds by design, each for its reason (docs/security.md): the origin
+ * header CloudFront sends the load balancer, read by a data source because the distribution and
+ * the listener rules take it as plain arguments (it proves a request came through CloudFront and
+ * authenticates no one). Everything else is scanned as it is.
+ */
+export function withoutAcceptedStateSecrets<T extends StateDocument>(state: T): T {
+  const accepted = (resource: NonNullable<StateDocument["resources"]>[number]) =>
+    resource.mode === "data" &&
+    resource.type === "aws_secretsmanager_secret_version" &&
+    (resource.instances ?? []).every((instance) => ORIGIN_HEADER_SECRET.test(String(instance.attributes?.arn ?? "")));
+  return { ...state, resources: (state.resources ?? []).filter((resource) => !accepted(resource)) };
+}

@@ -141,7 +141,7 @@ export function edgeIssues(
   if (env.singleHost)
     issue(
       ["edge"],
-      "AWS WAF attaches to a load balancer, API Gateway or CloudFront, and a single host has none of them: its Caddy proxy rate-limits nothing either; run it as an ECS environment to get a web ACL",
+      "AWS WAF attaches to a load balancer, API Gateway or CloudFront, and a single host has none of them; CloudFront in front of it would have to reach Caddy over HTTPS on a name whose certificate Caddy can no longer renew once only CloudFront may reach port 80: run it as an ECS environment for an edge",
     );
   else if (!env.services.some((svc) => svc.role === "web"))
     issue(["edge"], "protects the load balancer, and this environment has no web service");
