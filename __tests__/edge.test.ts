@@ -254,6 +254,16 @@ describe("CloudFront in front of the load balancer (edge.cdn)", () => {
     expect(alarm.dimensions).toMatchObject({ Region: "Global" });
   });
 
+  it.each(["prod", "autoblog-ecs", "portfolio"])("%s: its load balancer is reachable from CloudFront only, not from 0.0.0.0/0", (stack) => {
+    const tf = committedStackFile(stack);
+    const albGroup = ref(tf, "aws_security_group", "alb/sg");
+    const ingress = resourcesOf(tf, "aws_vpc_security_group_ingress_rule").filter((r) => r.security_group_id === albGroup);
+    expect(ingress.map((r) => [r.prefix_list_id, r.cidr_ipv4, r.from_port])).toEqual([
+      [dataRef(tf, "aws_ec2_managed_prefix_list", "alb/cloudfront-origin-facing", "id"), undefined, 443],
+    ]);
+    expect(resourcesOf(tf, "aws_cloudfront_distribution")).toHaveLength(1);
+  });
+
   it("outside us-east-1, puts the certificate, distribution, web ACL, logs and their alarms in us-east-1 through a second provider", () => {
     const { parsed: eu } = synthInput("dev", fronted("eu-west-1"));
     const providers = eu.provider.aws as { alias?: string; region: string }[];
