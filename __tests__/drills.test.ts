@@ -129,13 +129,18 @@ describe("the import ids of what a killed apply created unrecorded", () => {
   });
 
   it("looks a cancelled create up by its tags, by its name, or not at all when the next create puts it again", () => {
-    expect(unrecordedLookup("aws_instance")).toBe("inventory");
+    expect(unrecordedLookup("aws_kms_key")).toBe("inventory");
     expect(unrecordedLookup("aws_secretsmanager_secret")).toBe("inventory");
+    // EC2's own tag listing has every type, VPC endpoints and addresses too.
+    expect(unrecordedLookup("aws_instance")).toBe("ec2");
+    expect(unrecordedLookup("aws_vpc_endpoint")).toBe("ec2");
     expect(unrecordedLookup("aws_budgets_budget")).toBe("name");
     expect(unrecordedLookup("aws_iam_role")).toBe("name");
+    // A route's create is refused once its destination is taken; its import id comes from its arguments.
+    expect(unrecordedLookup("aws_route")).toBe("name");
     expect(unrecordedLookup("aws_cloudwatch_metric_alarm")).toBe("put");
-    // A route's create is refused when the destination is taken, and nothing names it: a finding.
-    expect(unrecordedLookup("aws_route")).toBeUndefined();
+    // A type the drill's stack does not hold has no lookup: a finding, not a guess.
+    expect(unrecordedLookup("aws_lb")).toBeUndefined();
   });
 
   it("builds a name-identified resource's import id from its arguments", () => {

@@ -295,13 +295,31 @@ function cancelledCreates(output: string): string[] {
 
 /** How an unrecorded resource of a type shows in the account's tagged inventory, and its import id there. */
 const INVENTORY_FORMS: Record<string, { arn: RegExp; tellApart?: boolean }> = {
-  aws_instance: { arn: /:ec2:.*:instance\/(i-[0-9a-f]+)$/ },
   // Two keys made at once carry the same tags; their descriptions tell them apart.
   aws_kms_key: { arn: /:kms:.*:key\/([0-9a-f-]+)$/, tellApart: true },
-  aws_vpc: { arn: /:ec2:.*:vpc\/(vpc-[0-9a-f]+)$/ },
-  aws_ebs_volume: { arn: /:ec2:.*:volume\/(vol-[0-9a-f]+)$/ },
   aws_dlm_lifecycle_policy: { arn: /:dlm:.*:policy\/(policy-[0-9a-f]+)$/ },
   aws_secretsmanager_secret: { arn: /^(arn:[^:]+:secretsmanager:.*:secret:.+)$/ },
+};
+
+/**
+ * EC2 types, found by the environment's tag with `aws ec2 describe-tags` (which, unlike the
+ * tagging API's inventory, lists every EC2 resource type), by the prefix of their id, which is
+ * their import id.
+ */
+const EC2_ID_PREFIXES: Record<string, string> = {
+  aws_instance: "i-",
+  aws_vpc: "vpc-",
+  aws_ebs_volume: "vol-",
+  aws_subnet: "subnet-",
+  aws_security_group: "sg-",
+  aws_internet_gateway: "igw-",
+  aws_route_table: "rtb-",
+  aws_vpc_endpoint: "vpce-",
+  aws_eip: "eipalloc-",
+  aws_nat_gateway: "nat-",
+  aws_flow_log: "fl-",
+  aws_vpc_security_group_ingress_rule: "sgr-",
+  aws_vpc_security_group_egress_rule: "sgr-",
 };
 
 /**
@@ -314,10 +332,11 @@ const NAMED_IMPORT_IDS: Record<string, (config: Record<string, unknown>, account
   aws_iam_instance_profile: (config) => String(config.name),
   aws_cloudwatch_log_group: (config) => String(config.name),
   aws_ssm_parameter: (config) => String(config.name),
+  aws_kms_alias: (config) => String(config.name),
 };
 
 /**
- * Types whose create is a put keyed by names in their arguments: one a cancelled call made is
+ * Types whose create is a put keyed by what their arguments name: one a cancelled call made is
  * taken over by the next apply's create, under the same identity, so nothing needs importing.
  */
 const PUT_BY_NAME = new Set([
@@ -331,13 +350,17 @@ const PUT_BY_NAME = new Set([
   "aws_iam_role_policy_attachment",
   "aws_sns_topic",
   "aws_sns_topic_policy",
+  "aws_sns_topic_subscription",
+  "aws_secretsmanager_secret_version",
+  "aws_default_security_group",
 ]);
 
 /** The runbook's way to find an unrecorded resource of a type, if it has one. */
-export function unrecordedLookup(type: string): "inventory" | "name" | "put" | undefined {
+export function unrecordedLookup(type: string): "inventory" | "ec2" | "name" | "put" | undefined {
   if (type in INVENTORY_FORMS) return "inventory";
-  if (type in NAMED_IMPORT_IDS) return "name";
+  if (type in EC2_ID_PREFIXES) return "ec2";
   if (PUT_BY_NAME.has(type)) return "put";
+  if (type in NAMED_IMPORT_IDS || type in IMPORT_IDS) return "name";
   return undefined;
 }
 
@@ -346,6 +369,45 @@ export function namedImportId(ctx: Pick<DrillContext, "dir">, address: string, a
   const form = NAMED_IMPORT_IDS[address.split(".")[0]];
   if (!form) throw new DrillFailure(`${address} is not identified by a name`);
   return form(configOf(ctx, address), account);
+}
+
+/** Runbook, "Roll forward", step 4: the environment's EC2 resources and their Name tags (`aws ec2 describe-tags`). */
+async function taggedEc2(ctx: DrillContext): Promise<Map<string, string | undefined>> {
+  const described = async (filters: string[]) => {
+    const result = await ctx.aws([
+      "ec2",
+      "describe-tags",
+      "--filters",
+      ...filters,
+      "--query",
+      "Tags[].[ResourceId,Value]",
+      "--output",
+      "json",
+    ]);
+    expectCode(result, "aws ec2 describe-tags", [0]);
+    return JSON.parse(result.stdout) as [string, string][];
+  };
+  const ids = (await described(["Name=key,Values=Environment", `Name=value,Values=${ctx.stack}`])).map(([id]) => id);
+  const names = new Map(ids.length ? await described(["Name=key,Values=Name", `Name=resource-id,Values=${ids.join(",")}`]) : []);
+  return new Map(ids.map((id) => [id, names.get(id)]));
+}
+
+/**
+ * Runbook, "Roll forward", step 4, for EC2: the environment's resources with the type's id
+ * prefix that the state does not hold; more than one are told apart by their Name tag.
+ */
+async function findInEc2(ctx: DrillContext, address: string, created: ReadonlyMap<string, string>): Promise<string | undefined> {
+  const prefix = EC2_ID_PREFIXES[address.split(".")[0]];
+  // What the killed apply printed is imported by that id: not a candidate here.
+  const known = new Set([...stateIdentifiers(await stateResources(ctx)), ...created.values()]);
+  let candidates = [...(await taggedEc2(ctx))].filter(([id]) => id.startsWith(prefix) && !known.has(id));
+  const wanted = (configOf(ctx, address).tags as Record<string, unknown> | undefined)?.Name;
+  if (candidates.length > 1 && wanted !== undefined) candidates = candidates.filter(([, name]) => name === wanted);
+  if (candidates.length > 1)
+    throw new DrillFailure(
+      `${address}: ${candidates.length} unrecorded candidates, none told apart: ${candidates.map(([id]) => id).join(", ")}`,
+    );
+  return candidates[0]?.[0];
 }
 
 /** Runbook, "Roll forward", step 4: the environment's tagged resources, as the AWS CLI lists them. */
@@ -394,10 +456,10 @@ async function describeKey(ctx: DrillContext, arn: string): Promise<{ state: str
  * deletion are on their way out). Gives the import id of the one that matches; none means the
  * call never landed; more than it can tell apart is a finding.
  */
-async function findInInventory(ctx: DrillContext, address: string): Promise<string | undefined> {
+async function findInInventory(ctx: DrillContext, address: string, created: ReadonlyMap<string, string>): Promise<string | undefined> {
   const type = address.split(".")[0];
   const form = INVENTORY_FORMS[type];
-  const known = stateIdentifiers(await stateResources(ctx));
+  const known = new Set([...stateIdentifiers(await stateResources(ctx)), ...created.values()]);
   let candidates = (await taggedInventory(ctx)).filter((arn) => form.arn.test(arn) && !isKnown(arn, known));
   if (type === "aws_kms_key") {
     const live: string[] = [];
@@ -421,19 +483,22 @@ async function findInInventory(ctx: DrillContext, address: string): Promise<stri
  * tagged inventory, or imported by its name (Terraform refuses a name the account does not hold:
  * the call never landed). A put-by-name type needs nothing; any other type is a finding.
  */
-async function importUnrecorded(ctx: DrillContext, address: string): Promise<boolean> {
+async function importUnrecorded(ctx: DrillContext, address: string, created: ReadonlyMap<string, string> = new Map()): Promise<boolean> {
   const type = address.split(".")[0];
   const lookup = unrecordedLookup(type);
   if (lookup === undefined) throw new DrillFailure(`${address} may exist unrecorded, and the drill has no lookup for ${type}`);
   if (lookup === "put") return false;
   if (lookup === "name") {
-    const id = namedImportId(ctx, address, type === "aws_budgets_budget" ? await accountId(ctx) : "");
+    const id =
+      type in NAMED_IMPORT_IDS
+        ? namedImportId(ctx, address, type === "aws_budgets_budget" ? await accountId(ctx) : "")
+        : importIdOf(ctx, address, "", await stateResources(ctx), created);
     const imported = await tf(ctx, ["import", "-input=false", address, id]);
     if (imported.code !== 0 && /Cannot import non-existent remote object/.test(imported.stdout + imported.stderr)) return false;
     expectCode(imported, `terraform import ${address} ${id}`, [0]);
     return true;
   }
-  const id = await findInInventory(ctx, address);
+  const id = lookup === "ec2" ? await findInEc2(ctx, address, created) : await findInInventory(ctx, address, created);
   if (id === undefined) return false;
   expectCode(await tf(ctx, ["import", "-input=false", address, id]), `terraform import ${address} ${id}`, [0]);
   return true;
@@ -499,7 +564,7 @@ export async function interruptedApply(ctx: DrillContext): Promise<string> {
     blocks.push({ address, id: importIdOf(ctx, address, printed, state, created) });
   }
   // What was in flight is looked up (and imported) one by one; what it printed goes in one apply.
-  for (const address of inFlight) if (await importUnrecorded(ctx, address)) imported.push(address);
+  for (const address of inFlight) if (await importUnrecorded(ctx, address, created)) imported.push(address);
   imported.push(...blocks.map((b) => b.address));
   // One apply imports them all and converges; the file goes once it has.
   const importsFile = join(ctx.dir, IMPORTS_FILE);
