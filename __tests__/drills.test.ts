@@ -10,6 +10,7 @@ import {
   lostBetween,
   namedImportId,
   rollForwardImports,
+  unrecordedEc2,
   unrecordedLookup,
 } from "../scripts/lib/drills";
 import { run } from "../scripts/lib/process";
@@ -141,6 +142,23 @@ describe("the import ids of what a killed apply created unrecorded", () => {
     expect(unrecordedLookup("aws_cloudwatch_metric_alarm")).toBe("put");
     // A type the drill's stack does not hold has no lookup: a finding, not a guess.
     expect(unrecordedLookup("aws_lb")).toBeUndefined();
+  });
+
+  it("picks the EC2 resource a cancelled create made by its id's prefix, leaving out what is known, told apart by its Name tag", () => {
+    const tagged = new Map<string, string | undefined>([
+      ["vpc-1", "webapp-vpc"],
+      ["vpce-1", undefined],
+      ["subnet-1", "webapp-public-0"],
+      ["subnet-2", "webapp-public-1"],
+      ["sg-1", "webapp-host"],
+    ]);
+    // vpc- is no prefix of vpce-: the VPC endpoint is its own type.
+    expect(unrecordedEc2("aws_vpc_endpoint.s3", tagged, new Set(), undefined)).toBe("vpce-1");
+    expect(unrecordedEc2("aws_vpc.main", tagged, new Set(), undefined)).toBe("vpc-1");
+    expect(unrecordedEc2("aws_vpc.main", tagged, new Set(["vpc-1"]), undefined)).toBeUndefined();
+    expect(unrecordedEc2("aws_subnet.public-1", tagged, new Set(), "webapp-public-1")).toBe("subnet-2");
+    expect(unrecordedEc2("aws_subnet.public-1", tagged, new Set(["subnet-1"]), undefined)).toBe("subnet-2");
+    expect(() => unrecordedEc2("aws_subnet.public-1", tagged, new Set(), undefined)).toThrow(DrillFailure);
   });
 
   it("builds a name-identified resource's import id from its arguments", () => {

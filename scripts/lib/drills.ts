@@ -397,12 +397,26 @@ async function taggedEc2(ctx: DrillContext): Promise<Map<string, string | undefi
  * prefix that the state does not hold; more than one are told apart by their Name tag.
  */
 async function findInEc2(ctx: DrillContext, address: string, created: ReadonlyMap<string, string>): Promise<string | undefined> {
-  const prefix = EC2_ID_PREFIXES[address.split(".")[0]];
   // What the killed apply printed is imported by that id: not a candidate here.
   const known = new Set([...stateIdentifiers(await stateResources(ctx)), ...created.values()]);
-  let candidates = [...(await taggedEc2(ctx))].filter(([id]) => id.startsWith(prefix) && !known.has(id));
   const wanted = (configOf(ctx, address).tags as Record<string, unknown> | undefined)?.Name;
-  if (candidates.length > 1 && wanted !== undefined) candidates = candidates.filter(([, name]) => name === wanted);
+  return unrecordedEc2(address, await taggedEc2(ctx), known, typeof wanted === "string" ? wanted : undefined);
+}
+
+/**
+ * Of the environment's EC2 resources (id → Name tag), the one `address` may have made: its type's
+ * id prefix, not known to the state or the killed apply, told apart by `wantedName` when more
+ * than one; undefined when none; more than it can tell apart is a finding.
+ */
+export function unrecordedEc2(
+  address: string,
+  tagged: ReadonlyMap<string, string | undefined>,
+  known: ReadonlySet<string>,
+  wantedName: string | undefined,
+): string | undefined {
+  const prefix = EC2_ID_PREFIXES[address.split(".")[0]];
+  let candidates = [...tagged].filter(([id]) => id.startsWith(prefix) && !known.has(id));
+  if (candidates.length > 1 && wantedName !== undefined) candidates = candidates.filter(([, name]) => name === wantedName);
   if (candidates.length > 1)
     throw new DrillFailure(
       `${address}: ${candidates.length} unrecorded candidates, none told apart: ${candidates.map(([id]) => id).join(", ")}`,
