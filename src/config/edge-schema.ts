@@ -73,8 +73,6 @@ export const wafSchema = z
 
 /** CloudFront's cache behaviours per distribution (a quota AWS raises on request). */
 export const MAX_CACHE_BEHAVIORS = 25;
-/** A listener rule takes 5 condition values; the origin header check takes one of them. */
-export const MAX_ROUTING_VALUES_BEHIND_CDN = 4;
 /** The host name CloudFront reaches the load balancer on, under the environment's domain. */
 export const originHostName = (domainName: string): string => `origin.${domainName}`;
 
@@ -197,17 +195,11 @@ function cdnIssues(
     );
   env.services.forEach((svc, i) => {
     if (!svc.routing) return;
-    const values = svc.routing.paths.length + svc.routing.hosts.length;
-    if (values > MAX_ROUTING_VALUES_BEHIND_CDN)
-      issue(
-        ["services", i, "routing"],
-        `${values} paths and hosts; behind edge.cdn a listener rule also checks the origin header, so it takes at most ${MAX_ROUTING_VALUES_BEHIND_CDN}`,
-      );
-    const otherHosts = svc.routing.hosts.filter((host) => host !== domain);
-    if (domain && otherHosts.length)
+    // Cached requests reach the load balancer with the origin's name as their Host, the others with the viewer's.
+    if (svc.routing.hosts.length)
       issue(
         ["services", i, "routing", "hosts"],
-        `${otherHosts.join(", ")}: behind edge.cdn the load balancer is reached only through CloudFront, which serves ${domain} alone`,
+        `behind edge.cdn the load balancer is reached only through CloudFront, which serves one name and sends cached requests under the origin's: route by path`,
       );
   });
 }
