@@ -1168,9 +1168,10 @@ const officeHoursCases: [string, unknown, string][] = [
 const withWaf = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   withServices([api], { edge: { waf: fields }, ...extra } as unknown as Partial<EnvironmentInput>);
 /** An ECS environment on app.example.com behind CloudFront, `fields` its edge.cdn. */
-const withCdn = (fields: Record<string, unknown>, service: unknown = api) =>
+const withCdn = (fields: Record<string, unknown>, service: unknown = api, extra: Record<string, unknown> = {}) =>
   withServices([service], {
-    alb: { domain: { name: "app.example.com", hostedZone: "example.com" } },
+    ...extra,
+    alb: { domain: { name: "app.example.com", hostedZone: "example.com" }, ...(extra.alb as object) },
     edge: { cdn: fields },
   } as unknown as Partial<EnvironmentInput>);
 const edgeCases: [string, unknown, string][] = [
@@ -1218,12 +1219,34 @@ const edgeCases: [string, unknown, string][] = [
   [
     "a cacheable path that is also an API route",
     withCdn({ cachePaths: ["/api/*"] }),
-    "edge.cdn.cachePaths.0: /api/* lies in /api/*, which the api service routes: a service's routes are API paths, never cached",
+    "edge.cdn.cachePaths.0: /api/* overlaps /api/*, which the api service routes: a service's routes are API paths, never cached",
   ],
   [
     "a cacheable path inside an API route",
     withCdn({ cachePaths: ["/api/static/*"] }),
-    "edge.cdn.cachePaths.0: /api/static/* lies in /api/*, which the api service routes",
+    "edge.cdn.cachePaths.0: /api/static/* overlaps /api/*, which the api service routes",
+  ],
+  [
+    "a cacheable path that holds an API route",
+    withCdn({ cachePaths: ["/*"] }),
+    "edge.cdn.cachePaths.0: /* overlaps /api/*, which the api service routes",
+  ],
+  [
+    "more test listener addresses than a security group with CloudFront's prefix list takes",
+    withCdn(
+      {},
+      { ...api, deployment: "blueGreen", scaling: undefined },
+      {
+        delivery,
+        alb: { testListenerCidrs: ["198.51.100.1/32", "198.51.100.2/32", "198.51.100.3/32", "198.51.100.4/32", "198.51.100.5/32"] },
+      },
+    ),
+    "alb.testListenerCidrs: 6 test listener rules beside CloudFront's prefix list (55 rules) exceed the 60 inbound rules a security group takes: at most 4 CIDRs",
+  ],
+  [
+    "office hours with a CDN outside us-east-1",
+    withCdn({}, api, { region: "eu-west-1", officeHours: hours }),
+    "officeHours: with edge.cdn outside us-east-1 the CloudFront and WAF alarms live in us-east-1",
   ],
   [
     "a cacheable path that is no path",

@@ -1,5 +1,5 @@
 import { estimate, type StackJson } from "../src/cost/estimate";
-import { api, byDataPath, byPath, committedStackFile, dataRef, ref, resourcesOf, synthInput, withServices } from "./helpers";
+import { api, bareRef, byDataPath, byPath, committedStackFile, dataRef, ref, resourcesOf, synthInput, withServices } from "./helpers";
 
 type Rule = {
   name: string;
@@ -252,6 +252,20 @@ describe("CloudFront in front of the load balancer (edge.cdn)", () => {
       dimensions: { DistributionId: ref(parsed, "aws_cloudfront_distribution", "cdn/distribution") },
     });
     expect(alarm.dimensions).toMatchObject({ Region: "Global" });
+  });
+
+  it("moves the name to the distribution only after the load balancer's record has left it, and rotates the header by its version", () => {
+    const albRecord = bareRef(parsed, "aws_route53_record", "alb/alias").replace(/\.id$/, "");
+    for (const type of ["A", "AAAA"]) expect(byPath(parsed, "aws_route53_record", `cdn/alias-${type}`).depends_on).toEqual([albRecord]);
+    expect(byPath(parsed, "aws_secretsmanager_secret_version", "origin-header/version").secret_string_wo_version).toBe(1);
+    const { parsed: rotated } = synthInput("dev", fronted("us-east-1", { cdn: { originHeaderVersion: 2 } }));
+    expect(byPath(rotated, "aws_secretsmanager_secret_version", "origin-header/version").secret_string_wo_version).toBe(2);
+  });
+
+  it("serves IPv4 only while the web ACL's address lists, which are IPv4, guard it", () => {
+    const { parsed: listed } = synthInput("dev", fronted("us-east-1", { cdn: {}, waf: { denyCidrs: ["203.0.113.0/24"] } }));
+    expect(byPath(listed, "aws_cloudfront_distribution", "cdn/distribution").is_ipv6_enabled).toBe(false);
+    expect(resourcesOf(listed, "aws_route53_record").filter((r) => r.type === "AAAA")).toEqual([]);
   });
 
   it.each(["prod", "autoblog-ecs", "portfolio"])("%s: its load balancer is reachable from CloudFront only, not from 0.0.0.0/0", (stack) => {

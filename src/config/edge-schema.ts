@@ -68,11 +68,15 @@ export const wafSchema = z
       .describe(retentionDescription("the web ACL's request log (aws-waf-logs-<project>-<environment>)")),
   })
   .describe(
-    "AWS WAF on the load balancer (a REGIONAL web ACL): AWS managed rule groups, a rate limit per IP address, allow and deny lists, and a log of the requests it matched with the authorization and cookie headers redacted.",
+    "AWS WAF in front of the product: a web ACL on the load balancer (REGIONAL), or on the distribution with edge.cdn (CLOUDFRONT, in us-east-1), with AWS managed rule groups, a rate limit per IP address, allow and deny lists (IPv4), and a log of the requests it matched with the authorization and cookie headers redacted.",
   );
 
 /** CloudFront's cache behaviours per distribution (a quota AWS raises on request). */
 export const MAX_CACHE_BEHAVIORS = 25;
+/** CloudFront's origin-facing prefix list counts as this many rules in a security group (VPC docs, managed prefix list weight). */
+const CLOUDFRONT_PREFIX_LIST_WEIGHT = 55;
+/** Inbound rules a security group takes by default (VPC quota L-0EA8095F). */
+const SECURITY_GROUP_INBOUND_RULES = 60;
 /** The host name CloudFront reaches the load balancer on, under the environment's domain. */
 export const originHostName = (domainName: string): string => `origin.${domainName}`;
 
@@ -101,6 +105,14 @@ export const cdnSchema = z
     logRetentionDays: retentionDays
       .default(90)
       .describe(retentionDescription("the distribution's access log (/cloudfront/<project>-<environment>, in us-east-1)")),
+    originHeaderVersion: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe(
+        "Bump to rotate the secret header CloudFront sends the load balancer: a new value is drawn, and the distribution and the listener rules take it in the same apply. Default: 1.",
+      ),
   })
   .describe(
     "CloudFront in front of the load balancer, on alb.domain's name: HTTP/2 and HTTP/3, TLS 1.2 or later, compression, AWS's security headers, cache behaviours from the services' routing; the load balancer then admits only CloudFront's addresses and requests carrying the distribution's secret origin header.",
@@ -128,8 +140,11 @@ export function edgeIssues(
       readonly name: string;
       readonly role: string;
       readonly routing?: { readonly paths: readonly string[]; readonly hosts: readonly string[] };
+      readonly deployment?: string;
     }[];
-    readonly alb?: { readonly domain?: { readonly name: string } };
+    readonly region: string;
+    readonly officeHours?: unknown;
+    readonly alb?: { readonly domain?: { readonly name: string }; readonly testListenerCidrs?: readonly string[] };
     readonly edge?: EdgeDefinition;
   },
   issue: (path: (string | number)[], message: string) => void,
@@ -178,13 +193,15 @@ function cdnIssues(
     );
   const routes = env.services.flatMap((svc) => (svc.routing?.paths ?? []).map((path) => ({ service: svc.name, path })));
   cdn.cachePaths.forEach((cachePath, i) => {
-    const api = routes.find(
-      ({ path }) => path === cachePath || (path !== "/*" && fixedPrefix(path) !== "/" && cachePath.startsWith(fixedPrefix(path))),
-    );
+    // Either may hold the other: CloudFront takes the first match, and cached paths come first.
+    const overlaps = (path: string) =>
+      path === cachePath ||
+      (path !== "/*" && (cachePath.startsWith(fixedPrefix(path)) || fixedPrefix(path).startsWith(fixedPrefix(cachePath))));
+    const api = routes.find(({ path }) => overlaps(path));
     if (api)
       issue(
         ["edge", "cdn", "cachePaths", i],
-        `${cachePath} lies in ${api.path}, which the ${api.service} service routes: a service's routes are API paths, never cached; name static files outside them`,
+        `${cachePath} overlaps ${api.path}, which the ${api.service} service routes: a service's routes are API paths, never cached; name static files outside them`,
       );
   });
   const behaviors = new Set([...cdn.cachePaths, ...routes.map((r) => r.path).filter((path) => path !== "/*")]);
@@ -192,6 +209,18 @@ function cdnIssues(
     issue(
       ["edge", "cdn"],
       `${behaviors.size} cache behaviours (cachePaths and routed paths); a distribution takes ${MAX_CACHE_BEHAVIORS} unless AWS raises the quota`,
+    );
+  // The prefix list weighs 55 of a security group's 60 inbound rules; the test listener takes the VPC's and each CIDR's.
+  const testRules = env.services.some((svc) => svc.deployment === "blueGreen") ? 1 + (env.alb?.testListenerCidrs?.length ?? 0) : 0;
+  if (CLOUDFRONT_PREFIX_LIST_WEIGHT + testRules > SECURITY_GROUP_INBOUND_RULES)
+    issue(
+      ["alb", "testListenerCidrs"],
+      `${testRules} test listener rules beside CloudFront's prefix list (${CLOUDFRONT_PREFIX_LIST_WEIGHT} rules) exceed the ${SECURITY_GROUP_INBOUND_RULES} inbound rules a security group takes: at most ${SECURITY_GROUP_INBOUND_RULES - CLOUDFRONT_PREFIX_LIST_WEIGHT - 1} CIDRs`,
+    );
+  if (env.officeHours && env.region !== "us-east-1")
+    issue(
+      ["officeHours"],
+      "with edge.cdn outside us-east-1 the CloudFront and WAF alarms live in us-east-1, where office hours do not turn their actions off: they would page every night",
     );
   env.services.forEach((svc, i) => {
     if (!svc.routing) return;

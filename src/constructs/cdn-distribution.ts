@@ -7,6 +7,7 @@ import { CloudwatchLogDeliverySource } from "@cdktf/provider-aws/lib/cloudwatch-
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { CdnDefinition } from "../config/edge-schema";
 import { LOG_RETENTION_REASON, suppressPolicyCheck } from "../policy-suppressions";
@@ -51,6 +52,13 @@ export interface CdnDistributionProps {
   readonly usEast1?: AwsProvider;
   /** A web ACL of CLOUDFRONT scope. @default none */
   readonly webAclArn?: string;
+  /**
+   * Serve IPv6 too (AAAA records). Off while the web ACL's address lists, which are IPv4, would
+   * let IPv6 viewers past them. @default true
+   */
+  readonly ipv6?: boolean;
+  /** What the name's records wait for: the load balancer's record leaving the name. @default nothing */
+  readonly recordsAfter?: readonly ITerraformDependable[];
   /** Encrypts the access log; a key in us-east-1. @default CloudWatch Logs' own encryption */
   readonly logsKmsKeyArn?: string;
   readonly inventory?: MonitoringInventory;
@@ -58,7 +66,7 @@ export interface CdnDistributionProps {
 
 /**
  * CloudFront in front of the load balancer: the environment's name with TLS 1.2 or later, HTTP/2
- * and HTTP/3, compression and AWS's security headers; static paths cached, every other request
+ * and HTTP/3, IPv6 (unless IPv4-only address lists guard it), compression and AWS's security headers; static paths cached, every other request
  * (the routed API paths and the default) passed through uncached with all it carries. The
  * origin is the load balancer's own name under the domain, over HTTPS only, with the secret
  * header. Access logs go, by CloudWatch Logs' vended delivery (standard logging v2), to a log
@@ -96,7 +104,7 @@ export class CdnDistribution extends Construct {
       enabled: true,
       aliases: [domain.name],
       httpVersion: "http2and3",
-      isIpv6Enabled: true,
+      isIpv6Enabled: props.ipv6 ?? true,
       priceClass: cdn.priceClass,
       ...(props.webAclArn ? { webAclId: props.webAclArn } : {}),
       origin: [
@@ -135,8 +143,9 @@ export class CdnDistribution extends Construct {
     this.distributionId = distribution.id;
     this.domainName = distribution.domainName;
 
-    for (const type of ["A", "AAAA"])
+    for (const type of (props.ipv6 ?? true) ? ["A", "AAAA"] : ["A"])
       new Route53Record(this, `alias-${type}`, {
+        ...(props.recordsAfter?.length ? { dependsOn: [...props.recordsAfter] } : {}),
         zoneId: domain.zoneId,
         name: domain.name,
         type,

@@ -9,6 +9,7 @@ import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { suppressPolicyCheck, UNPROTECTED_REASON } from "../policy-suppressions";
 import type { MonitoringInventory } from "./monitoring-inventory";
@@ -99,13 +100,19 @@ export class LoadBalancer extends Construct {
   readonly certificateArn?: string;
   /** With a domain: the public hosted zone's id. */
   readonly zoneId?: string;
+  /**
+   * With a domain: its alias record (on `originHostName` behind CloudFront). A record that takes
+   * the name it leaves must wait for it: Route 53 refuses to create a record that still exists.
+   */
+  readonly aliasRecord?: ITerraformDependable;
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
     const { namePrefix, domain } = props;
     const securityGroup = new SecurityGroup(this, "sg", {
       name: `${namePrefix}-alb`,
-      description: `Load balancer of ${namePrefix}: ${props.frontedBy ? "HTTPS from CloudFront" : "listener ports from the internet"}`,
+      // A new description replaces the group, which the load balancer's interfaces still use: it stays as it was.
+      description: `Load balancer of ${namePrefix}: listener ports from the internet`,
       vpcId: props.vpcId,
       tags: { Name: `${namePrefix}-alb` },
     });
@@ -229,7 +236,7 @@ export class LoadBalancer extends Construct {
         protocol: "HTTP",
         defaultAction: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
       });
-    new Route53Record(this, "alias", {
+    this.aliasRecord = new Route53Record(this, "alias", {
       zoneId: zone.zoneId,
       name: props.frontedBy?.originHostName ?? domain.name,
       type: "A",

@@ -30,7 +30,8 @@ export interface WebAclProps {
 const ORDER: readonly ManagedRuleGroup[] = ["ipReputation", "anonymousIp", "knownBadInputs", "common", "sqlInjection"];
 
 /**
- * AWS WAF on the load balancer: a REGIONAL web ACL that allows by default and runs, in order, a
+ * AWS WAF: a web ACL on the load balancer (REGIONAL) or for the distribution in front of it
+ * (CLOUDFRONT, in us-east-1, which the distribution names) that allows by default and runs, in order, a
  * deny list, an allow list, a rate limit per IP address, and the AWS managed rule groups the
  * definition keeps (each blocking or counting); its request log goes to an `aws-waf-logs-` log
  * group (the name WAF requires) with the authorization and cookie headers redacted.

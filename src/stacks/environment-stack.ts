@@ -486,7 +486,12 @@ export class EnvironmentStack extends TerraformStack {
         })
       : undefined;
     if (!cdn || !env.alb.domain || !loadBalancer.zoneId) return undefined;
-    const header = new OriginHeader(this, "origin-header", { namePrefix, kmsKeyArn: telemetry.logsKmsKeyArn, protect });
+    const header = new OriginHeader(this, "origin-header", {
+      namePrefix,
+      kmsKeyArn: telemetry.logsKmsKeyArn,
+      protect,
+      version: cdn.originHeaderVersion,
+    });
     // Every plan reads it (a data source): the drift check must be able to.
     this.planReadSecrets.push({ secretArn: header.secretArn, kmsKeyArn: header.kmsKeyArn });
     new CdnDistribution(this, "cdn", {
@@ -499,6 +504,8 @@ export class EnvironmentStack extends TerraformStack {
       // CloudFront takes certificates from us-east-1 only: the load balancer's when it is there.
       ...(telemetry.usEast1 ? { usEast1: telemetry.usEast1.provider } : { certificateArn: loadBalancer.certificateArn }),
       ...(acl ? { webAclArn: acl.webAclArn } : {}),
+      ipv6: !edge?.waf || (edge.waf.allowCidrs.length === 0 && edge.waf.denyCidrs.length === 0),
+      ...(loadBalancer.aliasRecord ? { recordsAfter: [loadBalancer.aliasRecord] } : {}),
       logsKmsKeyArn: edgeLogsKey,
       inventory: telemetry.inventory,
     });
