@@ -155,6 +155,11 @@ function stateIdentifiers(resources: readonly StateResource[]): Set<string> {
   return new Set(resources.flatMap((r) => [r.values.arn, r.values.id].filter((v): v is string => typeof v === "string" && v !== "")));
 }
 
+/** What the state holds, and what the killed apply printed (imported by that id): no candidate for an unrecorded create. */
+async function knownIdentifiers(ctx: DrillContext, created: ReadonlyMap<string, string>): Promise<Set<string>> {
+  return new Set([...stateIdentifiers(await stateResources(ctx)), ...created.values()]);
+}
+
 /** Whether the state holds the resource an ARN names: by the ARN, or by the id it ends with (…:instance/i-123, …:log-group:/name, …:key/uuid). */
 function isKnown(arn: string, known: ReadonlySet<string>): boolean {
   return known.has(arn) || [...known].some((id) => arn.endsWith(`/${id}`) || arn.endsWith(`:${id}`));
@@ -397,8 +402,7 @@ async function taggedEc2(ctx: DrillContext): Promise<Map<string, string | undefi
  * prefix that the state does not hold; more than one are told apart by their Name tag.
  */
 async function findInEc2(ctx: DrillContext, address: string, created: ReadonlyMap<string, string>): Promise<string | undefined> {
-  // What the killed apply printed is imported by that id: not a candidate here.
-  const known = new Set([...stateIdentifiers(await stateResources(ctx)), ...created.values()]);
+  const known = await knownIdentifiers(ctx, created);
   const wanted = (configOf(ctx, address).tags as Record<string, unknown> | undefined)?.Name;
   return unrecordedEc2(address, await taggedEc2(ctx), known, typeof wanted === "string" ? wanted : undefined);
 }
@@ -473,7 +477,7 @@ async function describeKey(ctx: DrillContext, arn: string): Promise<{ state: str
 async function findInInventory(ctx: DrillContext, address: string, created: ReadonlyMap<string, string>): Promise<string | undefined> {
   const type = address.split(".")[0];
   const form = INVENTORY_FORMS[type];
-  const known = new Set([...stateIdentifiers(await stateResources(ctx)), ...created.values()]);
+  const known = await knownIdentifiers(ctx, created);
   let candidates = (await taggedInventory(ctx)).filter((arn) => form.arn.test(arn) && !isKnown(arn, known));
   if (type === "aws_kms_key") {
     const live: string[] = [];

@@ -80,6 +80,7 @@ export class CdnDistribution extends Construct {
     super(scope, id);
     const { namePrefix, cdn, domain } = props;
     const provider = props.usEast1 ? { provider: props.usEast1 } : {};
+    const ipv6 = props.ipv6 ?? true;
     const certificateArn = props.certificateArn ?? this.certificate(domain.name, provider);
 
     const behavior = (cached: boolean): Omit<CloudfrontDistributionOrderedCacheBehavior, "pathPattern"> => ({
@@ -104,7 +105,7 @@ export class CdnDistribution extends Construct {
       enabled: true,
       aliases: [domain.name],
       httpVersion: "http2and3",
-      isIpv6Enabled: props.ipv6 ?? true,
+      isIpv6Enabled: ipv6,
       priceClass: cdn.priceClass,
       ...(props.webAclArn ? { webAclId: props.webAclArn } : {}),
       origin: [
@@ -143,7 +144,7 @@ export class CdnDistribution extends Construct {
     this.distributionId = distribution.id;
     this.domainName = distribution.domainName;
 
-    for (const type of (props.ipv6 ?? true) ? ["A", "AAAA"] : ["A"])
+    for (const type of ipv6 ? ["A", "AAAA"] : ["A"])
       new Route53Record(this, `alias-${type}`, {
         ...(props.recordsAfter?.length ? { dependsOn: [...props.recordsAfter] } : {}),
         zoneId: domain.zoneId,

@@ -473,6 +473,7 @@ export class EnvironmentStack extends TerraformStack {
     const { namePrefix, edge } = env;
     const cdn = edge?.cdn;
     const edgeRegion = cdn ? GLOBAL_METRICS_REGION : env.region;
+    // The us-east-1 key exists only with a CDN outside us-east-1; everything else logs under the stack's.
     const edgeLogsKey = telemetry.usEast1?.logsKmsKeyArn ?? telemetry.logsKmsKeyArn;
     const acl = edge?.waf
       ? new WebAcl(this, "waf", {
@@ -481,7 +482,7 @@ export class EnvironmentStack extends TerraformStack {
           waf: edge.waf,
           protects: cdn ? { distribution: true } : { loadBalancerArn: loadBalancer.arn },
           ...(telemetry.usEast1 ? { usEast1: telemetry.usEast1.provider } : {}),
-          logsKmsKeyArn: cdn ? edgeLogsKey : telemetry.logsKmsKeyArn,
+          logsKmsKeyArn: edgeLogsKey,
           inventory: telemetry.inventory,
         })
       : undefined;
